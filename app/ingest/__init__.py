@@ -1,0 +1,1 @@
+"""Reading, checking and loading source bundles: the only way data enters Muster."""

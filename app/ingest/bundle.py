@@ -1,0 +1,174 @@
+"""The schema of a source bundle's YAML files, validated by Pydantic.
+
+A bundle is one folder per source: ``source.yaml`` describes the source and names its text file;
+``forces.yaml``, ``agencies.yaml``, ``waves.yaml``, ``authorities.yaml``, ``activities.yaml`` and
+``facts.yaml`` (each optional, each a list) hold what was derived from it. Entities may be
+defined in any bundle and referred to from every other one by their ids.
+"""
+
+from datetime import date
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from app.models.common import (
+    ActivityStatus,
+    AuthorityEffect,
+    AuthorityKind,
+    Citation,
+    Component,
+    DateValue,
+    FactKind,
+    FactStatus,
+    Quantity,
+    Rank,
+    WaveStatus,
+)
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceRecord(Record):
+    id: Slug
+    kind: Text = Field(description='What the source is, e.g. "news_article" or "reference".')
+    publisher: Text | None = None
+    authors: list[Text] = []
+    published: date | None = None
+    title: Text | None = Field(None, description="The source's own title; null if it has none.")
+    description: Text
+    url: Text | None = None
+    text_file: Text = Field(description="The source's text, beside source.yaml, byte for byte.")
+
+
+class Entity(Record):
+    id: Slug
+    name: Text
+    aliases: list[Text] = []
+    description: Text | None = None
+
+
+class ForceRecord(Entity):
+    kind: Text = Field(description="command, task_force, unit, national_guard or operation.")
+    component: Component | None = None
+    branch: Text | None = None
+    parent: Slug | None = None
+    base: Text | None = None
+    operations: list[Slug] = []
+    supports: list[Slug] = Field([], description="Agencies whose work the force supports.")
+
+
+class AgencyRecord(Entity):
+    kind: Text = Field(description="federal_department, federal_agency, state_agency, ...")
+    level: Text = Field(description="federal or state")
+
+
+class WaveDate(Record):
+    event: Text = Field(description='What happened on the date: "ordered", "requested", ...')
+    date: DateValue
+
+
+class WaveMember(Record):
+    force: Slug
+    fact: Slug = Field(description="The fact that gives this force's share, with its quantity.")
+
+
+class WaveRecord(Entity):
+    status: WaveStatus
+    size_fact: Slug | None = Field(None, description="The fact giving the size; null if unknown.")
+    composition: list[WaveMember] = []
+    joins: Slug | None = Field(None, description="The force the wave feeds into.")
+    origin: Text | None = None
+    destination: Text | None = None
+    tasks: list[Slug] = Field([], description="Activities the wave is to carry out.")
+    dates: list[WaveDate] = []
+
+
+class AuthorityRecord(Entity):
+    kind: AuthorityKind
+    citation: Text | None = Field(None, description="Legal citation, e.g. 18 U.S.C. § 1385.")
+    year: int | None = Field(None, description="Year enacted, issued or declared.")
+    reference_source: Slug | None = Field(
+        None, description="The source that citation and year come from, when not the article."
+    )
+    status: Text
+    binds: Text | None = Field(None, description="Whom the authority binds, in plain words.")
+
+    @model_validator(mode="after")
+    def _outside_facts_name_their_source(self) -> Self:
+        if (self.citation or self.year) and not self.reference_source:
+            raise ValueError("citation and year need reference_source: the source they come from")
+        return self
+
+
+class ActivityAuthority(Record):
+    authority: Slug
+    effect: AuthorityEffect
+
+
+class ActivityRecord(Entity):
+    category: Text = Field(description="support, law_enforcement, transport, ...")
+    status: ActivityStatus
+    forces: list[Slug] = Field([], description="Forces that do or would do it.")
+    authorities: list[ActivityAuthority] = []
+
+
+class CitationRecord(Record):
+    """A citation as written in a seed file: the source defaults to the bundle's own."""
+
+    source: Slug | None = None
+    quote: Text
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    attributed_to: Text | None = None
+
+    def resolve(self, bundle_source_id: str) -> Citation:
+        return Citation(
+            source_id=self.source or bundle_source_id,
+            quote=self.quote,
+            start=self.start,
+            end=self.end,
+            attributed_to=self.attributed_to,
+        )
+
+
+class FactRecord(Record):
+    id: Slug
+    statement: Text = Field(description="One plain sentence in our words.")
+    about: list[Slug] = Field(min_length=1)
+    kind: FactKind
+    status: FactStatus
+    property: Slug | None = Field(
+        None, description="What the fact measures about its subject, e.g. troop-strength."
+    )
+    quantity: Quantity | None = None
+    date: DateValue | None = Field(None, description="When the event stated took place.")
+    valid_from: DateValue | None = None
+    valid_to: DateValue | None = None
+    rank: Rank = Rank.normal
+    rank_reason: Text | None = None
+    citations: list[CitationRecord] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        if self.rank is Rank.deprecated and not self.rank_reason:
+            raise ValueError("a deprecated fact needs a rank_reason")
+        if self.valid_from and self.valid_to and self.valid_from.date > self.valid_to.date:
+            raise ValueError("valid_from is after valid_to")
+        return self
+
+
+# The files a bundle may hold, each a YAML list of one kind of record.
+ENTITY_FILES: dict[str, type[Entity]] = {
+    "forces.yaml": ForceRecord,
+    "agencies.yaml": AgencyRecord,
+    "waves.yaml": WaveRecord,
+    "authorities.yaml": AuthorityRecord,
+    "activities.yaml": ActivityRecord,
+}
+FACTS_FILE = "facts.yaml"
+SOURCE_FILE = "source.yaml"

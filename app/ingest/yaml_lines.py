@@ -1,0 +1,61 @@
+"""YAML reading that remembers where each mapping and key stood, for errors that name a line."""
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode
+
+
+class LinedDict(dict[str, Any]):
+    """A YAML mapping that knows its own line and the line of each of its keys (1-based)."""
+
+    line: int
+    key_lines: dict[str, int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    def construct_mapping(self, node: MappingNode, deep: bool = True) -> LinedDict:  # type: ignore[override]
+        mapping = LinedDict({str(k): v for k, v in super().construct_mapping(node, deep).items()})
+        mapping.line = node.start_mark.line + 1
+        mapping.key_lines = {
+            str(key_node.value): key_node.start_mark.line + 1 for key_node, _ in node.value
+        }
+        return mapping
+
+
+class YamlError(ValueError):
+    """A file that is not well-formed YAML, with the line the parser stopped at."""
+
+    def __init__(self, path: Path, line: int, reason: str) -> None:
+        super().__init__(f"{path}:{line}: {reason}")
+        self.path = path
+        self.line = line
+        self.reason = reason
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 1
+        raise YamlError(path, line, f"not valid YAML: {error.problem or error}") from error
+    except UnicodeDecodeError as error:
+        raise YamlError(path, 1, f"not UTF-8 text: {error.reason}") from error
+
+
+def line_of(document: Any, location: tuple[int | str, ...]) -> int:
+    """The line of the deepest mapping or key that ``location`` (a Pydantic error loc) reaches."""
+    line = getattr(document, "line", 1)
+    node = document
+    for step in location:
+        if isinstance(node, LinedDict):
+            line = node.key_lines.get(str(step), node.line)
+            node = node.get(str(step))
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+            line = getattr(node, "line", line)
+        else:
+            break
+    return line

@@ -1,0 +1,1 @@
+"""Data models: the public value types in ``common`` and the database tables in ``tables``."""

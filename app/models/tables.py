@@ -1,0 +1,229 @@
+"""The database tables. ``muster load`` is their only writer; the server only reads them.
+
+Entities have stable slug ids. Lists of plain values (aliases) and of ids that are never queried
+on their own are JSON columns; relations that the API filters or joins on are link tables.
+"""
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Integer
+from sqlmodel import Field, SQLModel
+
+# Named constraints, so that Alembic can alter and drop them the same way on every backend.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Source(SQLModel, table=True):
+    __tablename__ = "sources"
+
+    id: str = Field(primary_key=True)
+    kind: str
+    publisher: str | None = None
+    authors: list[str] = json_list()
+    published: dt.date | None = None
+    title: str | None = None
+    description: str
+    url: str | None = None
+    sha256: str
+    length: int = Field(description="Length of the text in code points.")
+
+
+class Force(SQLModel, table=True):
+    __tablename__ = "forces"
+
+    id: str = Field(primary_key=True)
+    name: str
+    aliases: list[str] = json_list()
+    description: str | None = None
+    kind: str
+    component: str | None = Field(default=None, index=True)
+    branch: str | None = None
+    parent_id: str | None = Field(default=None, foreign_key="forces.id")
+    base: str | None = None
+    operations: list[str] = json_list()
+    supports: list[str] = json_list()
+
+
+class Agency(SQLModel, table=True):
+    __tablename__ = "agencies"
+
+    id: str = Field(primary_key=True)
+    name: str
+    aliases: list[str] = json_list()
+    description: str | None = None
+    kind: str
+    level: str
+
+
+class Authority(SQLModel, table=True):
+    __tablename__ = "authorities"
+
+    id: str = Field(primary_key=True)
+    name: str
+    aliases: list[str] = json_list()
+    description: str | None = None
+    kind: str
+    citation: str | None = None
+    year: int | None = None
+    reference_source_id: str | None = Field(default=None, foreign_key="sources.id")
+    status: str
+    binds: str | None = None
+
+
+class Activity(SQLModel, table=True):
+    __tablename__ = "activities"
+
+    id: str = Field(primary_key=True)
+    name: str
+    aliases: list[str] = json_list()
+    description: str | None = None
+    category: str
+    status: str = Field(index=True)
+
+
+class ActivityForce(SQLModel, table=True):
+    __tablename__ = "activity_forces"
+
+    activity_id: str = Field(foreign_key="activities.id", primary_key=True)
+    force_id: str = Field(foreign_key="forces.id", primary_key=True)
+
+
+class ActivityAuthority(SQLModel, table=True):
+    __tablename__ = "activity_authorities"
+
+    activity_id: str = Field(foreign_key="activities.id", primary_key=True)
+    authority_id: str = Field(foreign_key="authorities.id", primary_key=True)
+    effect: str
+
+
+class Fact(SQLModel, table=True):
+    __tablename__ = "facts"
+
+    id: str = Field(primary_key=True)
+    statement: str
+    kind: str = Field(index=True)
+    status: str = Field(index=True)
+    property: str | None = None
+    quantity: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    date: dt.date | None = Field(default=None, index=True)
+    date_precision: str | None = None
+    date_derivation: str | None = None
+    valid_from: dt.date | None = None
+    valid_from_precision: str | None = None
+    valid_to: dt.date | None = None
+    valid_to_precision: str | None = None
+    reported_on: dt.date | None = Field(
+        default=None, description="When the fact was first reported: its earliest source's date."
+    )
+    rank: str = "normal"
+    rank_reason: str | None = None
+
+
+class FactAbout(SQLModel, table=True):
+    __tablename__ = "fact_about"
+    __table_args__ = (Index("ix_fact_about_entity", "entity_id"),)
+
+    fact_id: str = Field(foreign_key="facts.id", primary_key=True)
+    entity_id: str = Field(primary_key=True)
+    entity_kind: str
+    position: int
+
+
+class Citation(SQLModel, table=True):
+    __tablename__ = "citations"
+    __table_args__ = (Index("ix_citations_source_id", "source_id"),)
+
+    fact_id: str = Field(foreign_key="facts.id", primary_key=True)
+    position: int = Field(primary_key=True)
+    source_id: str = Field(foreign_key="sources.id")
+    quote: str
+    start: int
+    end: int
+    attributed_to: str | None = None
+
+
+class Wave(SQLModel, table=True):
+    __tablename__ = "waves"
+
+    id: str = Field(primary_key=True)
+    name: str
+    aliases: list[str] = json_list()
+    description: str | None = None
+    status: str = Field(index=True)
+    size_fact_id: str | None = Field(default=None, foreign_key="facts.id")
+    joins_id: str | None = Field(default=None, foreign_key="forces.id")
+    origin: str | None = None
+    destination: str | None = None
+    tasks: list[str] = json_list()
+    dates: list[dict[str, Any]] = json_list()
+
+
+class WaveMember(SQLModel, table=True):
+    __tablename__ = "wave_members"
+
+    wave_id: str = Field(foreign_key="waves.id", primary_key=True)
+    force_id: str = Field(foreign_key="forces.id", primary_key=True)
+    fact_id: str = Field(foreign_key="facts.id")
+    position: int
+
+
+class DatasetLoad(SQLModel, table=True):
+    """One row per load that changed the data; the newest row is the data being served."""
+
+    __tablename__ = "dataset_loads"
+
+    seq: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    version: str = Field(index=True, description="Content hash of the loaded files.")
+    loaded_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    summary: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class DatasetChange(SQLModel, table=True):
+    """What one load added, removed or changed, record by record, for clients that sync."""
+
+    __tablename__ = "dataset_changes"
+
+    seq: int = Field(foreign_key="dataset_loads.seq", primary_key=True)
+    kind: str = Field(primary_key=True, description="sources, forces, ..., facts")
+    record_id: str = Field(primary_key=True)
+    change: str = Field(description="added, removed or changed")
+
+
+class RecordDigest(SQLModel, table=True):
+    """A hash of each loaded record as written, so that the next load can say what changed."""
+
+    __tablename__ = "record_digests"
+
+    kind: str = Field(primary_key=True)
+    record_id: str = Field(primary_key=True)
+    digest: str
+
+
+# Tables that hold the dataset, parents before children: loads delete in reverse, insert in order.
+DATA_TABLES: tuple[type[SQLModel], ...] = (
+    Source,
+    Force,
+    Agency,
+    Authority,
+    Activity,
+    ActivityForce,
+    ActivityAuthority,
+    Fact,
+    FactAbout,
+    Citation,
+    Wave,
+    WaveMember,
+    RecordDigest,
+)
+DATA_TABLE_NAMES = tuple(str(table.__tablename__) for table in DATA_TABLES)

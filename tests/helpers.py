@@ -1,0 +1,48 @@
+"""Helpers shared by the tests: breaking bundles on purpose, and reading a database whole."""
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import create_engine, select
+from sqlmodel import SQLModel
+
+from app.models import tables
+
+
+def facts_file(bundle: Path) -> Path:
+    return bundle / "facts.yaml"
+
+
+def first_fact(bundle: Path) -> dict[str, Any]:
+    facts: list[dict[str, Any]] = yaml.safe_load(facts_file(bundle).read_text(encoding="utf-8"))
+    return facts[0]
+
+
+def append_fact(bundle: Path, fact: dict[str, Any]) -> int:
+    """Append ``fact`` to the bundle's facts.yaml; return the line its record starts on."""
+    path = facts_file(bundle)
+    text = path.read_text(encoding="utf-8").rstrip("\n") + "\n"
+    path.write_text(
+        text + yaml.safe_dump([fact], allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    return text.count("\n") + 1
+
+
+def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every Muster table, in a stable order."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = {
+            table.name: sorted((tuple(row) for row in connection.execute(select(table))), key=repr)
+            for table in SQLModel.metadata.sorted_tables
+        }
+    engine.dispose()
+    return rows
+
+
+def row_counts(url: str) -> dict[str, int]:
+    return {name: len(rows) for name, rows in snapshot(url).items()}
+
+
+DATA_TABLE_NAMES = tables.DATA_TABLE_NAMES
