@@ -4,12 +4,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
+from sqlalchemy import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import migrate
-from app.config import get_settings
-from app.db import make_engine
+from app.config import Settings, get_settings
+from app.db import is_sqlite, make_engine
 from app.ingest.check import InvalidBundlesError, read_dataset
-from app.ingest.loader import LoadReport, NotMigratedError, load_dataset
+from app.ingest.loader import LoadReport, NotMigratedError, has_data, load_dataset
 
 cli = typer.Typer(
     help="Muster: source-cited facts about the January 2025 U.S. troop deployment to the border.",
@@ -85,6 +88,75 @@ def downgrade(
 ) -> None:
     """Migrate the database down to REVISION."""
     migrate.downgrade(get_settings().database_url, revision)
+
+
+SEED_DATA = Path(__file__).resolve().parent / "seed_data"
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes.", min=1)] = None,
+) -> None:
+    """Serve the API. On a first start with the default SQLite file, create and fill it."""
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    workers = workers or settings.workers
+    try:
+        _prepare_database(settings)
+    except DatabaseNotReadyError as error:
+        _fail([f"error: {error}"])
+    typer.echo(f"Muster serves http://{host}:{port}/ (docs at http://{host}:{port}/docs)")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+        access_log=False,  # Muster writes its own structured access log
+        server_header=False,
+    )
+
+
+class DatabaseNotReadyError(RuntimeError):
+    pass
+
+
+def _prepare_database(settings: Settings) -> None:
+    """Make sure the database is migrated and holds data before any worker starts.
+
+    Only the embedded default database is created and filled here; any other database is the
+    operator's to migrate and load, so a server never races replicas or overwrites data.
+    """
+    url = settings.database_url
+    if is_sqlite(url) and not settings.is_default_database:
+        database = Path(make_url(url).database or "")
+        if not database.is_file():
+            raise DatabaseNotReadyError(
+                f"the database file {database} does not exist: "
+                "run `muster db upgrade && muster load PATH` first"
+            )
+    engine = make_engine(url)
+    try:
+        migrated = migrate.is_current(url)
+        loaded = migrated and has_data(engine)
+    except SQLAlchemyError as error:
+        raise DatabaseNotReadyError(f"the database at {url!r} cannot be read: {error}") from error
+    finally:
+        engine.dispose()
+    if migrated and loaded:
+        return
+    if not settings.is_default_database:
+        step = "muster db upgrade && muster load PATH" if not migrated else "muster load PATH"
+        raise DatabaseNotReadyError(
+            f"the database is {'not migrated' if not migrated else 'empty'}: run `{step}` first"
+        )
+    typer.echo("First start: creating the embedded database and loading the bundled seed data")
+    migrate.upgrade(url)
+    load_dataset(make_engine(url), read_dataset(SEED_DATA))
 
 
 def main() -> None:

@@ -34,6 +34,11 @@ def current_version(session: Session) -> str | None:
     return session.exec(newest.limit(1)).first()
 
 
+def has_data(engine: Engine) -> bool:
+    with Session(engine) as session:
+        return current_version(session) is not None
+
+
 def load_dataset(engine: Engine, dataset: Dataset) -> LoadReport:
     """Replace every data row with ``dataset`` in one transaction; on any error nothing changes."""
     missing = set(tables.DATA_TABLE_NAMES) - set(inspect(engine).get_table_names())

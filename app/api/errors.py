@@ -1,0 +1,138 @@
+"""Every error as RFC 9457 ``application/problem+json``: type, title, status, detail, instance."""
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPES = "https://muster.invalid/problems/"
+MAX_ECHO = 200  # characters of a bad input repeated back: enough to recognise it, no more
+
+
+class InvalidParam(BaseModel):
+    name: str = Field(description="The parameter, e.g. limit.")
+    reason: str = Field(description="Why its value was refused.")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: what went wrong, for people and for programs."""
+
+    type: str = Field(description="A URI naming the kind of problem.")
+    title: str = Field(description="A short summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong with this request.")
+    instance: str = Field(description="The path of the request.")
+    invalid_params: list[InvalidParam] | None = Field(
+        None, description="For a bad parameter: which one and why."
+    )
+    accepted_params: list[str] | None = Field(
+        None, description="For an unknown parameter: the ones this endpoint accepts."
+    )
+
+
+class ProblemError(Exception):
+    """Raised anywhere in a request to answer with a problem."""
+
+    def __init__(self, status: int, detail: str, *, slug: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.slug = slug or HTTPStatus(status).phrase.lower().replace(" ", "-")
+        self.extra = extra
+
+
+def shorten(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + "…"
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    instance: str,
+    *,
+    slug: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    phrase = HTTPStatus(status).phrase
+    body = {
+        "type": PROBLEM_TYPES + (slug or phrase.lower().replace(" ", "-")),
+        "title": phrase,
+        "status": status,
+        "detail": detail,
+        "instance": shorten(instance),
+        **{key: value for key, value in extra.items() if value is not None},
+    }
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
+
+
+def _validation_problem(request: Request, error: RequestValidationError) -> Response:
+    invalid = []
+    unknown = []
+    for item in error.errors():
+        location = [str(step) for step in item["loc"] if step not in ("query", "path", "header")]
+        name = location[0] if location else "request"
+        if item["type"] == "extra_forbidden":
+            unknown.append(name)
+        else:
+            invalid.append({"name": name, "reason": shorten(item["msg"])})
+    route = request.scope.get("route")
+    if unknown:
+        accepted = sorted(getattr(route, "accepted_params", ()))
+        return problem_response(
+            400,
+            f"unknown query parameter{'s' if len(unknown) > 1 else ''}: "
+            f"{', '.join(shorten(name) for name in unknown)}; accepted: {', '.join(accepted)}",
+            request.url.path,
+            slug="unknown-parameter",
+            invalid_params=[{"name": shorten(n), "reason": "unknown parameter"} for n in unknown],
+            accepted_params=accepted,
+        )
+    return problem_response(
+        400,
+        "; ".join(f"{item['name']}: {item['reason']}" for item in invalid),
+        request.url.path,
+        slug="invalid-parameter",
+        invalid_params=invalid,
+    )
+
+
+async def _problem_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ProblemError)
+    return problem_response(
+        error.status, error.detail, request.url.path, slug=error.slug, **error.extra
+    )
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    detail = error.detail if error.status_code != 404 else f"no resource at {request.url.path}"
+    return problem_response(
+        error.status_code, shorten(detail), request.url.path, headers=error.headers
+    )
+
+
+async def _request_validation_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    return _validation_problem(request, error)
+
+
+async def _unexpected_error(request: Request, _error: Exception) -> Response:
+    return problem_response(500, "an unexpected error occurred", request.url.path)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _problem_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _request_validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,107 @@
+"""Representations: JSON by default, CSV on request (``?format=csv`` or ``Accept: text/csv``)."""
+
+import csv
+import io
+from collections.abc import Iterable
+from enum import StrEnum
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel
+from starlette.requests import Request
+
+from app.models.public import Ref
+
+
+class Format(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+def negotiate(requested: Format | None, accept: str) -> Format:
+    """The explicit ``format`` parameter wins; otherwise ``Accept: text/csv`` asks for CSV."""
+    if requested is not None:
+        return requested
+    return Format.csv if "text/csv" in accept else Format.json
+
+
+def requested_format(request: Request, requested: Format | None) -> Format:
+    return negotiate(requested, request.headers.get("accept", ""))
+
+
+def flatten(item: dict[str, Any]) -> dict[str, Any]:
+    """One CSV row: a Quantity becomes value/min/max/... columns, references become their ids,
+    citations become the first quote and the count."""
+    row: dict[str, Any] = {}
+    for name, value in item.items():
+        if name == "facts":
+            row["fact_count"] = len(value)
+        elif name == "citations":
+            row["citation_count"] = len(value)
+            first = value[0] if value else {}
+            row["first_quote"] = first.get("quote")
+            row["first_quote_attributed_to"] = first.get("attributed_to")
+            row["first_quote_source_id"] = first.get("source_id")
+        elif isinstance(value, dict) and "url" in value and "id" in value:
+            row[name] = value["id"]
+        elif isinstance(value, dict):
+            row.update({f"{name}_{key}": inner for key, inner in flatten(value).items()})
+        elif isinstance(value, list):
+            row[name] = ";".join(_scalar(element) for element in value)
+        else:
+            row[name] = value
+    return row
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, dict):
+        for key in ("id", "force", "authority", "event"):
+            if key in value:
+                inner = value[key]
+                return str(inner["id"] if isinstance(inner, dict) else inner)
+        return str(value)
+    return str(value)
+
+
+def csv_columns(model: type[BaseModel]) -> list[str]:
+    """The CSV header for a model, the same whatever the rows hold."""
+    columns: list[str] = []
+    for name, field in model.model_fields.items():
+        inner = _unwrap_optional(field.annotation)
+        if name == "facts":
+            columns.append("fact_count")
+        elif name == "citations":
+            columns += [
+                "citation_count",
+                "first_quote",
+                "first_quote_attributed_to",
+                "first_quote_source_id",
+            ]
+        elif isinstance(inner, type) and issubclass(inner, BaseModel) and inner is not Ref:
+            columns += [f"{name}_{column}" for column in csv_columns(inner)]
+        else:
+            columns.append(name)
+    return columns
+
+
+def _unwrap_optional(annotation: Any) -> Any:
+    arguments = [arg for arg in get_args(annotation) if arg is not type(None)]
+    if get_origin(annotation) in (Union, UnionType) and len(arguments) == 1:
+        return arguments[0]
+    return annotation
+
+
+def to_csv(items: Iterable[dict[str, Any]], columns: list[str]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n"
+    )
+    writer.writeheader()
+    for item in items:
+        writer.writerow(
+            {
+                key: ("true" if v is True else "false" if v is False else v)
+                for key, v in flatten(item).items()
+            }
+        )
+    return buffer.getvalue().encode()

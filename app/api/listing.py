@@ -1,0 +1,94 @@
+"""What every list and detail endpoint shares: query models, sorting, paging, representations."""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.api.errors import ProblemError
+from app.api.formats import Format, csv_columns, requested_format, to_csv
+from app.api.pagination import SortKey, page_url, paginate, query_fingerprint
+from app.services.snapshot import Collection
+
+JSON_MEDIA_TYPE = "application/json"
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+
+class DetailQuery(BaseModel):
+    """Parameters of a detail endpoint. Unknown parameters are refused, so typos are seen."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Format | None = Field(
+        None, description="json (default) or csv; CSV is also given for Accept: text/csv."
+    )
+
+
+class ListQuery(DetailQuery):
+    """Parameters every list takes."""
+
+    limit: int = Field(50, ge=1, le=200, description="Items per page, 1 to 200.")
+    cursor: str | None = Field(
+        None, max_length=1000, description="The opaque cursor from a previous page's next link."
+    )
+
+
+def json_response(payload: Any) -> Response:
+    return Response(orjson.dumps(payload), media_type=JSON_MEDIA_TYPE)
+
+
+def list_response(
+    request: Request,
+    collection: Collection[Any],
+    query: ListQuery,
+    *,
+    matches: Callable[[Any], bool],
+    sort_keys: dict[str, Callable[[Any], SortKey]],
+    sort: str,
+    item_model: type[BaseModel],
+) -> Response:
+    """One page of the records of ``collection`` that ``matches``, in the order ``sort`` names.
+
+    ``sort`` is a key of ``sort_keys``, descending when it starts with ``-``.
+    """
+    descending = sort.startswith("-")
+    key = sort_keys[sort.removeprefix("-")]
+    selected: Sequence[Any] = sorted(
+        (record for record in collection if matches(record)), key=key, reverse=descending
+    )
+    filters = query.model_dump(exclude={"cursor", "limit", "format"}, mode="json")
+    page, cursor = paginate(
+        selected,
+        key=key,
+        limit=query.limit,
+        cursor=query.cursor,
+        fingerprint=query_fingerprint(filters),
+        descending=descending,
+    )
+    rows = [collection.listed[record.id] for record in page]
+    params = query.model_dump(exclude={"cursor"}, exclude_defaults=True, mode="json", by_alias=True)
+    next_url = page_url(request.url.path, params, cursor) if cursor else None
+    headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
+    if requested_format(request, query.format) is Format.csv:
+        body = to_csv(rows, csv_columns(item_model))
+        return Response(body, media_type=CSV_MEDIA_TYPE, headers=headers)
+    body = orjson.dumps({"data": rows, "next": next_url, "total": len(selected)})
+    return Response(body, media_type=JSON_MEDIA_TYPE, headers=headers)
+
+
+def detail_response(
+    request: Request,
+    collection: Collection[Any],
+    record_id: str,
+    query: DetailQuery,
+    detail_model: type[BaseModel],
+) -> Response:
+    data = collection.detailed.get(record_id)
+    if data is None:
+        raise ProblemError(404, f"no {collection.kind} record has the id {record_id[:80]!r}")
+    if requested_format(request, query.format) is Format.csv:
+        return Response(to_csv([data], csv_columns(detail_model)), media_type=CSV_MEDIA_TYPE)
+    return Response(orjson.dumps(data), media_type=JSON_MEDIA_TYPE)

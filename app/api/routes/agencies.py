@@ -1,0 +1,46 @@
+"""Civilian departments and agencies."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import Field
+from starlette.responses import Response
+
+from app.api.deps import SnapshotDep
+from app.api.listing import DetailQuery, ListQuery, detail_response, list_response
+from app.api.sorting import BY_ID_OR_NAME, RecordId
+from app.models.public import AgencyDetail, AgencyPublic, Page
+
+router = APIRouter(prefix="/v1/agencies", tags=["agencies"])
+
+
+class AgencyQuery(ListQuery):
+    level: Literal["federal", "state"] | None = Field(None, description="federal or state.")
+    sort: Literal["id", "-id", "name", "-name"] = "name"
+
+
+@router.get("", response_model=Page[AgencyPublic])
+def list_agencies(
+    request: Request, snapshot: SnapshotDep, query: Annotated[AgencyQuery, Query()]
+) -> Response:
+    """List civilian departments and agencies."""
+    return list_response(
+        request,
+        snapshot.agencies,
+        query,
+        matches=lambda agency: query.level is None or agency.level == query.level,
+        sort_keys=BY_ID_OR_NAME,
+        sort=query.sort,
+        item_model=AgencyPublic,
+    )
+
+
+@router.get("/{agency_id}", response_model=AgencyDetail)
+def get_agency(
+    request: Request,
+    snapshot: SnapshotDep,
+    agency_id: Annotated[str, Path(**RecordId)],
+    query: Annotated[DetailQuery, Query()],
+) -> Response:
+    """One agency, the forces that support it, and every fact about it."""
+    return detail_response(request, snapshot.agencies, agency_id, query, AgencyDetail)

@@ -1,0 +1,47 @@
+"""Laws, executive orders, declarations and regulations that bound what troops may do."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import Field
+from starlette.responses import Response
+
+from app.api.deps import SnapshotDep
+from app.api.listing import DetailQuery, ListQuery, detail_response, list_response
+from app.api.sorting import BY_ID_OR_NAME, RecordId
+from app.models.common import AuthorityKind
+from app.models.public import AuthorityDetail, AuthorityPublic, Page
+
+router = APIRouter(prefix="/v1/authorities", tags=["authorities"])
+
+
+class AuthorityQuery(ListQuery):
+    kind: AuthorityKind | None = Field(None, description="statute, executive_order, ...")
+    sort: Literal["id", "-id", "name", "-name"] = "name"
+
+
+@router.get("", response_model=Page[AuthorityPublic])
+def list_authorities(
+    request: Request, snapshot: SnapshotDep, query: Annotated[AuthorityQuery, Query()]
+) -> Response:
+    """List legal authorities and what each permits or prohibits."""
+    return list_response(
+        request,
+        snapshot.authorities,
+        query,
+        matches=lambda authority: query.kind is None or authority.kind == query.kind,
+        sort_keys=BY_ID_OR_NAME,
+        sort=query.sort,
+        item_model=AuthorityPublic,
+    )
+
+
+@router.get("/{authority_id}", response_model=AuthorityDetail)
+def get_authority(
+    request: Request,
+    snapshot: SnapshotDep,
+    authority_id: Annotated[str, Path(**RecordId)],
+    query: Annotated[DetailQuery, Query()],
+) -> Response:
+    """One authority, the activities it governs, and every fact about it."""
+    return detail_response(request, snapshot.authorities, authority_id, query, AuthorityDetail)

@@ -1,0 +1,105 @@
+"""Statements from the sources, each with its citations."""
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import Field
+from starlette.responses import Response
+
+from app.api.deps import SnapshotDep
+from app.api.listing import DetailQuery, ListQuery, detail_response, list_response
+from app.api.pagination import SortKey
+from app.api.sorting import RecordId
+from app.models.common import FactKind, FactStatus, Rank
+from app.models.public import FactPublic, Page
+
+router = APIRouter(prefix="/v1/facts", tags=["facts"])
+
+
+class FactQuery(ListQuery):
+    about: str | None = Field(None, max_length=200, description="Only facts about this record id.")
+    kind: FactKind | None = None
+    status: FactStatus | None = None
+    rank: Rank | None = None
+    source: str | None = Field(None, max_length=200, description="Only facts citing this source.")
+    q: str | None = Field(
+        None, max_length=500, description="Words that must all appear in the statement or quotes."
+    )
+    from_: dt.date | None = Field(
+        None, alias="from", description="Only facts dated on or after this day."
+    )
+    to: dt.date | None = Field(None, description="Only facts dated on or before this day.")
+    sort: Literal["source", "date", "-date", "id", "-id"] = Field(
+        "source", description="source: in the order the sources tell them (the default)."
+    )
+
+
+def _date_key(fact: FactPublic) -> SortKey:
+    return (fact.date.date.isoformat() if fact.date else "", fact.id)
+
+
+FACT_SORT_KEYS: dict[str, Callable[[Any], SortKey]] = {
+    "source": lambda fact: (
+        fact.reported_on.isoformat() if fact.reported_on else "",
+        fact.citations[0].source_id,
+        fact.citations[0].start,
+        fact.id,
+    ),
+    "date": _date_key,
+    "id": lambda fact: (fact.id,),
+}
+
+
+def _matcher(query: FactQuery) -> Callable[[FactPublic], bool]:
+    words = query.q.casefold().split() if query.q else []
+
+    def matches(fact: FactPublic) -> bool:
+        if query.about is not None and all(ref.id != query.about for ref in fact.about):
+            return False
+        if query.kind is not None and fact.kind != query.kind:
+            return False
+        if query.status is not None and fact.status != query.status:
+            return False
+        if query.rank is not None and fact.rank != query.rank:
+            return False
+        if query.source is not None and all(c.source_id != query.source for c in fact.citations):
+            return False
+        if query.from_ is not None and (fact.date is None or fact.date.date < query.from_):
+            return False
+        if query.to is not None and (fact.date is None or fact.date.date > query.to):
+            return False
+        if words:
+            text = " ".join([fact.statement, *(c.quote for c in fact.citations)]).casefold()
+            return all(word in text for word in words)
+        return True
+
+    return matches
+
+
+@router.get("", response_model=Page[FactPublic])
+def list_facts(
+    request: Request, snapshot: SnapshotDep, query: Annotated[FactQuery, Query()]
+) -> Response:
+    """List facts, filtered by what they are about, kind, status, source, words or date."""
+    return list_response(
+        request,
+        snapshot.facts,
+        query,
+        matches=_matcher(query),
+        sort_keys=FACT_SORT_KEYS,
+        sort=query.sort,
+        item_model=FactPublic,
+    )
+
+
+@router.get("/{fact_id}", response_model=FactPublic)
+def get_fact(
+    request: Request,
+    snapshot: SnapshotDep,
+    fact_id: Annotated[str, Path(**RecordId)],
+    query: Annotated[DetailQuery, Query()],
+) -> Response:
+    """One fact with its citations."""
+    return detail_response(request, snapshot.facts, fact_id, query, FactPublic)

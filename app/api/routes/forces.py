@@ -1,0 +1,51 @@
+"""Military commands, units, task forces and operations."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import Field
+from starlette.responses import Response
+
+from app.api.deps import SnapshotDep
+from app.api.listing import DetailQuery, ListQuery, detail_response, list_response
+from app.api.sorting import BY_ID_OR_NAME, RecordId
+from app.models.common import Component
+from app.models.public import ForceDetail, ForcePublic, Page
+
+router = APIRouter(prefix="/v1/forces", tags=["forces"])
+
+
+class ForceQuery(ListQuery):
+    component: Component | None = Field(None, description="active_duty or national_guard.")
+    kind: str | None = Field(None, max_length=40, description="command, task_force, unit, ...")
+    sort: Literal["id", "-id", "name", "-name"] = "name"
+
+
+@router.get("", response_model=Page[ForcePublic])
+def list_forces(
+    request: Request, snapshot: SnapshotDep, query: Annotated[ForceQuery, Query()]
+) -> Response:
+    """List forces: commands, units, task forces and operations."""
+    return list_response(
+        request,
+        snapshot.forces,
+        query,
+        matches=lambda force: (
+            (query.component is None or force.component == query.component)
+            and (query.kind is None or force.kind == query.kind)
+        ),
+        sort_keys=BY_ID_OR_NAME,
+        sort=query.sort,
+        item_model=ForcePublic,
+    )
+
+
+@router.get("/{force_id}", response_model=ForceDetail)
+def get_force(
+    request: Request,
+    snapshot: SnapshotDep,
+    force_id: Annotated[str, Path(**RecordId)],
+    query: Annotated[DetailQuery, Query()],
+) -> Response:
+    """One force, what it does, the waves it is part of, and every fact about it."""
+    return detail_response(request, snapshot.forces, force_id, query, ForceDetail)

@@ -1,0 +1,63 @@
+"""The API's front page and its health checks."""
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from app import __version__
+from app.api.deps import SnapshotDep
+from app.api.errors import ProblemError
+from app.api.listing import json_response
+
+router = APIRouter(tags=["meta"])
+
+COLLECTIONS = ("sources", "forces", "agencies", "waves", "authorities", "activities", "facts")
+
+
+class Index(BaseModel):
+    name: str = Field(examples=["Muster"])
+    version: str = Field(description="The software's version.")
+    data_version: str | None = Field(description="Content hash of the loaded data.")
+    links: dict[str, str] = Field(description="Every collection and the docs, by name.")
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class Readiness(Health):
+    data_version: str
+
+
+@router.get("/", response_model=Index)
+def index(snapshot: SnapshotDep) -> Response:
+    """Name, versions, and links to every collection and to the docs."""
+    links = {name: f"/v1/{name}" for name in COLLECTIONS}
+    links |= {"search": "/v1/search", "timeline": "/v1/timeline", "docs": "/docs"}
+    links |= {"openapi": "/openapi.json"}
+    return json_response(
+        {
+            "name": "Muster",
+            "version": __version__,
+            "data_version": snapshot.version,
+            "links": links,
+        }
+    )
+
+
+@router.get("/healthz", response_model=Health)
+def healthz() -> Response:
+    """The process is up."""
+    return json_response({"status": "ok"})
+
+
+@router.get("/readyz", response_model=Readiness, responses={503: {"description": "Not ready"}})
+def readyz(request: Request) -> Response:
+    """The database answers, is migrated and holds data; otherwise 503 saying why."""
+    error = getattr(request.state, "data_error", None)
+    if error is not None:
+        raise ProblemError(503, f"the database cannot be read: {error}", slug="not-ready")
+    snapshot = request.state.snapshot
+    if snapshot.is_empty:
+        raise ProblemError(503, "the database holds no data: run `muster load`", slug="not-ready")
+    return json_response({"status": "ok", "data_version": snapshot.version})

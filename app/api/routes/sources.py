@@ -1,0 +1,44 @@
+"""The sources the facts are taken from."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import Response
+
+from app.api.deps import SnapshotDep
+from app.api.listing import DetailQuery, ListQuery, detail_response, list_response
+from app.api.sorting import BY_ID, RecordId
+from app.models.public import Page, SourcePublic
+
+router = APIRouter(prefix="/v1/sources", tags=["sources"])
+
+
+class SourceQuery(ListQuery):
+    sort: Literal["id", "-id"] = "id"
+
+
+@router.get("", response_model=Page[SourcePublic])
+def list_sources(
+    request: Request, snapshot: SnapshotDep, query: Annotated[SourceQuery, Query()]
+) -> Response:
+    """List sources, with how many facts cite each."""
+    return list_response(
+        request,
+        snapshot.sources,
+        query,
+        matches=lambda _source: True,
+        sort_keys=BY_ID,
+        sort=query.sort,
+        item_model=SourcePublic,
+    )
+
+
+@router.get("/{source_id}", response_model=SourcePublic)
+def get_source(
+    request: Request,
+    snapshot: SnapshotDep,
+    source_id: Annotated[str, Path(**RecordId)],
+    query: Annotated[DetailQuery, Query()],
+) -> Response:
+    """One source's metadata. Its full text is not republished; the facts quote it."""
+    return detail_response(request, snapshot.sources, source_id, query, SourcePublic)

@@ -1,0 +1,47 @@
+"""Tranches of the deployment: in place, ordered, requested, possible or expected."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import Field
+from starlette.responses import Response
+
+from app.api.deps import SnapshotDep
+from app.api.listing import DetailQuery, ListQuery, detail_response, list_response
+from app.api.sorting import BY_ID_OR_NAME, RecordId
+from app.models.common import WaveStatus
+from app.models.public import Page, WaveDetail, WavePublic
+
+router = APIRouter(prefix="/v1/waves", tags=["waves"])
+
+
+class WaveQuery(ListQuery):
+    status: WaveStatus | None = Field(None, description="in_place, ordered, requested, ...")
+    sort: Literal["id", "-id", "name", "-name"] = "id"
+
+
+@router.get("", response_model=Page[WavePublic])
+def list_waves(
+    request: Request, snapshot: SnapshotDep, query: Annotated[WaveQuery, Query()]
+) -> Response:
+    """List deployment waves with their sizes as the sources give them."""
+    return list_response(
+        request,
+        snapshot.waves,
+        query,
+        matches=lambda wave: query.status is None or wave.status == query.status,
+        sort_keys=BY_ID_OR_NAME,
+        sort=query.sort,
+        item_model=WavePublic,
+    )
+
+
+@router.get("/{wave_id}", response_model=WaveDetail)
+def get_wave(
+    request: Request,
+    snapshot: SnapshotDep,
+    wave_id: Annotated[str, Path(**RecordId)],
+    query: Annotated[DetailQuery, Query()],
+) -> Response:
+    """One wave: its size, composition, tasks and dates, and every fact about it."""
+    return detail_response(request, snapshot.waves, wave_id, query, WaveDetail)

@@ -1,0 +1,76 @@
+"""The application: FastAPI routes behind Muster's edge layer."""
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import make_url
+
+from app import __version__
+from app.api.edge import Edge, ResponseCache
+from app.api.errors import Problem, install_problem_handlers
+from app.api.routes import activities, agencies, authorities, facts, forces, meta, sources, waves
+from app.config import Settings, get_settings
+from app.db import is_sqlite, make_engine
+from app.services.store import DataStore, polled_change_token, sqlite_change_token
+
+DESCRIPTION = """
+Structured, source-cited facts about the January 2025 U.S. troop deployment to the southern
+border: the forces, the deployment waves and their sizes, the legal authorities that bound what
+troops may do, and what they may and may not do.
+
+Every fact carries its evidence: a verbatim quote with character offsets into its source, who
+said it, and how firm it is. A number is never bare: each Quantity says whether it is exact,
+approximate, a bound or a range, and keeps the source's own words.
+"""
+
+TAGS = [
+    {"name": "sources", "description": "What the facts are taken from."},
+    {"name": "forces", "description": "Military commands, units, task forces and operations."},
+    {"name": "agencies", "description": "Civilian departments and agencies."},
+    {"name": "waves", "description": "Tranches of the deployment and their sizes."},
+    {"name": "authorities", "description": "Laws, orders and declarations that bound troops."},
+    {"name": "activities", "description": "What troops may do, may not do, or might."},
+    {"name": "facts", "description": "Statements from the sources, each with its citations."},
+    {"name": "meta", "description": "The front page and health checks."},
+]
+
+
+def _operation_id(route: APIRoute) -> str:
+    """Short, stable operationIds: the handler's name (list_forces, get_force, search, ...)."""
+    return route.name
+
+
+def create_api() -> FastAPI:
+    """The FastAPI application alone, without the edge layer."""
+    api = FastAPI(
+        title="Muster",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        generate_unique_id_function=_operation_id,
+        redirect_slashes=False,
+        responses={
+            "4XX": {"model": Problem, "content": {"application/problem+json": {}}},
+            "5XX": {"model": Problem, "content": {"application/problem+json": {}}},
+        },
+    )
+    install_problem_handlers(api)
+    for module in (meta, sources, forces, agencies, waves, authorities, activities, facts):
+        api.include_router(module.router)
+    return api
+
+
+def create_store(settings: Settings) -> DataStore:
+    """A read-only view of the database: the server never writes the data."""
+    url = settings.database_url
+    if is_sqlite(url):
+        database = make_url(url).database or ""
+        engine = make_engine(f"sqlite:///file:{database}?mode=ro&uri=true")
+        return DataStore(engine, sqlite_change_token(database))
+    engine = make_engine(url, pool_pre_ping=True)
+    return DataStore(engine, polled_change_token(engine, settings.version_poll_seconds))
+
+
+def create_app(settings: Settings | None = None) -> Edge:
+    settings = settings or get_settings()
+    cache = ResponseCache(settings.response_cache_bytes) if settings.response_cache else None
+    return Edge(create_api(), create_store(settings), cache)

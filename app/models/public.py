@@ -1,0 +1,180 @@
+"""What the API returns: read models, never the tables themselves."""
+
+import datetime as dt
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.models.common import Citation, DateValue, Quantity
+
+ItemT = TypeVar("ItemT", bound=BaseModel)
+
+
+class PublicModel(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Ref(PublicModel):
+    """A short reference to another record: enough to show it and to fetch it."""
+
+    id: str = Field(examples=["jtf-north"])
+    kind: str = Field(description="The collection the record is in.", examples=["forces"])
+    name: str = Field(examples=["Joint Task Force-North"])
+    url: str = Field(
+        description="The record's path in this API.", examples=["/v1/forces/jtf-north"]
+    )
+
+
+class FactPublic(PublicModel):
+    """One statement from a source, in our words, with the source's words as evidence."""
+
+    id: str = Field(examples=["fact-initial-wave-size"])
+    statement: str = Field(description="One plain sentence in Muster's words.")
+    kind: str = Field(description="What sort of statement: quantity, event, legal_effect, ...")
+    status: str = Field(
+        description="How firm it is: reported, ordered, requested, planned, expected, possible "
+        "or unclear."
+    )
+    property: str | None = Field(None, description="What a figure measures, e.g. troop-strength.")
+    quantity: Quantity | None = Field(None, description="The figure the statement gives, if any.")
+    date: DateValue | None = Field(None, description="When the stated event happened.")
+    valid_from: DateValue | None = Field(None, description="When the statement starts to hold.")
+    valid_to: DateValue | None = Field(None, description="When it stops holding; null if open.")
+    reported_on: dt.date | None = Field(None, description="When a source first reported it.")
+    rank: str = Field(description="preferred, normal or deprecated, as Wikidata ranks.")
+    rank_reason: str | None = Field(None, description="Why the fact has its rank.")
+    about: list[Ref] = Field(description="The records the fact concerns.")
+    citations: list[Citation] = Field(description="The evidence: verbatim quotes, located.")
+    url: str
+
+
+class EntityPublic(PublicModel):
+    id: str
+    name: str
+    aliases: list[str] = Field(description="Other names the sources use.")
+    description: str | None = None
+    url: str
+
+
+class EntityDetail(PublicModel):
+    """Adds what the sources say about the record."""
+
+    facts: list[FactPublic] = Field(description="Every fact about the record, with citations.")
+
+
+class ForcePublic(EntityPublic):
+    """A military command, unit, task force or operation."""
+
+    kind: str = Field(description="command, task_force, unit, national_guard or operation.")
+    component: str | None = Field(None, description="active_duty or national_guard.")
+    branch: str | None = Field(None, description="Service branch, where the source names it.")
+    parent: Ref | None = None
+    base: str | None = Field(None, description="Where it is based, in the source's words.")
+    operations: list[Ref] = []
+    supports: list[Ref] = Field([], description="Civilian agencies it supports.")
+
+
+class ForceDetail(ForcePublic, EntityDetail):
+    activities: list[Ref] = Field(description="What the force does or would do.")
+    waves: list[Ref] = Field(description="Deployment waves it is part of or that join it.")
+
+
+class AgencyPublic(EntityPublic):
+    """A civilian department or agency the sources name."""
+
+    kind: str
+    level: str = Field(description="federal or state")
+
+
+class AgencyDetail(AgencyPublic, EntityDetail):
+    supported_by: list[Ref] = Field(description="Forces that support the agency.")
+
+
+class WaveMemberPublic(PublicModel):
+    force: Ref
+    quantity: Quantity
+    fact: Ref = Field(description="The fact that gives this share, with its citations.")
+
+
+class WaveDatePublic(PublicModel):
+    event: str = Field(examples=["ordered"])
+    date: DateValue
+
+
+class WavePublic(EntityPublic):
+    """A tranche of the deployment: in place, ordered, requested, possible or expected."""
+
+    status: str = Field(description="in_place, ordered, requested, possible or expected.")
+    size: Quantity | None = Field(None, description="How many; null where the source says not.")
+    size_fact: Ref | None = Field(None, description="The fact that gives the size.")
+    composition: list[WaveMemberPublic] = []
+    joins: Ref | None = Field(None, description="The force the wave feeds into.")
+    origin: str | None = None
+    destination: str | None = None
+    tasks: list[Ref] = []
+    dates: list[WaveDatePublic] = []
+
+
+class WaveDetail(WavePublic, EntityDetail):
+    pass
+
+
+class AuthorityPublic(EntityPublic):
+    """A law, order, declaration or regulation that bounds what troops may do."""
+
+    kind: str = Field(description="statute, executive_order, declaration or regulation.")
+    citation: str | None = Field(None, examples=["18 U.S.C. § 1385"])
+    year: int | None = Field(None, description="Year enacted, issued or declared.")
+    reference_source: Ref | None = Field(None, description="Where citation and year come from.")
+    status: str
+    binds: str | None = Field(None, description="Whom it binds.")
+    permits: list[Ref] = []
+    prohibits: list[Ref] = []
+    would_permit: list[Ref] = Field([], description="Activities it would permit if invoked.")
+
+
+class AuthorityDetail(AuthorityPublic, EntityDetail):
+    pass
+
+
+class ActivityAuthorityPublic(PublicModel):
+    authority: Ref
+    effect: str = Field(description="permits, prohibits or would_permit.")
+
+
+class ActivityPublic(EntityPublic):
+    """Something troops do, may do or may not do."""
+
+    category: str
+    status: str = Field(description="permitted, prohibited or unclear.")
+    forces: list[Ref] = []
+    authorities: list[ActivityAuthorityPublic] = []
+
+
+class ActivityDetail(ActivityPublic, EntityDetail):
+    pass
+
+
+class SourcePublic(PublicModel):
+    """A source the facts cite. Its full text is not republished; its quotes are."""
+
+    id: str = Field(examples=["cnn-2025-01-22"])
+    kind: str = Field(examples=["news_article"])
+    publisher: str | None = None
+    authors: list[str] = []
+    published: dt.date | None = None
+    title: str | None = Field(None, description="The source's own title; null if it has none.")
+    description: str
+    web_url: str | None = Field(None, description="Where the source is published, if known.")
+    sha256: str = Field(description="SHA-256 of the source text the offsets index into.")
+    length: int = Field(description="Length of that text in code points.")
+    fact_count: int = Field(description="How many facts cite the source.")
+    url: str
+
+
+class Page(PublicModel, Generic[ItemT]):
+    """One page of a list. Follow ``next`` (also in the Link header) until it is null."""
+
+    data: list[ItemT]
+    next: str | None = Field(description="The next page's path, or null on the last page.")
+    total: int = Field(description="How many items match, over all pages.")

@@ -1,0 +1,1 @@
+"""Reading the dataset: one immutable snapshot per data version, and queries over it."""
