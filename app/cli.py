@@ -60,6 +60,10 @@ def load(path: BundlesPath) -> None:
     except NotMigratedError as error:
         _fail([f"error: {error}"])
         return
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        _fail([f"error: the database refused the load ({reason}); nothing was loaded"])
+        return
     typer.echo(_describe(report))
 
 

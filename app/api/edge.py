@@ -125,7 +125,11 @@ class Edge:
             scope = {**scope, "path": path, "raw_path": path.encode()}
         if method == "HEAD":  # answered as a GET without its body
             scope = {**scope, "method": "GET"}
-        prepared = await self._respond(scope, receive, path)
+        try:
+            prepared = await self._respond(scope, receive, path)
+        except Exception:
+            logging.getLogger("muster").exception("unhandled error on %s %s", method, path)
+            prepared = _prepare_problem(500, "an unexpected error occurred", path)
         await self._send(send, prepared, scope, request_id, head=method == "HEAD")
         access_log.info(
             orjson.dumps(

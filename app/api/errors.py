@@ -76,6 +76,18 @@ def problem_response(
     )
 
 
+def accepted_params(route: object) -> list[str]:
+    """The query parameters a route takes, by the names a client uses."""
+    names = []
+    for param in getattr(getattr(route, "dependant", None), "query_params", []):
+        model = param.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            names += [field.alias or name for name, field in model.model_fields.items()]
+        else:
+            names.append(param.alias)
+    return sorted(names)
+
+
 def _validation_problem(request: Request, error: RequestValidationError) -> Response:
     invalid = []
     unknown = []
@@ -86,9 +98,8 @@ def _validation_problem(request: Request, error: RequestValidationError) -> Resp
             unknown.append(name)
         else:
             invalid.append({"name": name, "reason": shorten(item["msg"])})
-    route = request.scope.get("route")
     if unknown:
-        accepted = sorted(getattr(route, "accepted_params", ()))
+        accepted = accepted_params(request.scope.get("route"))
         return problem_response(
             400,
             f"unknown query parameter{'s' if len(unknown) > 1 else ''}: "

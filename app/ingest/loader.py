@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, delete, inspect
 from sqlmodel import Session, SQLModel, col, select
 
-from app.ingest.check import Dataset
+from app.ingest.bundle import ForceRecord
+from app.ingest.check import Dataset, Located
 from app.models import tables
 from app.models.common import DateValue
 
@@ -60,11 +61,13 @@ def load_dataset(engine: Engine, dataset: Dataset) -> LoadReport:
         changes = _diff(old_digests, digests)
         for table in reversed(tables.DATA_TABLES):
             session.execute(delete(table))
-        session.add_all(_rows(dataset))
-        session.add_all(
+        rows = _rows(dataset) + [
             tables.RecordDigest(kind=kind, record_id=record_id, digest=digest)
             for (kind, record_id), digest in digests.items()
-        )
+        ]
+        for table in tables.DATA_TABLES:  # parents first: foreign keys are checked per insert
+            session.add_all(row for row in rows if type(row) is table)
+            session.flush()
         summary = {
             kind: dict(Counter(change for (k, _), change in changes.items() if k == kind))
             for kind in sorted({kind for kind, _ in changes})
@@ -109,6 +112,19 @@ def _diff(
     return changes
 
 
+def _parents_first(forces: list[Located[ForceRecord]]) -> list[Located[ForceRecord]]:
+    """Forces ordered so that each one's parent is inserted before it."""
+    parent_of = {force.record.id: force.record.parent for force in forces}
+
+    def depth(force_id: str | None, seen: frozenset[str] = frozenset()) -> int:
+        parent = parent_of.get(force_id or "")
+        if parent is None or parent in seen:
+            return 0
+        return 1 + depth(parent, seen | {parent})
+
+    return sorted(forces, key=lambda force: depth(force.record.id))
+
+
 def _dated(prefix: str, value: DateValue | None) -> dict[str, Any]:
     """A ``DateValue`` as the flat columns ``<prefix>``, ``<prefix>_precision`` (and derivation)."""
     columns: dict[str, Any] = {
@@ -139,7 +155,7 @@ def _rows(dataset: Dataset) -> list[SQLModel]:
                 length=len(source.text),
             )
         )
-    for force in dataset.forces:
+    for force in _parents_first(dataset.forces):
         f = force.record
         rows.append(
             tables.Force(

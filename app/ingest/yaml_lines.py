@@ -15,13 +15,19 @@ class LinedDict(dict[str, Any]):
 
 
 class _LineLoader(yaml.SafeLoader):
-    def construct_mapping(self, node: MappingNode, deep: bool = True) -> LinedDict:  # type: ignore[override]
-        mapping = LinedDict({str(k): v for k, v in super().construct_mapping(node, deep).items()})
-        mapping.line = node.start_mark.line + 1
-        mapping.key_lines = {
-            str(key_node.value): key_node.start_mark.line + 1 for key_node, _ in node.value
-        }
-        return mapping
+    pass
+
+
+def _construct_lined_mapping(loader: yaml.SafeLoader, node: MappingNode) -> LinedDict:
+    mapping = LinedDict({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {str(key.value): key.start_mark.line + 1 for key, _ in node.value}
+    return mapping
+
+
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_lined_mapping
+)
 
 
 class YamlError(ValueError):

@@ -4,8 +4,8 @@ A number is never bare (``Quantity``), a statement never lacks its evidence (``C
 date always says how precise it is and, when inferred, how (``DateValue``).
 """
 
+import datetime as dt
 import re
-from datetime import date
 from enum import StrEnum
 from typing import Self
 
@@ -182,7 +182,9 @@ class Citation(ValueModel):
 class DateValue(ValueModel):
     """A date with its precision and, when inferred from words like "Monday", how it was derived."""
 
-    date: date = Field(description="ISO date; for week or month precision, the period's first day.")
+    date: dt.date = Field(
+        description="ISO date; for week or month precision, the period's first day."
+    )
     precision: DatePrecision = Field(DatePrecision.day, description="How precise the date is.")
     derivation: str | None = Field(
         None,

@@ -80,6 +80,14 @@ class Snapshot:
         return self.version is None
 
 
+def telling_order(fact: FactPublic) -> tuple[bool, str, str, int, str]:
+    """Facts in the order their sources tell them: by report date (undated sources last),
+    source and position in the source."""
+    first = fact.citations[0]
+    reported = fact.reported_on.isoformat() if fact.reported_on else ""
+    return (fact.reported_on is None, reported, first.source_id, first.start, fact.id)
+
+
 def path(kind: str, record_id: str) -> str:
     return f"/v1/{kind}/{record_id}"
 
@@ -94,7 +102,7 @@ def _dated(row: tables.Fact, prefix: str) -> DateValue | None:
 
 def read_snapshot(engine: Engine) -> Snapshot:
     """Read every table in one transaction, so the snapshot is one consistent data version."""
-    with Session(engine) as session, session.begin():
+    with Session(engine, expire_on_commit=False) as session, session.begin():
         version = session.exec(
             select(tables.DatasetLoad.version).order_by(col(tables.DatasetLoad.seq).desc())
         ).first()
@@ -138,17 +146,8 @@ def _build(version: str | None, rows: dict[type[SQLModel], list[Any]]) -> Snapsh
     for row in sorted(of(tables.FactAbout), key=lambda a: (a.fact_id, a.position)):
         about[row.fact_id].append(row.entity_id)
 
-    fact_rows = sorted(
-        of(tables.Fact),
-        key=lambda f: (
-            f.reported_on or "",
-            citations[f.id][0].source_id,
-            citations[f.id][0].start,
-            f.id,
-        ),
-    )
     facts: dict[str, FactPublic] = {}
-    for row in fact_rows:
+    for row in of(tables.Fact):
         fact_ref = Ref(id=row.id, kind="facts", name=row.statement, url=path("facts", row.id))
         refs[row.id] = fact_ref
         facts[row.id] = FactPublic(
@@ -168,8 +167,10 @@ def _build(version: str | None, rows: dict[type[SQLModel], list[Any]]) -> Snapsh
             citations=citations[row.id],
             url=fact_ref.url,
         )
-        for entity_id in about[row.id]:
-            facts_of[entity_id].append(row.id)
+    facts = {fact.id: fact for fact in sorted(facts.values(), key=telling_order)}
+    for fact in facts.values():
+        for ref in fact.about:
+            facts_of[ref.id].append(fact.id)
 
     def facts_about(entity_id: str) -> list[FactPublic]:
         return [facts[fact_id] for fact_id in facts_of[entity_id]]

@@ -14,6 +14,7 @@ from app.api.pagination import SortKey
 from app.api.sorting import RecordId
 from app.models.common import FactKind, FactStatus, Rank
 from app.models.public import FactPublic, Page
+from app.services.snapshot import telling_order
 
 router = APIRouter(prefix="/v1/facts", tags=["facts"])
 
@@ -41,12 +42,7 @@ def _date_key(fact: FactPublic) -> SortKey:
 
 
 FACT_SORT_KEYS: dict[str, Callable[[Any], SortKey]] = {
-    "source": lambda fact: (
-        fact.reported_on.isoformat() if fact.reported_on else "",
-        fact.citations[0].source_id,
-        fact.citations[0].start,
-        fact.id,
-    ),
+    "source": telling_order,
     "date": _date_key,
     "id": lambda fact: (fact.id,),
 }
