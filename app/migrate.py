@@ -50,7 +50,7 @@ def _migration_connection(database_url: str) -> Iterator[Connection]:
     engine = make_engine(database_url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
-            if False:
+            if connection.dialect.name == "postgresql":
                 connection.execute(
                     text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
                 )

@@ -1,4 +1,8 @@
-"""Alembic environment: the URL comes from Muster's settings, the target from its models."""
+"""Alembic environment: the target comes from Muster's models, the database from the caller.
+
+``app.migrate`` passes the connection to migrate through (on PostgreSQL it holds the migration
+lock); without one, the URL comes from the configuration or from Muster's settings.
+"""
 
 from typing import Any, Literal
 
@@ -9,11 +13,10 @@ from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 from app.config import get_settings
-from app.db import is_sqlite, make_engine
+from app.db import make_engine
 from app.models import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
 
 
 def render_item(type_: str, item: Any, _context: AutogenContext) -> str | Literal[False]:
@@ -27,7 +30,8 @@ def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=SQLModel.metadata,
-        render_as_batch=is_sqlite(url),  # SQLite can only ALTER a table by copying it
+        # SQLite can only ALTER a table by copying it
+        render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
     )
@@ -35,5 +39,12 @@ def run_migrations(connection: Connection) -> None:
         context.run_migrations()
 
 
-with make_engine(url).connect() as connection:
-    run_migrations(connection)
+given: Connection | None = config.attributes.get("connection")
+if given is not None:
+    run_migrations(given)
+else:
+    url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        run_migrations(connection)
+    engine.dispose()
