@@ -1,8 +1,16 @@
+"""Shared fixtures.
+
+Every test that uses a database runs once per backend: on SQLite, and on PostgreSQL at the URL in
+``MUSTER_TEST_POSTGRES_URL`` (``.ci/run`` starts a throwaway server and sets it).
+"""
+
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from app import migrate
 from app.config import get_settings
@@ -10,6 +18,7 @@ from app.config import get_settings
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DATA = ROOT / "seed_data"
 ARTICLE_BUNDLE = "cnn-2025-01-22"
+POSTGRES_URL_VARIABLE = "MUSTER_TEST_POSTGRES_URL"
 
 
 @pytest.fixture
@@ -20,12 +29,40 @@ def seed_copy(tmp_path: Path) -> Path:
     return copy
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database, not migrated: a new SQLite file, or the test PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'muster.db'}"
+    return _empty_postgres_database()
+
+
+def _empty_postgres_database() -> str:
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not url:
+        reason = f"{POSTGRES_URL_VARIABLE} is not set, so there is no PostgreSQL to test against"
+        # CI must test both backends; a developer's quick local run needs no server.
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: CI runs `bash .ci/run`, which starts one", pytrace=False)
+        pytest.skip(f"{reason} (`bash .ci/run` starts one)")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        # A connection that an earlier test left inside a transaction would make the drop wait
+        # forever; fail instead.
+        connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+        # Dropping the schema drops everything the previous test made: tables, alembic_version,
+        # test triggers and functions.
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
 @pytest.fixture
-def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """An empty, migrated SQLite database, also set as MUSTER_DATABASE_URL for the CLI."""
-    url = f"sqlite:///{tmp_path / 'muster.db'}"
-    migrate.upgrade(url)
-    monkeypatch.setenv("MUSTER_DATABASE_URL", url)
+def database_url(empty_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An empty, migrated database, also set as MUSTER_DATABASE_URL for the CLI."""
+    migrate.upgrade(empty_database_url)
+    monkeypatch.setenv("MUSTER_DATABASE_URL", empty_database_url)
     get_settings.cache_clear()
-    yield url
+    yield empty_database_url
     get_settings.cache_clear()

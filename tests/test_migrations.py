@@ -1,13 +1,26 @@
-"""The Alembic migrations build exactly the models' schema, and go down and up again."""
+"""The Alembic migrations build exactly the models' schema, go down and up again, and replicas
+that migrate at the same moment leave one correct schema."""
 
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, create_engine, inspect, text
 from sqlmodel import SQLModel
 
 from app import migrate
+from app.db import is_sqlite
 from app.models import tables
 from tests.helpers import DATA_TABLE_NAMES
+
+REPLICAS = 4
+REPLICA = "import sys, alembic.command, app.cli; sys.stdin.readline(); app.cli.main()"
 
 
 def differences(url: str) -> list[object]:
@@ -26,18 +39,96 @@ def table_names(url: str) -> set[str]:
     return names
 
 
-def test_upgrade_head_on_an_empty_database_matches_the_models(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+def versions(url: str) -> list[str]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        found = list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    engine.dispose()
+    return found
+
+
+def head(url: str) -> str | None:
+    return ScriptDirectory.from_config(migrate.alembic_config(url)).get_current_head()
+
+
+def test_upgrade_head_on_an_empty_database_matches_the_models(empty_database_url: str) -> None:
+    url = empty_database_url
     migrate.upgrade(url)
     assert set(DATA_TABLE_NAMES) <= table_names(url)
     assert tables.DatasetLoad.__tablename__ in table_names(url)
     assert differences(url) == []
+    assert versions(url) == [head(url)]
 
 
-def test_downgrade_to_base_and_upgrade_again(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'round-trip.db'}"
+def test_downgrade_to_base_and_upgrade_again(empty_database_url: str) -> None:
+    url = empty_database_url
     migrate.upgrade(url)
     migrate.downgrade(url, "base")
     assert table_names(url) <= {"alembic_version"}
     migrate.upgrade(url)
     assert differences(url) == []
+
+
+def test_replicas_upgrading_at_the_same_moment_leave_one_correct_schema(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    # `muster db upgrade`, once the replica has imported everything and read "go": Python's
+    # start-up time varies more than a migration takes, and the replicas must really overlap.
+    upgrade = [sys.executable, "-c", REPLICA, "db", "upgrade"]
+    environment = os.environ | {"MUSTER_DATABASE_URL": url}
+    replicas = [
+        subprocess.Popen(
+            upgrade, env=environment, stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(REPLICAS)
+    ]
+    for replica in replicas:
+        assert replica.stdin is not None
+        replica.stdin.write("go\n")
+        replica.stdin.flush()
+    errors = [replica.communicate(timeout=120)[1] for replica in replicas]
+    failures = [
+        error for replica, error in zip(replicas, errors, strict=True) if replica.returncode
+    ]
+    if is_sqlite(url):
+        # SQLite has no advisory lock: a replica that loses the race may fail, the schema must not.
+        assert len(failures) < REPLICAS, failures
+    else:
+        assert failures == []
+    assert differences(url) == []
+    assert versions(url) == [head(url)]
+
+
+def test_upgrade_waits_while_another_session_holds_the_migration_lock(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    if is_sqlite(url):
+        pytest.skip("SQLite has no advisory locks; migrations take none there")
+    engine = create_engine(url)
+    with ThreadPoolExecutor(max_workers=1) as pool, engine.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": migrate.MIGRATION_LOCK_KEY})
+        upgrading = pool.submit(migrate.upgrade, url)
+        deadline = time.monotonic() + 30
+        while not waiting_for_the_migration_lock(holder):
+            assert not upgrading.done(), "the upgrade ran without waiting for the lock"
+            assert time.monotonic() < deadline, "the upgrade never asked for the lock"
+            time.sleep(0.05)
+        assert "alembic_version" not in table_names(url)
+        holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": migrate.MIGRATION_LOCK_KEY})
+        upgrading.result(timeout=60)
+    engine.dispose()
+    assert differences(url) == []
+
+
+def waiting_for_the_migration_lock(connection: Connection) -> bool:
+    # pg_locks shows a bigint advisory key as its high half (classid) and low half (objid).
+    waiting = connection.execute(
+        text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+            "AND classid = :high AND objid = :low AND objsubid = 1"
+        ),
+        {"high": migrate.MIGRATION_LOCK_KEY >> 32, "low": migrate.MIGRATION_LOCK_KEY & 0xFFFFFFFF},
+    ).scalar_one()
+    return bool(waiting)
