@@ -5,12 +5,28 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlmodel import create_engine
 
+POSTGRESQL_OPTIONS: dict[str, Any] = {
+    # A load replaces the data in one transaction. Under READ COMMITTED, PostgreSQL's default,
+    # each statement sees the data as of its own start, so a reader that reads several tables in a
+    # transaction could see some from before a load and some from after. REPEATABLE READ gives the
+    # whole transaction one snapshot: the old data or the new, never a mix.
+    "isolation_level": "REPEATABLE READ",
+    # A server's pooled connections outlive a database restart; test them before use.
+    "pool_pre_ping": True,
+}
+
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def is_postgresql(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
 def make_engine(url: str, **options: Any) -> Engine:
+    if is_postgresql(url):
+        options = POSTGRESQL_OPTIONS | options
     engine = create_engine(url, **options)
     if is_sqlite(url):
         event.listen(engine, "connect", _sqlite_pragmas)
