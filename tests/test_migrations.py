@@ -20,7 +20,7 @@ from app.models import tables
 from tests.helpers import DATA_TABLE_NAMES
 
 REPLICAS = 4
-REPLICA = "import sys, alembic.command, app.cli; sys.stdin.readline(); app.cli.main()"
+REPLICA = "import sys, app.cli; sys.stdin.readline(); app.cli.main()"
 
 
 def differences(url: str) -> list[object]:
