@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlmodel import create_engine
 
 POSTGRESQL_OPTIONS: dict[str, Any] = {
@@ -29,11 +29,20 @@ def make_engine(url: str, **options: Any) -> Engine:
         options = POSTGRESQL_OPTIONS | options
     engine = create_engine(url, **options)
     if is_sqlite(url):
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite opens a transaction only before a write, so the SELECTs of one read would each see
+    # the data as of their own moment, and a snapshot could mix two loads. Take transactions out
+    # of its hands and begin them ourselves (SQLAlchemy's documented recipe for pysqlite).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
