@@ -5,11 +5,24 @@ from fastapi.routing import APIRoute
 from sqlalchemy import make_url
 
 from app import __version__
+from app.api.docs import install_docs
 from app.api.edge import Edge, ResponseCache
 from app.api.errors import Problem, install_problem_handlers
-from app.api.routes import activities, agencies, authorities, facts, forces, meta, sources, waves
+from app.api.routes import (
+    activities,
+    agencies,
+    authorities,
+    facts,
+    forces,
+    meta,
+    search,
+    sources,
+    timeline,
+    waves,
+)
 from app.config import Settings, get_settings
 from app.db import is_sqlite, make_engine
+from app.services.search import SearchIndex
 from app.services.store import DataStore, polled_change_token, sqlite_change_token
 
 DESCRIPTION = """
@@ -30,6 +43,8 @@ TAGS = [
     {"name": "authorities", "description": "Laws, orders and declarations that bound troops."},
     {"name": "activities", "description": "What troops may do, may not do, or might."},
     {"name": "facts", "description": "Statements from the sources, each with its citations."},
+    {"name": "search", "description": "Every kind of record, found by its words."},
+    {"name": "timeline", "description": "Dated events in order."},
     {"name": "meta", "description": "The front page and health checks."},
 ]
 
@@ -48,14 +63,28 @@ def create_api() -> FastAPI:
         openapi_tags=TAGS,
         generate_unique_id_function=_operation_id,
         redirect_slashes=False,
+        docs_url=None,  # install_docs serves the docs pages without a CDN
+        redoc_url=None,
         responses={
             "4XX": {"model": Problem, "content": {"application/problem+json": {}}},
             "5XX": {"model": Problem, "content": {"application/problem+json": {}}},
         },
     )
     install_problem_handlers(api)
-    for module in (meta, sources, forces, agencies, waves, authorities, activities, facts):
+    for module in (
+        meta,
+        sources,
+        forces,
+        agencies,
+        waves,
+        authorities,
+        activities,
+        facts,
+        search,
+        timeline,
+    ):
         api.include_router(module.router)
+    install_docs(api)
     return api
 
 
@@ -73,4 +102,7 @@ def create_store(settings: Settings) -> DataStore:
 def create_app(settings: Settings | None = None) -> Edge:
     settings = settings or get_settings()
     cache = ResponseCache(settings.response_cache_bytes) if settings.response_cache else None
-    return Edge(create_api(), create_store(settings), cache)
+    api = create_api()
+    store = create_store(settings)
+    api.state.search_index = SearchIndex(store.engine)
+    return Edge(api, store, cache)

@@ -15,6 +15,7 @@ from sqlmodel.sql.sqltypes import AutoString
 from app.config import get_settings
 from app.db import make_engine
 from app.models import tables  # noqa: F401  (registers every table on SQLModel.metadata)
+from app.services.search import include_in_autogenerate
 
 config = context.config
 
@@ -33,6 +34,7 @@ def run_migrations(connection: Connection) -> None:
         # SQLite can only ALTER a table by copying it
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_in_autogenerate,
         render_item=render_item,
     )
     with context.begin_transaction():

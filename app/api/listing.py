@@ -1,7 +1,7 @@
 """What every list and detail endpoint shares: query models, sorting, paging, representations."""
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +15,8 @@ from app.services.snapshot import Collection
 
 JSON_MEDIA_TYPE = "application/json"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+ItemT = TypeVar("ItemT")
 
 
 class DetailQuery(BaseModel):
@@ -59,23 +61,46 @@ def list_response(
     selected: Sequence[Any] = sorted(
         (record for record in collection if matches(record)), key=key, reverse=descending
     )
+    return page_response(
+        request,
+        selected,
+        query,
+        key=key,
+        row=lambda record: collection.listed[record.id],
+        item_model=item_model,
+        descending=descending,
+    )
+
+
+def page_response(
+    request: Request,
+    items: Sequence[ItemT],
+    query: ListQuery,
+    *,
+    key: Callable[[ItemT], SortKey],
+    row: Callable[[ItemT], dict[str, Any]],
+    item_model: type[BaseModel],
+    descending: bool = False,
+) -> Response:
+    """One page of ``items`` (selected, and sorted by ``key``) as the list envelope or CSV, each
+    item shown as ``row`` makes it."""
     filters = query.model_dump(exclude={"cursor", "limit", "format"}, mode="json")
     page, cursor = paginate(
-        selected,
+        items,
         key=key,
         limit=query.limit,
         cursor=query.cursor,
         fingerprint=query_fingerprint(filters),
         descending=descending,
     )
-    rows = [collection.listed[record.id] for record in page]
+    rows = [row(item) for item in page]
     params = query.model_dump(exclude={"cursor"}, exclude_defaults=True, mode="json", by_alias=True)
     next_url = page_url(request.url.path, params, cursor) if cursor else None
     headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
     if requested_format(request, query.format) is Format.csv:
         body = to_csv(rows, csv_columns(item_model))
         return Response(body, media_type=CSV_MEDIA_TYPE, headers=headers)
-    body = orjson.dumps({"data": rows, "next": next_url, "total": len(selected)})
+    body = orjson.dumps({"data": rows, "next": next_url, "total": len(items)})
     return Response(body, media_type=JSON_MEDIA_TYPE, headers=headers)
 
 

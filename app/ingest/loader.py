@@ -13,6 +13,7 @@ from app.ingest.bundle import ForceRecord
 from app.ingest.check import Dataset, Located
 from app.models import tables
 from app.models.common import DateValue
+from app.services.search import INDEX_TABLE, rebuild_search_index, search_index_is_empty
 
 
 class NotMigratedError(RuntimeError):
@@ -42,7 +43,7 @@ def has_data(engine: Engine) -> bool:
 
 def load_dataset(engine: Engine, dataset: Dataset) -> LoadReport:
     """Replace every data row with ``dataset`` in one transaction; on any error nothing changes."""
-    missing = set(tables.DATA_TABLE_NAMES) - set(inspect(engine).get_table_names())
+    missing = {*tables.DATA_TABLE_NAMES, INDEX_TABLE} - set(inspect(engine).get_table_names())
     if missing:
         raise NotMigratedError(
             f"the database is not migrated (no table {sorted(missing)[0]!r}): "
@@ -53,6 +54,8 @@ def load_dataset(engine: Engine, dataset: Dataset) -> LoadReport:
         previous = current_version(session)
         report = LoadReport(dataset.version, previous)
         if report.unchanged:
+            if search_index_is_empty(session):  # it came with an upgrade after the data did
+                rebuild_search_index(session)
             return report
         old_digests = {
             (row.kind, row.record_id): row.digest
@@ -68,6 +71,7 @@ def load_dataset(engine: Engine, dataset: Dataset) -> LoadReport:
         for table in tables.DATA_TABLES:  # parents first: foreign keys are checked per insert
             session.add_all(row for row in rows if type(row) is table)
             session.flush()
+        rebuild_search_index(session)
         summary = {
             kind: dict(Counter(change for (k, _), change in changes.items() if k == kind))
             for kind in sorted({kind for kind, _ in changes})

@@ -172,6 +172,49 @@ class SourcePublic(PublicModel):
     url: str
 
 
+class SearchHit(PublicModel):
+    """A record that matches every word of a search, with where it matches."""
+
+    kind: str = Field(description="The collection the record is in.", examples=["forces"])
+    id: str = Field(examples=["operation-lone-star"])
+    name: str = Field(examples=["Operation Lone Star"])
+    url: str = Field(
+        description="The record's path in this API.", examples=["/v1/forces/operation-lone-star"]
+    )
+    snippet: str = Field(
+        description="The record's text that best matches, each matching word between « and », "
+        "cut with … when long.",
+        examples=["Operation «Lonestar»"],
+    )
+    rank: int = Field(
+        description="3: every word is in the record's name; 2: in its name and aliases; "
+        "1: elsewhere (description, statement, quotes, ...). Hits are listed by rank, best first.",
+        examples=[2],
+    )
+
+
+class TimelineEvent(PublicModel):
+    """A dated fact: what happened or will happen when, with its evidence."""
+
+    id: str = Field(description="The fact's id.", examples=["fact-trump-mandate-2025-01-20"])
+    date: DateValue = Field(description="When, as precisely as the source allows.")
+    statement: str = Field(
+        description="What happened, in Muster's words.",
+        examples=[
+            "President Donald Trump mandated that the US military step up its presence at the "
+            "southern border."
+        ],
+    )
+    kind: str = Field(description="What sort of statement: event, plan, legal_citation, ...")
+    status: str = Field(description="How firm it is: reported, ordered, expected, ...")
+    about: list[Ref] = Field(description="The records the event concerns.")
+    citations: list[Citation] = Field(description="The evidence: verbatim quotes, located.")
+    url: str = Field(
+        description="The fact's path in this API.",
+        examples=["/v1/facts/fact-trump-mandate-2025-01-20"],
+    )
+
+
 class Page(PublicModel, Generic[ItemT]):
     """One page of a list. Follow ``next`` (also in the Link header) until it is null."""
 

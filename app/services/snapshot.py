@@ -103,10 +103,15 @@ def _dated(row: tables.Fact, prefix: str) -> DateValue | None:
 def read_snapshot(engine: Engine) -> Snapshot:
     """Read every table in one transaction, so the snapshot is one consistent data version."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
-        version = session.exec(
-            select(tables.DatasetLoad.version).order_by(col(tables.DatasetLoad.seq).desc())
-        ).first()
-        rows = {table: list(session.exec(select(table))) for table in tables.DATA_TABLES}
+        return snapshot_in(session)
+
+
+def snapshot_in(session: Session) -> Snapshot:
+    """The data as the session's transaction sees it (the loader's own, before it commits)."""
+    version = session.exec(
+        select(tables.DatasetLoad.version).order_by(col(tables.DatasetLoad.seq).desc())
+    ).first()
+    rows = {table: list(session.exec(select(table))) for table in tables.DATA_TABLES}
     return _build(version, rows)
 
 

@@ -31,6 +31,11 @@ class DataStore:
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
 
+    @property
+    def engine(self) -> Engine:
+        """The read-only engine, for the queries a snapshot cannot answer (search)."""
+        return self._engine
+
     def current(self) -> Snapshot:
         try:
             token = self._change_token()
