@@ -24,6 +24,7 @@ from app.models.common import (
     Rank,
     WaveStatus,
 )
+from app.services.as_of import last_day
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
@@ -157,7 +158,9 @@ class FactRecord(Record):
     def _coherent(self) -> Self:
         if self.rank is Rank.deprecated and not self.rank_reason:
             raise ValueError("a deprecated fact needs a rank_reason")
-        if self.valid_from and self.valid_to and self.valid_from.date > self.valid_to.date:
+        # A coarse valid_to stands for its whole period: "until the week of 2025-01-20" may end
+        # on 2025-01-26, so valid_from may be any day up to then.
+        if self.valid_from and self.valid_to and self.valid_from.date > last_day(self.valid_to):
             raise ValueError("valid_from is after valid_to")
         return self
 

@@ -27,7 +27,9 @@ from app.ingest.bundle import (
     WaveRecord,
 )
 from app.ingest.yaml_lines import YamlError, line_of, read_yaml
-from app.models.common import Citation
+from app.models.common import Citation, Quantity, Rank
+from app.services.as_of import overlap
+from app.services.quantities import Measure, disagree, measure
 
 RecordT = TypeVar("RecordT", bound=BaseModel)
 
@@ -201,6 +203,7 @@ def read_dataset(root: Path) -> Dataset:
             dataset.facts.extend(reader.read_list(FactRecord, folder / FACTS_FILE, source_id))
     _check_ids_and_references(reader, dataset)
     _check_citations(reader, dataset)
+    _check_preferred_facts_agree(reader, dataset)
     if reader.problems:
         raise InvalidBundlesError(reader.problems)
     dataset.version = reader.hasher.hexdigest()[:16]
@@ -306,3 +309,30 @@ def _check_citations(reader: _Reader, dataset: Dataset) -> None:
                 located.line,
                 f"{fact.id}: quantity text {quantity.text!r} is in none of the fact's quotes",
             )
+
+
+def _check_preferred_facts_agree(reader: _Reader, dataset: Dataset) -> None:
+    """Refuse two preferred facts that give different figures for the same measure at the same
+    valid time: which one to use would be a guess."""
+    preferred: dict[Measure, list[tuple[Located[FactRecord], Quantity]]] = {}
+    for located in dataset.facts:
+        fact = located.record
+        key = measure(fact.about[0], fact.property, fact.quantity)
+        if fact.rank is Rank.preferred and key is not None and fact.quantity is not None:
+            preferred.setdefault(key, []).append((located, fact.quantity))
+    for (subject, property_name, unit, _), facts in preferred.items():
+        for index, (later, figure) in enumerate(facts):
+            for earlier, earlier_figure in facts[:index]:
+                first, second = earlier.record, later.record
+                if disagree(earlier_figure, figure) and overlap(
+                    (first.valid_from, first.valid_to), (second.valid_from, second.valid_to)
+                ):
+                    reader.problem(
+                        later.path,
+                        later.line,
+                        f"{second.id}: preferred, like {first.id} ({earlier.path}:{earlier.line}),"
+                        f" but they disagree about the {property_name} of {subject} in {unit} "
+                        f"({figure.text!r} against {earlier_figure.text!r}) at the same valid "
+                        "time; rank one normal or deprecated, or give them valid times that do "
+                        "not overlap",
+                    )
