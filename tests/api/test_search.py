@@ -1,0 +1,173 @@
+"""/v1/search: every kind of record by its words, the same on SQLite and PostgreSQL."""
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from app import migrate
+from app.config import Settings
+from app.db import make_engine
+from app.ingest.check import read_dataset
+from app.ingest.loader import load_dataset
+from app.main import create_app
+from tests.api import seed
+from tests.conftest import SEED_DATA
+
+QUERIES = [
+    "Lonestar",
+    "Lone Star",
+    "Pendleton",
+    "marine",
+    "posse comitatus",
+    "1385",
+    "El Paso",
+    "officials familiar",
+    "Texas Military Department",
+]
+
+
+def search(client: TestClient, q: str, **params: object) -> list[dict]:
+    response = client.get("/v1/search", params={"q": q, "limit": 200, **params})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["next"] is None
+    assert body["total"] == len(body["data"])
+    return list(body["data"])
+
+
+def expected_hits(query: str) -> set[tuple[str, str]]:
+    return {
+        (kind, record["id"])
+        for kind in seed.LIST_KINDS
+        for record in seed.records(kind)
+        if seed.holds_every_word(seed.searched_texts(record), query)
+    }
+
+
+def test_both_spellings_of_lone_star_find_the_operation_first(client: TestClient) -> None:
+    operation = seed.by_id("forces")["operation-lone-star"]
+    for query in ["Lonestar", "Lone Star", "lonestar", "LONE  star", "Lone-Star"]:
+        first = search(client, query)[0]
+        assert first == {
+            **first,
+            "kind": "forces",
+            "id": "operation-lone-star",
+            "name": operation["name"],
+            "url": "/v1/forces/operation-lone-star",
+        }, query
+
+
+def test_pendleton_finds_the_marines_first(client: TestClient) -> None:
+    first = search(client, "Pendleton")[0]
+    assert (first["kind"], first["id"]) == ("forces", "marines-camp-pendleton")
+    assert "«Pendleton»" in first["snippet"]
+
+
+def test_a_search_finds_exactly_the_records_that_hold_every_word(client: TestClient) -> None:
+    for query in QUERIES:
+        hits = [(hit["kind"], hit["id"]) for hit in search(client, query)]
+        assert set(hits) == expected_hits(query), query
+        assert len(hits) == len(set(hits)), query
+
+
+def test_hits_come_best_first_with_the_matching_words_marked(client: TestClient) -> None:
+    for query in QUERIES:
+        check_ranks_and_snippets(client, query)
+
+
+def check_ranks_and_snippets(client: TestClient, query: str) -> None:
+    hits = search(client, query)
+    assert [hit["rank"] for hit in hits] == sorted((hit["rank"] for hit in hits), reverse=True)
+    terms = seed.words(query)
+    for hit in hits:
+        record = seed.by_id(hit["kind"])[hit["id"]]
+        if hit["rank"] == 3:
+            assert seed.holds_every_word([record["name"]], query), hit
+        if hit["rank"] >= 2:
+            names = [record["name"], *record.get("aliases", [])]
+            assert seed.holds_every_word(names, query), hit
+        marked = [piece.split("»")[0] for piece in hit["snippet"].split("«")[1:]]
+        assert marked, hit
+        assert all(any(word.casefold().startswith(t) for t in terms) for word in marked), hit
+        unmarked = hit["snippet"].replace("«", "").replace("»", "").strip("…")
+        assert any(unmarked in text for text in seed.searched_texts(record)), hit
+        assert hit["url"] == f"/v1/{hit['kind']}/{hit['id']}"
+        assert client.get(hit["url"]).status_code == 200
+
+
+def test_query_syntax_is_only_words(client: TestClient) -> None:
+    """Operators, quotes, stars and control characters are separators, never syntax."""
+    for query in [
+        '"Lone" OR star',
+        "lone* NEAR(star)",
+        "words:lone AND NOT star",
+        "lone:* & !star | (texas)",
+        "'); DROP TABLE search_index; --",
+        "Lone\x00Star\x1f",
+        'lone"star',
+        "^lone",
+    ]:
+        plain = " ".join(seed.words(query))
+        assert search(client, query) == search(client, plain), query
+    assert search(client, "Lonestar")
+
+
+def test_kind_keeps_hits_of_one_collection(client: TestClient) -> None:
+    hits = search(client, "Lone Star", kind="facts")
+    assert {(hit["kind"], hit["id"]) for hit in hits} == {
+        hit for hit in expected_hits("Lone Star") if hit[0] == "facts"
+    }
+
+
+def test_a_bad_query_is_a_400_problem_naming_the_parameter(client: TestClient) -> None:
+    for params, reason in [
+        ({"q": ""}, "at least 1 character"),
+        ({"q": " !? ,;"}, "no letters or digits"),
+        ({"q": "\x00\x01"}, "no letters or digits"),
+        ({}, "required"),
+        ({"q": "x" * 201}, "at most 200 characters"),
+        ({"q": "lone", "kind": "people"}, "forces"),
+    ]:
+        response = client.get("/v1/search", params=params)
+        assert response.status_code == 400, params
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["status"] == 400
+        name = "kind" if "kind" in params else "q"
+        assert [param["name"] for param in problem["invalid_params"]] == [name], params
+        assert reason in problem["detail"], params
+        assert "x" * 201 not in response.text
+
+
+def test_an_unknown_parameter_is_refused(client: TestClient) -> None:
+    response = client.get("/v1/search", params={"q": "lone", "qq": "star"})
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["invalid_params"] == [{"name": "qq", "reason": "unknown parameter"}]
+    assert {"q", "kind", "limit", "cursor", "format"} <= set(problem["accepted_params"])
+
+
+def test_a_database_without_its_search_index_answers_503(loaded_url: str) -> None:
+    engine = make_engine(loaded_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE search_index"))
+    engine.dispose()
+    with TestClient(create_app(Settings(database_url=loaded_url))) as client:
+        response = client.get("/v1/search", params={"q": "Lonestar"})
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "search index" in response.json()["detail"]
+        assert client.get("/v1/forces").status_code == 200
+
+
+def test_data_loaded_before_the_index_existed_is_indexed_by_the_next_load(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    load_dataset(engine, read_dataset(SEED_DATA))
+    migrate.downgrade(database_url, "0001")  # the schema as it was before search
+    migrate.upgrade(database_url)
+    report = load_dataset(engine, read_dataset(SEED_DATA))
+    engine.dispose()
+    assert report.unchanged
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        assert search(client, "Lonestar")[0]["id"] == "operation-lone-star"
