@@ -1,5 +1,7 @@
 """/v1/search: every kind of record by its words, the same on SQLite and PostgreSQL."""
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -25,7 +27,7 @@ QUERIES = [
 ]
 
 
-def search(client: TestClient, q: str, **params: object) -> list[dict]:
+def search(client: TestClient, q: str, **params: object) -> list[dict[str, Any]]:
     response = client.get("/v1/search", params={"q": q, "limit": 200, **params})
     assert response.status_code == 200, response.text
     body = response.json()

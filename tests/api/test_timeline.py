@@ -3,13 +3,14 @@
 import csv
 import datetime as dt
 import io
+from typing import Any
 
 from fastapi.testclient import TestClient
 
 from tests.api import seed
 
 
-def timeline(client: TestClient, **params: object) -> list[dict]:
+def timeline(client: TestClient, **params: object) -> list[dict[str, Any]]:
     response = client.get("/v1/timeline", params={"limit": 200, **params})
     assert response.status_code == 200, response.text
     body = response.json()
