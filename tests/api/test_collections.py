@@ -1,0 +1,190 @@
+"""The collections: every record listed and detailed, the filters, paging and CSV."""
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.api import seed
+
+LIMITS = (1, 2, 7, 50, 200)
+# Every list, and a query each that selects part of it.
+LISTS = [f"/v1/{kind}" for kind in seed.LIST_KINDS] + [
+    "/v1/facts?about=initial-wave",
+    "/v1/facts?sort=-date",
+    "/v1/forces?sort=-name",
+    "/v1/search?q=troops",
+    "/v1/timeline",
+]
+
+
+def everything(client: TestClient, path: str) -> dict[str, Any]:
+    separator = "&" if "?" in path else "?"
+    response = client.get(f"{path}{separator}limit=200")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert body["next"] is None, path
+    return body
+
+
+def listed_ids(client: TestClient, path: str, **params: object) -> list[str]:
+    response = client.get(path, params={"limit": 200, **params})
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["data"]]
+
+
+def test_every_record_of_the_seed_is_listed_once(client: TestClient) -> None:
+    for kind in seed.LIST_KINDS:
+        body = everything(client, f"/v1/{kind}")
+        assert sorted(item["id"] for item in body["data"]) == sorted(seed.ids(kind)), kind
+        assert body["total"] == len(seed.ids(kind)), kind
+
+
+def test_every_record_has_a_detail_page_that_answers_who_says_so(client: TestClient) -> None:
+    for kind in seed.LIST_KINDS:
+        for record in seed.records(kind):
+            response = client.get(f"/v1/{kind}/{record['id']}")
+            assert response.status_code == 200, (kind, record["id"])
+            detail = response.json()
+            assert detail["id"] == record["id"]
+            assert detail["url"] == f"/v1/{kind}/{record['id']}"
+            for fact in detail.get("facts", []):
+                assert record["id"] in [ref["id"] for ref in fact["about"]]
+                assert fact["citations"], fact["id"]
+
+
+def test_a_detail_holds_every_fact_about_the_record(client: TestClient) -> None:
+    for kind in seed.ENTITY_KINDS:
+        for record in seed.records(kind):
+            expected = {f["id"] for f in seed.records("facts") if record["id"] in f["about"]}
+            detail = client.get(f"/v1/{kind}/{record['id']}").json()
+            assert {fact["id"] for fact in detail["facts"]} == expected, record["id"]
+
+
+def test_the_first_wave_says_how_many_marines_and_who_said_so(client: TestClient) -> None:
+    member = seed.by_id("waves")["initial-wave"]["composition"][0]
+    fact = seed.by_id("facts")[member["fact"]]
+    wave = client.get("/v1/waves/initial-wave").json()
+    share = wave["composition"][0]
+    assert share["force"]["id"] == member["force"]
+    assert share["quantity"]["value"] == fact["quantity"]["value"]
+    cited = client.get(share["fact"]["url"]).json()["citations"]
+    assert [c["attributed_to"] for c in cited] == [c["attributed_to"] for c in fact["citations"]]
+
+
+def matching(kind: str, keep: Callable[[dict[str, Any]], bool]) -> list[str]:
+    return sorted(record["id"] for record in seed.records(kind) if keep(record))
+
+
+def test_entity_filters_keep_the_records_with_that_value(client: TestClient) -> None:
+    for kind, field in [
+        ("waves", "status"),
+        ("forces", "component"),
+        ("forces", "kind"),
+        ("activities", "status"),
+        ("activities", "category"),
+        ("authorities", "kind"),
+        ("agencies", "level"),
+    ]:
+        values = {record.get(field) for record in seed.records(kind)} - {None}
+        assert values, (kind, field)
+        for value in values:
+            expected = matching(kind, lambda record, v=value, f=field: record.get(f) == v)
+            got = listed_ids(client, f"/v1/{kind}", **{field: value})
+            assert sorted(got) == expected, (kind, field, value)
+
+
+def test_fact_filters_keep_the_facts_that_match(client: TestClient) -> None:
+    facts = seed.records("facts")
+    day = seed.fact_day(seed.dated_facts()[0])
+    cases: list[tuple[dict[str, str], Callable[[dict[str, Any]], bool]]] = [
+        ({"about": "operation-lone-star"}, lambda f: "operation-lone-star" in f["about"]),
+        ({"kind": "quantity"}, lambda f: f["kind"] == "quantity"),
+        ({"status": "possible"}, lambda f: f["status"] == "possible"),
+        ({"rank": "normal"}, lambda f: f.get("rank", "normal") == "normal"),
+        ({"source": "us-code"}, lambda f: f["source"] == "us-code"),
+        ({"from": day.isoformat()}, lambda f: bool(f.get("date")) and seed.fact_day(f) >= day),
+        ({"to": day.isoformat()}, lambda f: bool(f.get("date")) and seed.fact_day(f) <= day),
+        ({"q": "Marines Pendleton"}, lambda f: _says(f, "marines") and _says(f, "pendleton")),
+    ]
+    for params, keep in cases:
+        expected = sorted(fact["id"] for fact in facts if keep(fact))
+        assert expected, params
+        assert sorted(listed_ids(client, "/v1/facts", **params)) == expected, params
+
+
+def _says(fact: dict[str, Any], word: str) -> bool:
+    texts = [fact["statement"], *(citation["quote"] for citation in fact["citations"])]
+    return word in " ".join(texts).casefold()
+
+
+def test_sort_orders_by_the_named_field_either_way(client: TestClient) -> None:
+    for kind in seed.ENTITY_KINDS:
+        names = {record["id"]: record["name"].casefold() for record in seed.records(kind)}
+        by_name = listed_ids(client, f"/v1/{kind}", sort="name")
+        assert [names[i] for i in by_name] == sorted(names.values()), kind
+        assert listed_ids(client, f"/v1/{kind}", sort="-id") == sorted(names, reverse=True)
+    dated = listed_ids(client, "/v1/facts", sort="date")
+    days = {fact["id"]: fact.get("date") and seed.fact_day(fact) for fact in seed.records("facts")}
+    keys = [days[i] or dt.date.min for i in dated]
+    assert keys == sorted(keys)
+
+
+def test_paging_through_at_any_limit_yields_every_item_once(client: TestClient) -> None:
+    for path in LISTS:
+        whole = everything(client, path)
+        expected = [(item.get("kind"), item["id"]) for item in whole["data"]]
+        for limit in LIMITS:
+            seen: list[tuple[str | None, str]] = []
+            separator = "&" if "?" in path else "?"
+            url: str | None = f"{path}{separator}limit={limit}"
+            while url is not None:
+                response = client.get(url)
+                assert response.status_code == 200, (url, response.text)
+                page = response.json()
+                assert len(page["data"]) <= limit
+                assert page["total"] == whole["total"]
+                seen += [(item.get("kind"), item["id"]) for item in page["data"]]
+                link = response.headers.get("link")
+                assert link == (f'<{page["next"]}>; rel="next"' if page["next"] else None)
+                url = page["next"]
+            assert seen == expected, (path, limit)
+
+
+def test_a_cursor_belongs_to_its_query(client: TestClient) -> None:
+    cursor = client.get("/v1/facts", params={"limit": 1}).json()["next"].split("cursor=")[1]
+    for params in [{"cursor": cursor, "kind": "event"}, {"cursor": "not-a-cursor"}]:
+        response = client.get("/v1/facts", params=params)
+        assert response.status_code == 400, params
+        assert response.json()["type"].endswith("/invalid-cursor")
+
+
+def test_every_list_as_csv_holds_the_same_rows(client: TestClient) -> None:
+    for path in LISTS:
+        whole = everything(client, path)
+        separator = "&" if "?" in path else "?"
+        by_parameter = client.get(f"{path}{separator}limit=200&format=csv")
+        by_accept = client.get(f"{path}{separator}limit=200", headers={"Accept": "text/csv"})
+        assert by_parameter.content == by_accept.content, path
+        assert by_parameter.headers["content-type"] == "text/csv; charset=utf-8"
+        rows = list(csv.DictReader(io.StringIO(by_parameter.text)))
+        assert [row["id"] for row in rows] == [item["id"] for item in whole["data"]], path
+
+
+def test_csv_flattens_quantities_and_citations(client: TestClient) -> None:
+    waves = everything(client, "/v1/waves")["data"]
+    rows = list(csv.DictReader(io.StringIO(client.get("/v1/waves?format=csv").text)))
+    for wave, row in zip(waves, rows, strict=True):
+        size = wave["size"] or {}
+        for field in ("value", "min", "max", "text"):
+            shown = size.get(field)
+            assert row[f"size_{field}"] == ("" if shown is None else str(shown)), wave["id"]
+    facts = everything(client, "/v1/facts")["data"]
+    rows = list(csv.DictReader(io.StringIO(client.get("/v1/facts?format=csv&limit=200").text)))
+    for fact, row in zip(facts, rows, strict=True):
+        assert row["citation_count"] == str(len(fact["citations"]))
+        assert row["first_quote"] == fact["citations"][0]["quote"]
+        assert row["about"] == ";".join(ref["id"] for ref in fact["about"])

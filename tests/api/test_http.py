@@ -1,0 +1,123 @@
+"""HTTP behaviour every endpoint shares: conditional GET, HEAD, and errors as problems."""
+
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from app.config import Settings
+from app.db import make_engine
+from app.main import create_app
+
+PATHS = [
+    "/",
+    "/v1/forces",
+    "/v1/forces/operation-lone-star",
+    "/v1/facts?kind=event",
+    "/v1/search?q=Lonestar",
+    "/v1/timeline?from=2025-01-01",
+    "/v1/waves?format=csv",
+]
+PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance"}
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem: dict[str, Any] = response.json()
+    assert set(problem) >= PROBLEM_FIELDS
+    assert problem["status"] == status
+    assert problem["instance"] == response.request.url.path
+    assert "Traceback" not in response.text
+    return problem
+
+
+def test_if_none_match_with_the_etag_gives_304_without_a_body(client: TestClient) -> None:
+    for path in PATHS:
+        first = client.get(path)
+        assert first.status_code == 200, path
+        assert first.headers["cache-control"] == "public, max-age=60"
+        assert first.headers["x-data-version"]
+        etag = first.headers["etag"]
+        again = client.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304, path
+        assert again.content == b""
+        assert again.headers["etag"] == etag
+        changed = client.get(path, headers={"If-None-Match": '"another"'})
+        assert changed.status_code == 200
+        assert changed.content == first.content
+
+
+def test_head_answers_like_get_without_the_body(client: TestClient) -> None:
+    for path in PATHS:
+        got = client.get(path)
+        head = client.head(path)
+        assert head.status_code == 200, path
+        assert head.content == b""
+        for header in ("content-type", "etag", "content-length", "x-data-version"):
+            assert head.headers.get(header) == got.headers.get(header), (path, header)
+
+
+def test_unknown_records_and_paths_are_404_problems(client: TestClient) -> None:
+    for path in ["/v1/forces/no-such-force", "/v1/facts/x", "/v1/nothing", "/v2/forces"]:
+        assert_problem(client.get(path), 404)
+
+
+def test_a_method_other_than_get_is_a_405_problem(client: TestClient) -> None:
+    for path in ["/v1/forces", "/v1/search?q=lone", "/v1/timeline"]:
+        response = client.post(path, json={})
+        assert_problem(response, 405)
+        assert "GET" in response.headers["allow"]
+
+
+def test_a_bad_value_is_a_400_problem_naming_the_parameter_and_why(client: TestClient) -> None:
+    for path, name in [
+        ("/v1/forces?limit=0", "limit"),
+        ("/v1/forces?limit=201", "limit"),
+        ("/v1/forces?limit=ten", "limit"),
+        ("/v1/waves?status=lost", "status"),
+        ("/v1/facts?from=2025-02-30", "from"),
+        ("/v1/forces/jtf-north?format=xml", "format"),
+    ]:
+        problem = assert_problem(client.get(path), 400)
+        assert [param["name"] for param in problem["invalid_params"]] == [name], path
+        assert all(param["reason"] for param in problem["invalid_params"])
+
+
+def test_an_unknown_parameter_is_a_400_problem_listing_the_accepted_ones(client) -> None:
+    for path, unknown in [
+        ("/v1/forces?compnent=national_guard", ["compnent"]),
+        ("/v1/facts?abut=x&knd=event", ["abut", "knd"]),
+        ("/v1/timeline?since=2025-01-01", ["since"]),
+        ("/v1/sources/us-code?limit=2", ["limit"]),
+    ]:
+        problem = assert_problem(client.get(path), 400)
+        assert [param["name"] for param in problem["invalid_params"]] == unknown, path
+        assert all(name in problem["detail"] for name in unknown)
+        assert "format" in problem["accepted_params"]
+        assert not set(unknown) & set(problem["accepted_params"])
+
+
+def test_a_huge_bad_input_is_not_echoed_back(client: TestClient) -> None:
+    huge = "x" * 5000
+    for path in [f"/v1/forces/{huge}", f"/v1/forces?{huge}=1", f"/v1/waves?status={huge}"]:
+        response = client.get(path)
+        assert 400 <= response.status_code < 500, path
+        assert huge not in response.text
+
+
+def test_an_unreadable_database_gives_503_problems(loaded_url: str) -> None:
+    # Polling every time, so that PostgreSQL notices at once, as SQLite always does.
+    settings = Settings(database_url=loaded_url, version_poll_seconds=0)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/v1/forces").status_code == 200
+        engine = make_engine(loaded_url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE dataset_changes"))
+            connection.execute(text("DROP TABLE dataset_loads"))
+        engine.dispose()
+        for path in ["/v1/forces", "/v1/search?q=lone", "/v1/timeline", "/", "/readyz"]:
+            problem = assert_problem(client.get(path), 503)
+            assert "dataset_loads" in problem["detail"], path
+        assert client.get("/healthz").status_code == 200
