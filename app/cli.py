@@ -13,6 +13,7 @@ from app.config import Settings, get_settings
 from app.db import is_sqlite, make_engine
 from app.ingest.check import InvalidBundlesError, read_dataset
 from app.ingest.loader import LoadReport, NotMigratedError, has_data, load_dataset
+from app.logging import log_config
 
 cli = typer.Typer(
     help="Muster: source-cited facts about the January 2025 U.S. troop deployment to the border.",
@@ -119,6 +120,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        log_config=log_config(settings),
         log_level=settings.log_level,
         access_log=False,  # Muster writes its own structured access log
         server_header=False,

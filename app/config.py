@@ -1,8 +1,10 @@
 """Settings, read from environment variables with the ``MUSTER_`` prefix."""
 
 from functools import lru_cache
+from typing import Annotated, Literal
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./muster.db"
 
@@ -23,7 +25,34 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
-    log_level: str = "info"
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    log_format: Literal["json", "text"] = "json"
+    """How `muster serve` logs to stderr: one JSON object per line, or plain text lines."""
+
+    # Limits on what a request may be. Each is checked before routing; past it, a 4xx problem.
+    max_url_bytes: int = Field(8192, ge=256)
+    """Longest request target (path and query string) in bytes; longer ones get 414."""
+    max_query_bytes: int = Field(4096, ge=64)
+    """Longest query string in bytes; longer ones get 414."""
+    max_body_bytes: int = Field(1024 * 1024, ge=0)
+    """Largest request body in bytes (no endpoint takes one); larger ones get 413."""
+    max_page_size: int = Field(200, ge=1, le=200)
+    """Most items a page of a list holds, whatever ``limit`` asks for (1 to 200)."""
+    cors_origins: Annotated[list[str], NoDecode] = ["*"]
+    """Origins whose pages may read the API, comma-separated; ``*`` is any origin (the default).
+    Credentials are never allowed."""
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
     @property
     def is_default_database(self) -> bool:

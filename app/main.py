@@ -105,4 +105,5 @@ def create_app(settings: Settings | None = None) -> Edge:
     api = create_api()
     store = create_store(settings)
     api.state.search_index = SearchIndex(store.engine)
-    return Edge(api, store, cache)
+    api.state.max_page_size = settings.max_page_size
+    return Edge(api, store, cache, settings)

@@ -1,9 +1,11 @@
-"""The outermost layer of every request: data version, response cache, conditional GET, HEAD,
-gzip, request ids, security headers and the access log.
+"""The outermost layer of every request: limits, CORS, data version, response cache, conditional
+GET, HEAD, gzip, request ids, security headers and the access log.
 
 It is pure ASGI rather than FastAPI middleware so that a cached answer costs no routing, no
 validation and no serialisation: the bytes, their ETag and their headers are prepared once per
-data version, path, query and representation.
+data version, path, query and representation. Everything that is the same for every response
+(security headers, CORS for any origin) is part of the prepared headers; only the request id (and
+CORS for an allow-list) is added per request.
 """
 
 import gzip
@@ -18,10 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import orjson
-
-from app.api.errors import problem_response
+from app.api.errors import problem_response, shorten
 from app.api.formats import negotiate
+from app.config import Settings
 from app.services.store import DataStore, DataUnavailableError
 
 Scope = MutableMapping[str, Any]
@@ -29,10 +30,11 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
 
 access_log = logging.getLogger("muster.access")
 
-SECURITY_HEADERS = [
+SECURITY_HEADERS: Headers = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
@@ -44,13 +46,18 @@ GZIP_MIN_BYTES = 1024
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 CACHED_PREFIXES = ("/v1/",)
 
+# What a browser page on another origin may do: read, with the headers a client needs to see.
+CORS_METHODS = b"GET, HEAD, OPTIONS"
+CORS_EXPOSED = b"ETag, Link, X-Data-Version, X-Request-ID"
+CORS_MAX_AGE = b"86400"
+
 
 @dataclass
 class Prepared:
     """A response ready to send: its status, headers (without per-request ones) and body."""
 
     status: int
-    headers: list[tuple[bytes, bytes]]
+    headers: Headers
     body: bytes
     etag: bytes | None
     gzipped_body: bytes | None = None
@@ -92,23 +99,71 @@ class ResponseCache:
         self._size = 0
 
 
-def _header(scope: Scope, name: bytes) -> str:
+class CorsPolicy:
+    """Cross-origin reads: from any origin (``*``), or from an allow-list. Never with credentials,
+    so a page on another origin sees exactly what anyone sees."""
+
+    def __init__(self, origins: list[str]) -> None:
+        self.any_origin = "*" in origins
+        self.origins = frozenset(origin.encode("latin-1") for origin in origins)
+        # On every response, whatever the request: with an allow-list, the answer depends on the
+        # requesting origin, which shared caches must be told.
+        self.fixed_headers: Headers = (
+            [
+                (b"access-control-allow-origin", b"*"),
+                (b"access-control-expose-headers", CORS_EXPOSED),
+            ]
+            if self.any_origin
+            else [(b"vary", b"Origin")]
+        )
+
+    def allows(self, origin: bytes) -> bool:
+        return self.any_origin or origin in self.origins
+
+    def headers_for(self, origin: bytes) -> Headers:
+        """The per-request headers for an allow-listed origin (none with ``*``: they are fixed)."""
+        if self.any_origin or origin not in self.origins:
+            return []
+        return [
+            (b"access-control-allow-origin", origin),
+            (b"access-control-expose-headers", CORS_EXPOSED),
+        ]
+
+    def preflight_headers(self, requested_headers: bytes) -> Headers:
+        """What a preflight answers besides the origin, which every response carries."""
+        headers = [
+            (b"access-control-allow-methods", CORS_METHODS),
+            (b"access-control-max-age", CORS_MAX_AGE),
+        ]
+        if requested_headers:  # any header may be sent: there are no credentials to protect
+            headers.append((b"access-control-allow-headers", requested_headers))
+        return headers
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
     for key, value in scope["headers"]:
         if key == name:
-            return str(value.decode("latin-1"))
-    return ""
+            return bytes(value)
+    return b""
 
 
-def _etag_matches(if_none_match: str, etag: bytes) -> bool:
-    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or etag.decode() in tags
+def _etag_matches(if_none_match: bytes, etag: bytes) -> bool:
+    tags = {tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")}
+    return b"*" in tags or etag in tags
 
 
 class Edge:
-    def __init__(self, app: ASGIApp, store: DataStore, cache: ResponseCache | None) -> None:
+    def __init__(
+        self, app: ASGIApp, store: DataStore, cache: ResponseCache | None, settings: Settings
+    ) -> None:
         self.app = app
         self.store = store
         self.cache = cache
+        self.max_url_bytes = settings.max_url_bytes
+        self.max_query_bytes = settings.max_query_bytes
+        self.max_body_bytes = settings.max_body_bytes
+        self.cors = CorsPolicy(settings.cors_origins)
+        self._fixed_headers = SECURITY_HEADERS + self.cors.fixed_headers
         self._cache_version: str | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -116,7 +171,7 @@ class Edge:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        incoming_id = _header(scope, b"x-request-id")
+        incoming_id = _header(scope, b"x-request-id").decode("latin-1")
         request_id = incoming_id if REQUEST_ID.match(incoming_id) else uuid.uuid4().hex
         method = scope["method"]
         path = scope["path"]
@@ -126,25 +181,103 @@ class Edge:
         if method == "HEAD":  # answered as a GET without its body
             scope = {**scope, "method": "GET"}
         try:
-            prepared = await self._respond(scope, receive, path)
+            prepared = self._refuse_target(scope, path)
+            if prepared is None:
+                prepared, receive = await self._refuse_body(scope, receive, path)
+            if prepared is None and method == "OPTIONS":
+                prepared = self._preflight(scope, path)
+            if prepared is None:
+                prepared = await self._respond(scope, receive, path)
         except Exception:
-            logging.getLogger("muster").exception("unhandled error on %s %s", method, path)
-            prepared = _prepare_problem(500, "an unexpected error occurred", path)
-        await self._send(send, prepared, scope, request_id, head=method == "HEAD")
-        access_log.info(
-            orjson.dumps(
-                {
-                    "request_id": request_id,
-                    "method": method,
-                    "path": path,
-                    "status": prepared.status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                }
-            ).decode()
+            logging.getLogger("muster").exception("unhandled error on %s %s", method, shorten(path))
+            prepared = self._problem(500, "an unexpected error occurred", path)
+        status = await self._send(send, prepared, scope, request_id, head=method == "HEAD")
+        if access_log.isEnabledFor(logging.INFO):
+            duration_ms = round((time.perf_counter() - started) * 1000, 3)
+            logged_path = shorten(path)
+            access_log.info(
+                "%s %s %d %.1fms %s",
+                method,
+                logged_path,
+                status,
+                duration_ms,
+                request_id,
+                extra={
+                    "fields": {
+                        "request_id": request_id,
+                        "method": method,
+                        "path": logged_path,
+                        "status": status,
+                        "duration_ms": duration_ms,
+                    }
+                },
+            )
+
+    def _refuse_target(self, scope: Scope, path: str) -> Prepared | None:
+        """A 414 for a query string or a whole URL past its limit, before any routing."""
+        query_bytes = len(scope["query_string"])
+        if query_bytes > self.max_query_bytes:
+            detail = f"the query string is {query_bytes} bytes; at most {self.max_query_bytes}"
+            return self._problem(414, detail, path)
+        url_bytes = len(scope.get("raw_path") or path.encode()) + query_bytes
+        if url_bytes > self.max_url_bytes:
+            detail = f"the URL is {url_bytes} bytes; at most {self.max_url_bytes}"
+            return self._problem(414, detail, path)
+        return None
+
+    async def _refuse_body(
+        self, scope: Scope, receive: Receive, path: str
+    ) -> tuple[Prepared | None, Receive]:
+        """A 413 for a request body past its limit. No endpoint reads a body, so one within the
+        limit is read here and dropped (a chunked one has no length to check beforehand)."""
+        declared = _header(scope, b"content-length")
+        if not declared and not _header(scope, b"transfer-encoding"):
+            return None, receive
+        too_large = self._problem(
+            413,
+            f"the request body is larger than {self.max_body_bytes} bytes; no endpoint takes one",
+            path,
+            extra_headers=[(b"connection", b"close")],
         )
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            return too_large, receive
+        size = 0
+        more_body = True
+        while more_body:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                break
+            size += len(message.get("body", b""))
+            if size > self.max_body_bytes:
+                return too_large, receive
+            more_body = message.get("more_body", False)
+        delivered = False
+
+        async def body_read() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            return await receive()
+
+        return None, body_read
+
+    def _preflight(self, scope: Scope, path: str) -> Prepared | None:
+        """The answer to a CORS preflight; None for an OPTIONS request that is not one."""
+        origin = _header(scope, b"origin")
+        if not origin or not _header(scope, b"access-control-request-method"):
+            return None
+        if not self.cors.allows(origin):
+            detail = f"the origin {shorten(origin.decode('latin-1'))} may not read this API"
+            return self._problem(403, detail, path)
+        headers = self.cors.preflight_headers(_header(scope, b"access-control-request-headers"))
+        return self._prepare(204, headers, b"")
 
     async def _respond(self, scope: Scope, receive: Receive, path: str) -> Prepared:
-        uses_data = path.startswith(CACHED_PREFIXES) or path == "/" or path == "/readyz"
+        # Only GET routes exist: other methods are answered 405 by routing, data or not.
+        uses_data = scope["method"] == "GET" and (
+            path.startswith(CACHED_PREFIXES) or path == "/" or path == "/readyz"
+        )
         version = None
         if uses_data:
             try:
@@ -153,7 +286,7 @@ class Edge:
                 if path == "/readyz":
                     scope.setdefault("state", {})["data_error"] = str(error)
                     return await self._call_app(scope, receive)
-                return _prepare_problem(503, f"the data cannot be read: {error}", path)
+                return self._problem(503, f"the data cannot be read: {error}", path)
             scope.setdefault("state", {})["snapshot"] = snapshot
             version = snapshot.version
         cacheable = (
@@ -169,18 +302,20 @@ class Edge:
             self.cache.clear()
             self._cache_version = version
         query = urlencode(sorted(parse_qsl(scope["query_string"].decode("latin-1"), True)))
-        representation = negotiate(None, _header(scope, b"accept")).value
+        representation = negotiate(None, _header(scope, b"accept").decode("latin-1")).value
         key = (path, query, representation)
         prepared = self.cache.get(key)
         if prepared is None:
             prepared = await self._call_app(scope, receive)
-            if prepared.status == 200:
+            # A load may have switched the version while the app answered from the old one:
+            # that answer must not be served as the new version's.
+            if prepared.status == 200 and version == self._cache_version:
                 self.cache.put(key, prepared)
         return prepared
 
     async def _call_app(self, scope: Scope, receive: Receive) -> Prepared:
         status = 500
-        headers: list[tuple[bytes, bytes]] = []
+        headers: Headers = []
         chunks: list[bytes] = []
 
         async def capture(message: Message) -> None:
@@ -201,32 +336,44 @@ class Edge:
         snapshot = scope.get("state", {}).get("snapshot")
         if snapshot is not None and snapshot.version:
             headers.append((b"x-data-version", snapshot.version.encode()))
+        return self._prepare(status, headers, body, etag)
+
+    def _prepare(
+        self, status: int, headers: Headers, body: bytes, etag: bytes | None = None
+    ) -> Prepared:
+        """A response with the headers every response carries; the app may set its own CSP."""
         if not any(k == b"content-security-policy" for k, _ in headers):
-            headers.append((b"content-security-policy", API_CSP))
-        return Prepared(status, headers + SECURITY_HEADERS, body, etag)
+            headers = [*headers, (b"content-security-policy", API_CSP)]
+        return Prepared(status, headers + self._fixed_headers, body, etag)
+
+    def _problem(
+        self, status: int, detail: str, path: str, *, extra_headers: Headers | None = None
+    ) -> Prepared:
+        response = problem_response(status, detail, path)
+        headers = [
+            (k.lower(), v) for k, v in response.raw_headers if k.lower() != b"content-length"
+        ]
+        return self._prepare(status, headers + (extra_headers or []), bytes(response.body))
 
     async def _send(
         self, send: Send, prepared: Prepared, scope: Scope, request_id: str, *, head: bool
-    ) -> None:
+    ) -> int:
+        """Send ``prepared`` as this request wants it; return the status sent."""
         headers = [*prepared.headers, (b"x-request-id", request_id.encode())]
+        if not self.cors.any_origin:
+            headers += self.cors.headers_for(_header(scope, b"origin"))
         status = prepared.status
         body = prepared.body
         if prepared.etag is not None and _etag_matches(
             _header(scope, b"if-none-match"), prepared.etag
         ):
             status, body = 304, b""
-            headers = [(k, v) for k, v in headers if k not in (b"content-type",)]
-        elif len(body) >= GZIP_MIN_BYTES and "gzip" in _header(scope, b"accept-encoding").lower():
+            headers = [(k, v) for k, v in headers if k != b"content-type"]
+        elif len(body) >= GZIP_MIN_BYTES and b"gzip" in _header(scope, b"accept-encoding").lower():
             body = prepared.gzipped()
             headers.append((b"content-encoding", b"gzip"))
-        if status != 304:
+        if status not in (204, 304):
             headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if head else body})
-
-
-def _prepare_problem(status: int, detail: str, path: str) -> Prepared:
-    response = problem_response(status, detail, path)
-    headers = [(k.lower(), v) for k, v in response.raw_headers if k.lower() != b"content-length"]
-    headers.append((b"content-security-policy", API_CSP))
-    return Prepared(status, headers + SECURITY_HEADERS, bytes(response.body), None)
+        return status

@@ -128,9 +128,12 @@ async def _problem_error(request: Request, error: Exception) -> Response:
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     detail = error.detail if error.status_code != 404 else f"no resource at {request.url.path}"
-    return problem_response(
-        error.status_code, shorten(detail), request.url.path, headers=error.headers
-    )
+    headers = error.headers
+    if error.status_code == 405 and headers and "GET" in headers.get("Allow", "").split(", "):
+        # The edge layer answers HEAD wherever GET is answered, so it is allowed there too.
+        headers = {**headers, "Allow": "GET, HEAD"}
+        detail = f"{request.method} is not allowed: the API is read-only (GET and HEAD)"
+    return problem_response(error.status_code, shorten(detail), request.url.path, headers=headers)
 
 
 async def _request_validation_error(request: Request, error: Exception) -> Response:

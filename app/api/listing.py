@@ -88,7 +88,7 @@ def page_response(
     page, cursor = paginate(
         items,
         key=key,
-        limit=query.limit,
+        limit=min(query.limit, request.app.state.max_page_size),
         cursor=query.cursor,
         fingerprint=query_fingerprint(filters),
         descending=descending,

@@ -21,6 +21,18 @@ def query_fingerprint(params: dict[str, Any]) -> str:
     return hashlib.blake2b(canonical, digest_size=6).hexdigest()
 
 
+class InvalidCursorError(ProblemError):
+    """A 400 naming the cursor parameter and why it was refused."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            400,
+            f"cursor: {reason}",
+            slug="invalid-cursor",
+            invalid_params=[{"name": "cursor", "reason": reason}],
+        )
+
+
 def encode_cursor(key: SortKey, fingerprint: str) -> str:
     raw = orjson.dumps({"k": list(key), "q": fingerprint}, default=str)
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -34,14 +46,10 @@ def decode_cursor(cursor: str, fingerprint: str) -> SortKey:
         if not isinstance(key, list) or not isinstance(owner, str):
             raise TypeError
     except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError) as error:
-        raise ProblemError(
-            400, "cursor: not a cursor this API issued", slug="invalid-cursor"
-        ) from error
+        raise InvalidCursorError("not a cursor this API issued") from error
     if owner != fingerprint:
-        raise ProblemError(
-            400,
-            "cursor: it belongs to a query with other filters or sort; start again without it",
-            slug="invalid-cursor",
+        raise InvalidCursorError(
+            "it belongs to a query with other filters or sort; start again without it"
         )
     return tuple(key)
 
@@ -70,9 +78,7 @@ def paginate(
                 len(items),
             )
         except TypeError as error:
-            raise ProblemError(
-                400, "cursor: not a cursor for this list", slug="invalid-cursor"
-            ) from error
+            raise InvalidCursorError("not a cursor for this list") from error
     page = list(items[start : start + limit])
     more = start + limit < len(items)
     return page, encode_cursor(key(page[-1]), fingerprint) if more and page else None

@@ -1,0 +1,52 @@
+"""Logging for ``muster serve``: to stderr, one JSON object per line (or plain text lines).
+
+A line's structured fields come from the ``fields`` attribute of its record, which the edge layer
+sets on each access-log line (``extra={"fields": {...}}``).
+"""
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from app.config import Settings
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class JsonFormatter(logging.Formatter):
+    """A record as one JSON object: time, level, logger, message, its fields, any traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry, default=str).decode()
+
+
+def log_config(settings: Settings) -> dict[str, Any]:
+    """A ``logging.config.dictConfig`` configuration; uvicorn applies it in every worker."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {"()": JsonFormatter},
+            "text": {"format": TEXT_FORMAT},
+        },
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": settings.log_format,
+                "stream": "ext://sys.stderr",
+            }
+        },
+        # uvicorn's loggers and Muster's own have no handler of their own: all reach the root's
+        "root": {"level": settings.log_level.upper(), "handlers": ["stderr"]},
+    }

@@ -1,0 +1,233 @@
+"""Hostile input, parameter by parameter: every answer is a well-formed 2xx or 4xx, never a 500.
+
+The parameters are read from the OpenAPI document, so a new endpoint or parameter is covered
+without changing this file.
+"""
+
+import base64
+import json
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from app.main import create_api
+from tests.robustness.conftest import call
+
+OPENAPI: dict[str, Any] = create_api().openapi()
+OPERATIONS = [
+    (path, operation) for path, item in OPENAPI["paths"].items() for operation in [item["get"]]
+]
+
+TEXT = {
+    "double quote": '"',
+    "FTS AND": "marine AND guard",
+    "FTS NEAR(": "NEAR(marine",
+    "FTS star": "*",
+    "FTS column filter": "foo:bar",
+    "FTS everything": '"a" OR b* NOT c^ -d {e} NEAR(f, 2)',
+    "SQL": "' OR 1=1 --",
+    "NUL": "a\x00b",
+    "control characters": "".join(map(chr, range(1, 32))) + "\x7f",
+    "right-to-left marks": "\u202emarine\u200f\u061c",
+    "zero-width and BOM": "\u200b\ufeff",
+    "percent and backslash": "%25%\\",
+    "emoji": "\U0001fa96",
+    "2**64": str(2**64),
+    "1e309": "1e309",
+    "empty": "",
+}
+# Integers no parameter takes: out of range, too big for 64 bits, not integers at all.
+BAD_INTEGERS = {
+    "2**63": str(2**63),
+    "2**64": str(2**64),
+    "-2**63": str(-(2**63)),
+    "negative": "-1",
+    "zero": "0",
+    "1e309": "1e309",
+    "NaN": "NaN",
+    "fraction": "1.5",
+    "empty": "",
+    "NUL": "\x00",
+}
+MAX_PROBLEM_BYTES = 2048
+
+
+def _parameters(operation: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    return [p for p in operation.get("parameters", []) if p["in"] == where]
+
+
+def _types(parameter: dict[str, Any]) -> set[str]:
+    schema = parameter["schema"]
+    return {s.get("type", "enum") for s in schema.get("anyOf", [schema])} - {"null"}
+
+
+def _baseline(operation: dict[str, Any]) -> dict[str, str]:
+    """The required parameters set to their documented examples, so that the others can be
+    tried one at a time."""
+    return {
+        p["name"]: p["schema"]["examples"][0]
+        for p in _parameters(operation, "query")
+        if p.get("required")
+    }
+
+
+QUERY_CASES = [
+    pytest.param(
+        path, operation, parameter["name"], value, id=f"{path} {parameter['name']} {label}"
+    )
+    for path, operation in OPERATIONS
+    if not _parameters(operation, "path")
+    for parameter in _parameters(operation, "query")
+    if "integer" not in _types(parameter)
+    for label, value in TEXT.items()
+]
+INTEGER_CASES = [
+    pytest.param(
+        path, operation, parameter["name"], value, id=f"{path} {parameter['name']} {label}"
+    )
+    for path, operation in OPERATIONS
+    for parameter in _parameters(operation, "query")
+    if "integer" in _types(parameter)
+    for label, value in BAD_INTEGERS.items()
+]
+PATH_CASES = [
+    pytest.param(path, label, value, id=f"{path} {label}")
+    for path, operation in OPERATIONS
+    if _parameters(operation, "path")
+    for label, value in {**TEXT, "201 characters": "a" * 201, "dot segments": "../../etc"}.items()
+    if value
+]
+
+
+def assert_well_formed(response: Response) -> None:
+    """A 2xx with a body of its content type, or a 4xx problem that is short and names itself."""
+    assert response.status_code < 500, response.text
+    media_type = response.headers["content-type"].split(";")[0]
+    if response.status_code >= 400:
+        assert media_type == "application/problem+json"
+        assert len(response.content) < MAX_PROBLEM_BYTES
+        problem = response.json()
+        assert problem["status"] == response.status_code
+        assert problem["detail"]
+    elif media_type == "application/json":
+        orjson.loads(response.content)
+    else:
+        assert media_type == "text/csv"
+
+
+@pytest.mark.parametrize(("path", "operation", "name", "value"), QUERY_CASES)
+def test_hostile_text_in_a_query_parameter_gets_a_clear_answer(
+    api: TestClient, path: str, operation: dict[str, Any], name: str, value: str
+) -> None:
+    baseline = api.get(path, params=_baseline(operation)).status_code
+    response = api.get(path, params={**_baseline(operation), name: value})
+    assert_well_formed(response)
+    if response.status_code == 400 and baseline != 400:
+        assert name in {item["name"] for item in response.json()["invalid_params"]}
+    else:
+        assert response.status_code == baseline
+
+
+@pytest.mark.parametrize(("path", "operation", "name", "value"), INTEGER_CASES)
+def test_an_integer_parameter_refuses_what_is_no_integer_it_takes(
+    api: TestClient, path: str, operation: dict[str, Any], name: str, value: str
+) -> None:
+    response = api.get(path, params={**_baseline(operation), name: value})
+    assert_well_formed(response)
+    assert response.status_code == 400
+    assert [item["name"] for item in response.json()["invalid_params"]] == [name]
+
+
+@pytest.mark.parametrize(("path", "label", "value"), PATH_CASES)
+def test_hostile_text_in_a_path_is_not_found_or_refused(
+    api: TestClient, path: str, label: str, value: str
+) -> None:
+    prefix = path.split("{")[0]
+    response = api.get(prefix + quote(value, safe=""))
+    assert_well_formed(response)
+    assert response.status_code in (400, 404), label
+
+
+@pytest.mark.parametrize("where", ["query", "path"])
+@pytest.mark.parametrize("path", ["/v1/facts", "/v1/search"])
+def test_a_70_kb_url_is_refused_with_a_short_problem(
+    api: TestClient, path: str, where: str
+) -> None:
+    huge = quote("marine " * 10_000).encode()
+    if where == "query":
+        response = call(api.app, "GET", path.encode(), b"q=" + huge)
+    else:
+        response = call(api.app, "GET", path.encode() + b"/" + huge)
+    assert response.status == 414
+    assert response.headers["content-type"] == "application/problem+json"
+    assert len(response.body) < MAX_PROBLEM_BYTES
+    assert orjson.loads(response.body)["status"] == 414
+
+
+LIST_PATHS = [
+    path
+    for path, operation in OPERATIONS
+    if any(p["name"] == "cursor" for p in _parameters(operation, "query"))
+]
+
+
+def _encode(cursor: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode().rstrip("=")
+
+
+def _first_cursor(api: TestClient, path: str, **params: str) -> str:
+    operation = OPENAPI["paths"][path]["get"]
+    response = api.get(path, params={**_baseline(operation), "limit": "1", **params})
+    assert response.status_code == 200, response.text
+    next_url: str = response.json()["next"]
+    return next_url.split("cursor=")[1].split("&")[0]
+
+
+def _tampered(cursor: str, key: object) -> str:
+    decoded = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    return _encode({**decoded, "k": key})
+
+
+@pytest.mark.parametrize("path", LIST_PATHS)
+def test_a_forged_cursor_is_refused(api: TestClient, path: str) -> None:
+    issued = _first_cursor(api, path)
+    forged = {
+        "not base64": "!!!",
+        "not JSON": base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+        "JSON of another shape": _encode([1, 2, 3]),
+        "key not a list": _tampered(issued, "a"),
+        "key of objects": _tampered(issued, [{"a": 1}]),
+        "key of nulls": _tampered(issued, [None, None]),
+        "key of lists": _tampered(issued, [[1, 2]]),
+        "NUL": "\x00",
+    }
+    operation = OPENAPI["paths"][path]["get"]
+    for label, cursor in forged.items():
+        response = api.get(path, params={**_baseline(operation), "cursor": cursor})
+        assert_well_formed(response)
+        assert response.status_code == 400, label
+        assert response.json()["type"].endswith("/invalid-cursor"), label
+
+
+def _two_queries(operation: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """Two queries of one list that differ in their sort, or else in their words."""
+    for parameter in _parameters(operation, "query"):
+        if parameter["name"] == "sort":
+            first, second = parameter["schema"]["enum"][:2]
+            return {"sort": first}, {"sort": second}
+    return {"q": "marine"}, {"q": "guard"}
+
+
+@pytest.mark.parametrize("path", LIST_PATHS)
+def test_a_cursor_from_another_query_is_refused(api: TestClient, path: str) -> None:
+    operation = OPENAPI["paths"][path]["get"]
+    issued_for, used_for = _two_queries(operation)
+    issued = _first_cursor(api, path, **issued_for)
+    response = api.get(path, params={**_baseline(operation), **used_for, "cursor": issued})
+    assert_well_formed(response)
+    assert response.status_code == 400
+    assert response.json()["type"].endswith("/invalid-cursor")
