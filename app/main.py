@@ -1,8 +1,12 @@
 """The application: FastAPI routes behind Muster's edge layer."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import make_url
+from starlette.types import StatelessLifespan
 
 from app import __version__
 from app.api.docs import install_docs
@@ -54,7 +58,7 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_api() -> FastAPI:
+def create_api(lifespan: StatelessLifespan[FastAPI] | None = None) -> FastAPI:
     """The FastAPI application alone, without the edge layer."""
     api = FastAPI(
         title="Muster",
@@ -63,6 +67,7 @@ def create_api() -> FastAPI:
         openapi_tags=TAGS,
         generate_unique_id_function=_operation_id,
         redirect_slashes=False,
+        lifespan=lifespan,
         docs_url=None,  # install_docs serves the docs pages without a CDN
         redoc_url=None,
         responses={
@@ -95,15 +100,28 @@ def create_store(settings: Settings) -> DataStore:
         database = make_url(url).database or ""
         engine = make_engine(f"sqlite:///file:{database}?mode=ro&uri=true")
         return DataStore(engine, sqlite_change_token(database))
-    engine = make_engine(url, pool_pre_ping=True)
+    # On PostgreSQL the database itself holds the server to it: its transactions are READ ONLY.
+    engine = make_engine(url, execution_options={"postgresql_readonly": True})
     return DataStore(engine, polled_change_token(engine, settings.version_poll_seconds))
 
 
 def create_app(settings: Settings | None = None) -> Edge:
     settings = settings or get_settings()
     cache = ResponseCache(settings.response_cache_bytes) if settings.response_cache else None
-    api = create_api()
     store = create_store(settings)
+    api = create_api(lifespan=_closing(store))
     api.state.search_index = SearchIndex(store.engine)
     api.state.max_page_size = settings.max_page_size
     return Edge(api, store, cache, settings)
+
+
+def _closing(store: DataStore) -> StatelessLifespan[FastAPI]:
+    """A lifespan that closes the store's database connections when the server stops, rather
+    than leaving them to the garbage collector: tests build many apps, each with its own pool."""
+
+    @asynccontextmanager
+    async def lifespan(_api: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.engine.dispose()
+
+    return lifespan

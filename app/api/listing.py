@@ -1,5 +1,6 @@
 """What every list and detail endpoint shares: query models, sorting, paging, representations."""
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -26,6 +27,19 @@ class DetailQuery(BaseModel):
 
     format: Format | None = Field(
         None, description="json (default) or csv; CSV is also given for Accept: text/csv."
+    )
+
+
+class AsOfQuery(DetailQuery):
+    """Parameters of an endpoint that can answer as the data stood on a past day."""
+
+    as_of: dt.date | None = Field(
+        None,
+        description="Answer as the data stood on this day (YYYY-MM-DD): only the facts reported "
+        "by then, that is whose earliest source was published on or before it. Facts from "
+        "undated reference sources, such as the us-code citations of the statutes, are always "
+        "known. Omit for everything known now.",
+        examples=["2025-01-22"],
     )
 
 

@@ -1,7 +1,7 @@
 """What the API returns: read models, never the tables themselves."""
 
 import datetime as dt
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,9 +38,19 @@ class FactPublic(PublicModel):
     property: str | None = Field(None, description="What a figure measures, e.g. troop-strength.")
     quantity: Quantity | None = Field(None, description="The figure the statement gives, if any.")
     date: DateValue | None = Field(None, description="When the stated event happened.")
-    valid_from: DateValue | None = Field(None, description="When the statement starts to hold.")
-    valid_to: DateValue | None = Field(None, description="When it stops holding; null if open.")
-    reported_on: dt.date | None = Field(None, description="When a source first reported it.")
+    valid_from: DateValue | None = Field(
+        None,
+        description="The first day the sources show the statement holding (it may have held "
+        "before); null if they do not say.",
+    )
+    valid_to: DateValue | None = Field(
+        None, description="The last day it holds, where the sources give one; null if open."
+    )
+    reported_on: dt.date | None = Field(
+        None,
+        description="When a source first reported it: its earliest source's publication date. "
+        "Null for facts from undated reference sources (us-code), which are always known.",
+    )
     rank: str = Field(description="preferred, normal or deprecated, as Wikidata ranks.")
     rank_reason: str | None = Field(None, description="Why the fact has its rank.")
     about: list[Ref] = Field(description="The records the fact concerns.")
@@ -221,3 +231,141 @@ class Page(PublicModel, Generic[ItemT]):
     data: list[ItemT]
     next: str | None = Field(description="The next page's path, or null on the last page.")
     total: int = Field(description="How many items match, over all pages.")
+
+
+class DerivedQuantity(PublicModel):
+    """A figure Muster works out from stated ones: the sources imply it but never state it.
+
+    ``text`` is therefore not the sources' words but the stated figures' words joined by the
+    arithmetic; ``in_words`` says the result, ``rule`` how it was worked out and why its bounds
+    are what they are, and ``derived_from`` which facts it stands on. The bounds follow the
+    stated ones: approximate plus approximate is approximate, a figure with only a maximum
+    leaves only a maximum, and a figure of unknown size leaves only a minimum.
+    """
+
+    value: int | None = Field(None, description="The sum, when every figure gives a value.")
+    min: int | None = Field(None, description="Lower bound, when every figure has one.")
+    max: int | None = Field(None, description="Upper bound, when every figure has one.")
+    approximate: bool = Field(description="True when any figure added is approximate.")
+    unit: str = Field(description="What is counted.", examples=["troops"])
+    per: str | None = Field(None, description="The rate's period, if the figures are rates.")
+    text: str = Field(
+        description="The stated figures' own words, joined by the arithmetic.",
+        examples=["roughly 2,200 + around 1,500"],
+    )
+    in_words: str = Field(
+        description="The result in Muster's words.", examples=["roughly 3,700 troops"]
+    )
+    derived: Literal[True] = Field(True, description="Always true: no source states this figure.")
+    rule: str = Field(
+        description="How the figure was worked out, and why it is exact, approximate or bounded.",
+        examples=[
+            "the sizes of the waves in place and ordered added up (standing-presence, "
+            "initial-wave): approximate, because roughly 2,200 and around 1,500 are approximate"
+        ],
+    )
+    derived_from: list[str] = Field(
+        description="The ids of the facts whose figures were added.",
+        examples=[["fact-standing-presence-2200", "fact-initial-wave-1500"]],
+    )
+
+
+class PostureFigure(PublicModel):
+    """One stated figure of the deployment as known on the day: a wave's size, or one force's
+    share of a wave, from the fact that ranks first among those about the same thing."""
+
+    component: str | None = Field(
+        description="active_duty or national_guard: the component of the figure's force; null "
+        "when the sources tie the wave to no force.",
+        examples=["active_duty"],
+    )
+    status: str = Field(
+        description="The wave's status: in_place, ordered, requested, possible or expected.",
+        examples=["in_place"],
+    )
+    wave: Ref = Field(description="The wave the figure belongs to.")
+    force: Ref | None = Field(
+        description="The force counted: the one the wave joins (for its size) or the one whose "
+        "share it is; null when the sources name none."
+    )
+    part: Literal["size", "share"] = Field(
+        description="size: the whole wave; share: one force's part of the wave (already counted "
+        "in its size)."
+    )
+    quantity: Quantity | None = Field(
+        description="The figure as the source gives it; null when no source gives it."
+    )
+    fact: Ref = Field(
+        description="The fact the figure comes from: preferred over normal, then the newest "
+        "report. For a wave of unknown size, the first fact about the wave."
+    )
+    rank: str = Field(description="That fact's rank: preferred or normal.", examples=["normal"])
+    rank_reason: str | None = Field(None, description="Why the fact has its rank.")
+    reported_on: dt.date | None = Field(description="When that fact was first reported.")
+    citations: list[Citation] = Field(description="That fact's evidence: verbatim quotes.")
+    alternatives: list[FactPublic] = Field(
+        description="Other facts about the same thing (same subject, property and unit) that "
+        "hold on the day, side by side and never merged, with their ranks and sources."
+    )
+
+
+class PostureTotal(PublicModel):
+    """A total the sources imply but do not state, derived from the stated figures."""
+
+    component: str = Field(examples=["active_duty"])
+    name: str = Field(
+        description="What the total counts.",
+        examples=["active duty troops at the border once the ordered waves arrive"],
+    )
+    statuses: list[str] = Field(
+        description="The statuses of the waves added up.", examples=[["in_place", "ordered"]]
+    )
+    quantity: DerivedQuantity
+    citations: list[Citation] = Field(description="The evidence of every figure added up.")
+
+
+class Posture(PublicModel):
+    """The deployment as known on a day: per wave and force, what is in place, ordered,
+    requested, possible and expected, with the totals that follow from them."""
+
+    as_of: dt.date | None = Field(
+        description="The day: only facts reported by then count, and only those that hold on "
+        "it. Null when the data holds no dated report.",
+        examples=["2025-01-22"],
+    )
+    data_version: str | None = Field(description="Content hash of the data answering.")
+    figures: list[PostureFigure] = Field(
+        description="The stated figures: in place, ordered, requested, possible, then expected; "
+        "each wave's size, then its forces' shares."
+    )
+    totals: list[PostureTotal] = Field(description="The derived totals, per component.")
+
+
+class ChangePublic(PublicModel):
+    """One record that differs between the version a client has and the current one."""
+
+    kind: str = Field(
+        description="The collection: sources, forces, agencies, waves, authorities, activities "
+        "or facts.",
+        examples=["facts"],
+    )
+    id: str = Field(examples=["fact-initial-wave-1500"])
+    change: Literal["added", "removed", "changed"] = Field(
+        description="added: fetch it; removed: drop it; changed: fetch it again."
+    )
+    url: str | None = Field(
+        description="Where to fetch it now; null when it was removed.",
+        examples=["/v1/facts/fact-initial-wave-1500"],
+    )
+
+
+class ChangeList(PublicModel):
+    """Every record that differs between two data versions, whole: never paged, since pages
+    could come from different versions."""
+
+    since: str = Field(description="The version the client has.", examples=["667d44972a089aa9"])
+    version: str = Field(
+        description="The current version, to ask from next time.", examples=["a974ec39451362d6"]
+    )
+    data: list[ChangePublic]
+    total: int = Field(description="How many records differ.")

@@ -5,6 +5,7 @@ version and answers every request from memory. Each request uses exactly one sna
 a reload atomic for readers: a response is wholly from the old version or wholly from the new.
 """
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from app.models.public import (
     WaveMemberPublic,
     WavePublic,
 )
+from app.services.as_of import reported_by
+from app.services.changes import ChangeLog
 
 DetailT = TypeVar("DetailT", bound=BaseModel)
 
@@ -74,10 +77,28 @@ class Snapshot:
     activities: Collection[ActivityDetail]
     facts: Collection[FactPublic]
     refs: dict[str, Ref] = field(default_factory=dict)
+    change_log: ChangeLog = field(default_factory=lambda: ChangeLog([], []))
+    rows: dict[type[SQLModel], list[Any]] = field(default_factory=dict, repr=False)
+    _views: dict[frozenset[str], "Snapshot"] = field(default_factory=dict, repr=False)
 
     @property
     def is_empty(self) -> bool:
         return self.version is None
+
+    def known_on(self, day: dt.date | None) -> "Snapshot":
+        """The data as it stood on ``day``: only the facts reported by then, and what they say
+        (a wave's size and composition, a source's fact count). None means everything known."""
+        if day is None:
+            return self
+        known = frozenset(fact.id for fact in self.facts if reported_by(fact.reported_on, day))
+        if len(known) == len(self.facts):
+            return self
+        # A view changes only on a report date, so there are few; each is built once.
+        view = self._views.get(known)
+        if view is None:
+            view = _build(self.version, self.rows, self.change_log, known_facts=known)
+            self._views[known] = view
+        return view
 
 
 def telling_order(fact: FactPublic) -> tuple[bool, str, str, int, str]:
@@ -112,10 +133,21 @@ def snapshot_in(session: Session) -> Snapshot:
         select(tables.DatasetLoad.version).order_by(col(tables.DatasetLoad.seq).desc())
     ).first()
     rows = {table: list(session.exec(select(table))) for table in tables.DATA_TABLES}
-    return _build(version, rows)
+    change_log = ChangeLog(
+        session.exec(select(tables.DatasetLoad)), session.exec(select(tables.DatasetChange))
+    )
+    return _build(version, rows, change_log)
 
 
-def _build(version: str | None, rows: dict[type[SQLModel], list[Any]]) -> Snapshot:
+def _build(
+    version: str | None,
+    rows: dict[type[SQLModel], list[Any]],
+    change_log: ChangeLog,
+    *,
+    known_facts: frozenset[str] | None = None,
+) -> Snapshot:
+    """The snapshot of ``rows``; with ``known_facts``, of those facts alone."""
+
     def of(table: type[SQLModel]) -> list[Any]:
         return rows[table]
 
@@ -153,6 +185,8 @@ def _build(version: str | None, rows: dict[type[SQLModel], list[Any]]) -> Snapsh
 
     facts: dict[str, FactPublic] = {}
     for row in of(tables.Fact):
+        if known_facts is not None and row.id not in known_facts:
+            continue
         fact_ref = Ref(id=row.id, kind="facts", name=row.statement, url=path("facts", row.id))
         refs[row.id] = fact_ref
         facts[row.id] = FactPublic(
@@ -266,8 +300,8 @@ def _build(version: str | None, rows: dict[type[SQLModel], list[Any]]) -> Snapsh
         WaveDetail(
             **common(row, "waves"),
             status=row.status,
-            size=facts[row.size_fact_id].quantity if row.size_fact_id else None,
-            size_fact=refs[row.size_fact_id] if row.size_fact_id else None,
+            size=facts[row.size_fact_id].quantity if row.size_fact_id in facts else None,
+            size_fact=refs[row.size_fact_id] if row.size_fact_id in facts else None,
             composition=[
                 WaveMemberPublic(
                     force=refs[m.force_id],
@@ -275,6 +309,7 @@ def _build(version: str | None, rows: dict[type[SQLModel], list[Any]]) -> Snapsh
                     fact=refs[m.fact_id],
                 )
                 for m in members[row.id]
+                if m.fact_id in facts
             ],
             joins=refs[row.joins_id] if row.joins_id else None,
             origin=row.origin,
@@ -322,4 +357,6 @@ def _build(version: str | None, rows: dict[type[SQLModel], list[Any]]) -> Snapsh
         activities=Collection("activities", activities, ActivityPublic),
         facts=Collection("facts", facts.values(), FactPublic),
         refs=refs,
+        change_log=change_log,
+        rows=rows,
     )

@@ -7,7 +7,7 @@ from pydantic import Field
 from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
-from app.api.listing import DetailQuery, ListQuery, detail_response, list_response
+from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
 from app.api.sorting import BY_ID_OR_NAME, RecordId
 from app.models.common import ActivityStatus
 from app.models.public import ActivityDetail, ActivityPublic, Page
@@ -45,7 +45,9 @@ def get_activity(
     request: Request,
     snapshot: SnapshotDep,
     activity_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[DetailQuery, Query()],
+    query: Annotated[AsOfQuery, Query()],
 ) -> Response:
     """One activity, who does it, what governs it, and every fact about it."""
-    return detail_response(request, snapshot.activities, activity_id, query, ActivityDetail)
+    return detail_response(
+        request, snapshot.known_on(query.as_of).activities, activity_id, query, ActivityDetail
+    )

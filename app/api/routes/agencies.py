@@ -7,7 +7,7 @@ from pydantic import Field
 from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
-from app.api.listing import DetailQuery, ListQuery, detail_response, list_response
+from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
 from app.api.sorting import BY_ID_OR_NAME, RecordId
 from app.models.public import AgencyDetail, AgencyPublic, Page
 
@@ -40,7 +40,9 @@ def get_agency(
     request: Request,
     snapshot: SnapshotDep,
     agency_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[DetailQuery, Query()],
+    query: Annotated[AsOfQuery, Query()],
 ) -> Response:
     """One agency, the forces that support it, and every fact about it."""
-    return detail_response(request, snapshot.agencies, agency_id, query, AgencyDetail)
+    return detail_response(
+        request, snapshot.known_on(query.as_of).agencies, agency_id, query, AgencyDetail
+    )

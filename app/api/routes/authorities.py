@@ -7,7 +7,7 @@ from pydantic import Field
 from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
-from app.api.listing import DetailQuery, ListQuery, detail_response, list_response
+from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
 from app.api.sorting import BY_ID_OR_NAME, RecordId
 from app.models.common import AuthorityKind
 from app.models.public import AuthorityDetail, AuthorityPublic, Page
@@ -41,7 +41,9 @@ def get_authority(
     request: Request,
     snapshot: SnapshotDep,
     authority_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[DetailQuery, Query()],
+    query: Annotated[AsOfQuery, Query()],
 ) -> Response:
     """One authority, the activities it governs, and every fact about it."""
-    return detail_response(request, snapshot.authorities, authority_id, query, AuthorityDetail)
+    return detail_response(
+        request, snapshot.known_on(query.as_of).authorities, authority_id, query, AuthorityDetail
+    )

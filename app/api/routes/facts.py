@@ -9,7 +9,8 @@ from pydantic import Field
 from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
-from app.api.listing import DetailQuery, ListQuery, detail_response, list_response
+from app.api.errors import ProblemError
+from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
 from app.api.pagination import SortKey
 from app.api.sorting import RecordId
 from app.models.common import FactKind, FactStatus, Rank
@@ -19,7 +20,7 @@ from app.services.snapshot import telling_order
 router = APIRouter(prefix="/v1/facts", tags=["facts"])
 
 
-class FactQuery(ListQuery):
+class FactQuery(ListQuery, AsOfQuery):
     about: str | None = Field(None, max_length=200, description="Only facts about this record id.")
     kind: FactKind | None = None
     status: FactStatus | None = None
@@ -81,7 +82,7 @@ def list_facts(
     """List facts, filtered by what they are about, kind, status, source, words or date."""
     return list_response(
         request,
-        snapshot.facts,
+        snapshot.known_on(query.as_of).facts,
         query,
         matches=_matcher(query),
         sort_keys=FACT_SORT_KEYS,
@@ -95,7 +96,15 @@ def get_fact(
     request: Request,
     snapshot: SnapshotDep,
     fact_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[DetailQuery, Query()],
+    query: Annotated[AsOfQuery, Query()],
 ) -> Response:
     """One fact with its citations."""
-    return detail_response(request, snapshot.facts, fact_id, query, FactPublic)
+    known = snapshot.known_on(query.as_of)
+    fact = snapshot.facts.by_id.get(fact_id)
+    if fact is not None and fact_id not in known.facts.by_id:
+        raise ProblemError(
+            404,
+            f"fact {fact_id!r} was not reported by {query.as_of}: "
+            f"it was first reported on {fact.reported_on}",
+        )
+    return detail_response(request, known.facts, fact_id, query, FactPublic)

@@ -7,7 +7,7 @@ from pydantic import Field
 from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
-from app.api.listing import DetailQuery, ListQuery, detail_response, list_response
+from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
 from app.api.sorting import BY_ID_OR_NAME, RecordId
 from app.models.common import Component
 from app.models.public import ForceDetail, ForcePublic, Page
@@ -45,7 +45,9 @@ def get_force(
     request: Request,
     snapshot: SnapshotDep,
     force_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[DetailQuery, Query()],
+    query: Annotated[AsOfQuery, Query()],
 ) -> Response:
     """One force, what it does, the waves it is part of, and every fact about it."""
-    return detail_response(request, snapshot.forces, force_id, query, ForceDetail)
+    return detail_response(
+        request, snapshot.known_on(query.as_of).forces, force_id, query, ForceDetail
+    )

@@ -7,7 +7,7 @@ from pydantic import Field
 from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
-from app.api.listing import DetailQuery, ListQuery, detail_response, list_response
+from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
 from app.api.sorting import BY_ID_OR_NAME, RecordId
 from app.models.common import WaveStatus
 from app.models.public import Page, WaveDetail, WavePublic
@@ -41,7 +41,9 @@ def get_wave(
     request: Request,
     snapshot: SnapshotDep,
     wave_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[DetailQuery, Query()],
+    query: Annotated[AsOfQuery, Query()],
 ) -> Response:
     """One wave: its size, composition, tasks and dates, and every fact about it."""
-    return detail_response(request, snapshot.waves, wave_id, query, WaveDetail)
+    return detail_response(
+        request, snapshot.known_on(query.as_of).waves, wave_id, query, WaveDetail
+    )

@@ -1,0 +1,62 @@
+"""What changed between the data version a client has and the current one."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import Field
+from starlette.responses import Response
+
+from app.api.deps import SnapshotDep
+from app.api.errors import ProblemError
+from app.api.formats import Format, csv_columns, requested_format, to_csv
+from app.api.listing import CSV_MEDIA_TYPE, DetailQuery, json_response
+from app.models.public import ChangeList, ChangePublic
+from app.services.changes import Change, UnknownVersionError
+from app.services.snapshot import path
+
+router = APIRouter(prefix="/v1/changes", tags=["changes"])
+
+
+class ChangesQuery(DetailQuery):
+    since: str = Field(
+        min_length=1,
+        max_length=64,
+        description="The data version the client has: the X-Data-Version header (or the front "
+        "page's data_version) of its last sync.",
+        examples=["667d44972a089aa9"],
+    )
+
+
+@router.get("", response_model=ChangeList, responses={410: {"description": "Resync from scratch"}})
+def list_changes(
+    request: Request, snapshot: SnapshotDep, query: Annotated[ChangesQuery, Query()]
+) -> Response:
+    """Every record added, removed or changed since a data version, by kind and id, with the
+    loads in between collapsed (added then removed is nothing). An empty list when ``since`` is
+    the current version. A version not on record (never loaded here, or pruned) is a 410: fetch
+    everything again, then ask for changes since that data's version.
+    """
+    try:
+        changes = snapshot.change_log.since(query.since)
+    except UnknownVersionError as error:
+        raise ProblemError(
+            410,
+            f"data version {query.since[:64]!r} is not on record here (never loaded, or its "
+            "history was pruned): resync from scratch, then ask for changes since the "
+            "X-Data-Version you get",
+            slug="version-unknown",
+        ) from error
+    data = [
+        ChangePublic(
+            kind=item.kind,
+            id=item.record_id,
+            change=item.change.value,
+            url=None if item.change is Change.removed else path(item.kind, item.record_id),
+        ).model_dump(mode="json")
+        for item in changes
+    ]
+    if requested_format(request, query.format) is Format.csv:
+        return Response(to_csv(data, csv_columns(ChangePublic)), media_type=CSV_MEDIA_TYPE)
+    return json_response(
+        {"since": query.since, "version": snapshot.version, "data": data, "total": len(data)}
+    )

@@ -1,0 +1,39 @@
+"""The deployment as known on a day, with the totals the sources imply."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from app.api.deps import SnapshotDep
+from app.api.formats import Format, csv_columns, requested_format, to_csv
+from app.api.listing import CSV_MEDIA_TYPE, AsOfQuery, json_response
+from app.models.public import Posture, PostureFigure, PostureTotal
+from app.services.posture import posture_on
+
+router = APIRouter(prefix="/v1/posture", tags=["posture"])
+
+# One CSV row per figure and per total, told apart by the "row" column.
+CSV_COLUMNS = ["row", *dict.fromkeys(csv_columns(PostureFigure) + csv_columns(PostureTotal))]
+
+
+@router.get("", response_model=Posture)
+def posture(
+    request: Request, snapshot: SnapshotDep, query: Annotated[AsOfQuery, Query()]
+) -> Response:
+    """The deployment as known on a day (by default the newest report's): for each wave and
+    force, what is in place, ordered, requested, possible and expected, each figure with its
+    citations and the alternatives other sources give; and the totals the figures imply, derived
+    by the arithmetic of bounds and marked as derived.
+
+    Only facts reported by ``as_of`` count, and only those that hold on it. Of several facts
+    about the same thing, a preferred one stands over normal ones, then the newest report;
+    deprecated ones are listed but never stand.
+    """
+    answer = posture_on(snapshot, query.as_of)
+    data = answer.model_dump(mode="json")
+    if requested_format(request, query.format) is Format.csv:
+        rows = [{"row": "figure", **figure} for figure in data["figures"]]
+        rows += [{"row": "total", **total} for total in data["totals"]]
+        return Response(to_csv(rows, CSV_COLUMNS), media_type=CSV_MEDIA_TYPE)
+    return json_response(data)

@@ -1,0 +1,78 @@
+"""``as_of``: the facts, and the records that embed them, as the data stood on a past day."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api import seed
+
+PUBLISHED = "2025-01-22"
+ENTITY_KINDS = ("forces", "agencies", "waves", "authorities", "activities")
+
+
+def undated_facts() -> list[str]:
+    """Facts of the undated reference source (us-code): known on every day."""
+    undated = {s["id"] for s in seed.records("sources") if s.get("published") is None}
+    return [fact["id"] for fact in seed.records("facts") if fact["source"] in undated]
+
+
+def fact_ids(client: TestClient, **params: str) -> list[str]:
+    response = client.get("/v1/facts", params={"limit": 200, **params})
+    assert response.status_code == 200, response.text
+    return [fact["id"] for fact in response.json()["data"]]
+
+
+def test_before_publication_only_reference_facts_are_known(client: TestClient) -> None:
+    assert undated_facts()
+    assert sorted(fact_ids(client, as_of="2025-01-21")) == sorted(undated_facts())
+    assert fact_ids(client, as_of="1066-10-14") == fact_ids(client, as_of="2025-01-21")
+
+
+def test_from_publication_on_every_fact_is_known(client: TestClient) -> None:
+    assert fact_ids(client, as_of=PUBLISHED) == fact_ids(client)
+    assert fact_ids(client, as_of="2030-01-01") == fact_ids(client)
+    assert sorted(fact_ids(client)) == sorted(seed.ids("facts"))
+
+
+def test_as_of_combines_with_the_other_filters(client: TestClient) -> None:
+    about = "posse-comitatus-act"
+    early = fact_ids(client, as_of="2025-01-21", about=about)
+    assert early == [f for f in fact_ids(client, about=about) if f in undated_facts()]
+    assert early
+
+
+def test_a_fact_not_yet_reported_is_not_found_and_says_when_it_was(client: TestClient) -> None:
+    response = client.get("/v1/facts/fact-initial-wave-1500", params={"as_of": "2025-01-21"})
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "first reported on 2025-01-22" in response.json()["detail"]
+    assert client.get("/v1/facts/fact-initial-wave-1500", params={"as_of": PUBLISHED}).is_success
+
+
+@pytest.mark.parametrize("kind", ENTITY_KINDS)
+def test_a_detail_embeds_only_the_facts_known_on_the_day(client: TestClient, kind: str) -> None:
+    for record_id in seed.ids(kind):
+        early = client.get(f"/v1/{kind}/{record_id}", params={"as_of": "2025-01-21"}).json()
+        now = client.get(f"/v1/{kind}/{record_id}").json()
+        assert [f["id"] for f in early["facts"]] == [
+            f["id"] for f in now["facts"] if f["id"] in undated_facts()
+        ]
+        assert client.get(f"/v1/{kind}/{record_id}", params={"as_of": PUBLISHED}).json() == now
+
+
+def test_a_wave_s_size_is_unknown_before_it_was_reported(client: TestClient) -> None:
+    wave = client.get("/v1/waves/initial-wave", params={"as_of": "2025-01-21"}).json()
+    assert wave["size"] is None
+    assert wave["size_fact"] is None
+    assert wave["composition"] == []
+
+
+def test_as_of_must_be_a_date(client: TestClient) -> None:
+    response = client.get("/v1/facts", params={"as_of": "last week"})
+    assert response.status_code == 400
+    assert response.json()["invalid_params"][0]["name"] == "as_of"
+
+
+def test_lists_that_embed_no_facts_refuse_as_of(client: TestClient) -> None:
+    response = client.get("/v1/forces", params={"as_of": PUBLISHED})
+    assert response.status_code == 400
+    assert "as_of" in response.json()["detail"]

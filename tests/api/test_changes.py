@@ -1,0 +1,194 @@
+"""/v1/changes: what changed since a data version, replayed over several loads."""
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.db import make_engine
+from app.ingest.check import read_dataset
+from app.ingest.loader import load_dataset
+from app.main import create_app
+from tests.api import seed
+from tests.conftest import ARTICLE_BUNDLE
+
+KINDS = ("sources", "forces", "agencies", "waves", "authorities", "activities", "facts")
+EDITED = "fact-jtf-north-based-in-el-paso"
+REMOVED_THEN_BACK = "fact-ice-back-to-interior"
+ADDED_THEN_REMOVED = "fact-added-then-removed"
+ADDED = "fact-added-to-stay"
+AGENCY = "cbp"
+
+
+def _edit(bundle: Path, file_name: str, edit: Any) -> None:
+    path = bundle / file_name
+    records = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(
+        yaml.safe_dump(edit(records), allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+
+
+def _with_new_fact(records: list[dict[str, Any]], fact_id: str) -> list[dict[str, Any]]:
+    model = next(r for r in records if r["id"] == EDITED)
+    return [*records, {**model, "id": fact_id, "statement": f"A new fact, {fact_id}."}]
+
+
+def _restated(records: list[dict[str, Any]], statement: str) -> list[dict[str, Any]]:
+    return [r | {"statement": statement} if r["id"] == EDITED else r for r in records]
+
+
+def _without(records: list[dict[str, Any]], record_id: str) -> list[dict[str, Any]]:
+    return [r for r in records if r["id"] != record_id]
+
+
+@dataclass
+class History:
+    client: TestClient
+    versions: list[str]
+    ids_by_version: list[dict[str, set[str]]]
+
+
+def current_ids(client: TestClient) -> dict[str, set[str]]:
+    return {
+        kind: {record["id"] for record in client.get(f"/v1/{kind}?limit=200").json()["data"]}
+        for kind in KINDS
+    }
+
+
+@pytest.fixture
+def history(database_url: str, seed_copy: Path) -> Iterator[History]:
+    """Three loads, A (the seed), B and C, with the API (and its response cache) serving
+    throughout, so that a client's view at each version is recorded just as it saw it."""
+    article = seed_copy / ARTICLE_BUNDLE
+    engine = make_engine(database_url)
+    settings = Settings(database_url=database_url, response_cache=True)
+    versions: list[str] = []
+    seen: list[dict[str, set[str]]] = []
+
+    def load() -> None:
+        versions.append(load_dataset(engine, read_dataset(seed_copy)).version)
+
+    load()  # A
+    with TestClient(create_app(settings)) as client:
+        seen.append(current_ids(client))
+        # B: one fact edited, one removed, two added.
+        _edit(article, "facts.yaml", lambda r: _restated(r, "JTF-North is in El Paso."))
+        _edit(article, "facts.yaml", lambda r: _without(r, REMOVED_THEN_BACK))
+        _edit(article, "facts.yaml", lambda r: _with_new_fact(r, ADDED_THEN_REMOVED))
+        _edit(article, "facts.yaml", lambda r: _with_new_fact(r, ADDED))
+        load()
+        seen.append(current_ids(client))
+        # C: the edited fact edited again, one added fact removed, the removed one back as it
+        # was, an agency changed.
+        _edit(article, "facts.yaml", lambda r: _restated(r, "JTF-North is based in El Paso."))
+        _edit(article, "facts.yaml", lambda r: _without(r, ADDED_THEN_REMOVED))
+        _edit(article, "facts.yaml", lambda r: [*r, _seed_fact(REMOVED_THEN_BACK)])
+        _edit(
+            article,
+            "agencies.yaml",
+            lambda r: [a | {"description": "Changed."} if a["id"] == AGENCY else a for a in r],
+        )
+        load()
+        seen.append(current_ids(client))
+        yield History(client, versions, seen)
+    engine.dispose()
+
+
+def _seed_fact(fact_id: str) -> dict[str, Any]:
+    fact = dict(seed.by_id("facts")[fact_id])
+    fact.pop("source")
+    return fact
+
+
+def changes(client: TestClient, since: str) -> dict[str, Any]:
+    response = client.get("/v1/changes", params={"since": since})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def triples(body: dict[str, Any]) -> set[tuple[str, str, str]]:
+    return {(item["kind"], item["id"], item["change"]) for item in body["data"]}
+
+
+def test_changes_since_the_first_load_collapse_both_later_loads(history: History) -> None:
+    a, _, c = history.versions
+    body = changes(history.client, since=a)
+    assert body["since"] == a
+    assert body["version"] == c
+    assert body["total"] == len(body["data"])
+    assert triples(body) == {
+        ("facts", EDITED, "changed"),  # changed twice: changed once
+        ("facts", ADDED, "added"),
+        # Removed, then back as it was: reported changed, since past contents are not kept.
+        ("facts", REMOVED_THEN_BACK, "changed"),
+        ("agencies", AGENCY, "changed"),
+        # ADDED_THEN_REMOVED: added, then removed, is no change at all.
+    }
+
+
+def test_changes_since_the_middle_load_are_the_last_load_s(history: History) -> None:
+    _, b, _ = history.versions
+    assert triples(changes(history.client, since=b)) == {
+        ("facts", EDITED, "changed"),
+        ("facts", ADDED_THEN_REMOVED, "removed"),
+        ("facts", REMOVED_THEN_BACK, "added"),
+        ("agencies", AGENCY, "changed"),
+    }
+
+
+def test_a_client_replaying_the_changes_holds_the_current_records(history: History) -> None:
+    for version, ids in zip(history.versions, history.ids_by_version, strict=True):
+        replayed = {kind: set(found) for kind, found in ids.items()}
+        for item in changes(history.client, since=version)["data"]:
+            if item["change"] == "removed":
+                replayed[item["kind"]].remove(item["id"])
+                assert item["url"] is None
+            else:
+                replayed[item["kind"]].add(item["id"])
+                assert history.client.get(item["url"]).is_success
+        assert replayed == history.ids_by_version[-1]
+
+
+def test_the_current_version_has_no_changes(history: History) -> None:
+    body = changes(history.client, since=history.versions[-1])
+    assert body["data"] == []
+    assert body["total"] == 0
+
+
+def test_changes_are_listed_by_kind_then_id(history: History) -> None:
+    data = changes(history.client, since=history.versions[0])["data"]
+    keys = [(KINDS.index(item["kind"]), item["id"]) for item in data]
+    assert keys == sorted(keys)
+
+
+def test_an_unknown_version_is_gone_and_says_to_resync(history: History) -> None:
+    response = history.client.get("/v1/changes", params={"since": "0123456789abcdef"})
+    assert response.status_code == 410
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"].endswith("/version-unknown")
+    assert "resync from scratch" in problem["detail"]
+
+
+def test_changes_as_csv(history: History) -> None:
+    since = history.versions[0]
+    response = history.client.get("/v1/changes", params={"since": since, "format": "csv"})
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert {(row["kind"], row["id"], row["change"]) for row in rows} == triples(
+        changes(history.client, since=since)
+    )
+
+
+def test_since_is_required(client: TestClient) -> None:
+    response = client.get("/v1/changes")
+    assert response.status_code == 400
+    assert response.json()["invalid_params"][0]["name"] == "since"

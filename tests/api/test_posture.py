@@ -1,0 +1,262 @@
+"""/v1/posture: the deployment as known on a day, its derived totals, and how ranks decide
+between sources."""
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.db import make_engine
+from app.ingest.check import read_dataset
+from app.ingest.loader import load_dataset
+from app.main import create_app
+from tests.api import seed
+from tests.conftest import ARTICLE_BUNDLE
+from tests.data import LATER_FACT, LATER_REPORT, add_later_report, edit_fact
+
+PUBLISHED = "2025-01-22"
+ARTICLE_FACT = "fact-initial-wave-1500"
+STANDING_FACT = "fact-standing-presence-2200"
+
+
+def posture(client: TestClient, **params: str) -> dict[str, Any]:
+    response = client.get("/v1/posture", params=params)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def figure_of(body: dict[str, Any], wave: str, part: str = "size") -> dict[str, Any]:
+    [figure] = [f for f in body["figures"] if f["wave"]["id"] == wave and f["part"] == part]
+    assert isinstance(figure, dict)
+    return figure
+
+
+def stated(fact_id: str) -> dict[str, Any]:
+    quantity: dict[str, Any] = seed.by_id("facts")[fact_id]["quantity"]
+    return quantity
+
+
+def test_how_many_active_duty_troops_were_at_the_border_and_how_sure(client: TestClient) -> None:
+    body = posture(client, as_of=PUBLISHED)
+    [in_place] = [
+        f for f in body["figures"] if f["status"] == "in_place" and f["component"] == "active_duty"
+    ]
+    assert in_place["wave"]["id"] == "standing-presence"
+    assert in_place["force"]["id"] == "jtf-north"
+    assert in_place["fact"]["id"] == STANDING_FACT
+    quantity = stated(STANDING_FACT)
+    assert in_place["quantity"]["value"] == quantity["value"]
+    assert in_place["quantity"]["approximate"] is True  # "roughly": that is how sure
+    assert in_place["quantity"]["text"] == quantity["text"]
+    [citation] = in_place["citations"]
+    assert quantity["text"] in citation["quote"]
+    assert citation["attributed_to"] is None  # the reporters say it themselves
+    assert in_place["rank"] == "normal"
+    assert in_place["alternatives"] == []
+
+
+def test_the_total_once_the_initial_wave_arrives_is_derived_not_typed_in(
+    client: TestClient,
+) -> None:
+    body = posture(client, as_of=PUBLISHED)
+    [total] = body["totals"]
+    standing, initial = stated(STANDING_FACT), stated(ARTICLE_FACT)
+    assert total["component"] == "active_duty"
+    assert total["statuses"] == ["in_place", "ordered"]
+    derived = total["quantity"]
+    assert derived["derived"] is True
+    assert derived["value"] == standing["value"] + initial["value"]
+    assert (derived["min"], derived["max"]) == (None, None)
+    assert derived["approximate"] is True
+    assert derived["text"] == f"{standing['text']} + {initial['text']}"
+    assert derived["in_words"] == f"roughly {standing['value'] + initial['value']:,} troops"
+    assert derived["derived_from"] == [STANDING_FACT, ARTICLE_FACT]
+    assert "approximate, because" in derived["rule"]
+    quotes = {c["quote"] for c in total["citations"]}
+    for fact_id in derived["derived_from"]:
+        assert {c["quote"] for c in seed.by_id("facts")[fact_id]["citations"]} <= quotes
+
+
+def test_every_wave_is_there_in_status_order_with_the_figure_its_fact_gives(
+    client: TestClient,
+) -> None:
+    body = posture(client, as_of=PUBLISHED)
+    waves = seed.by_id("waves")
+    sizes = [f for f in body["figures"] if f["part"] == "size"]
+    assert sorted(f["wave"]["id"] for f in sizes) == sorted(waves)
+    order = ["in_place", "ordered", "requested", "possible", "expected"]
+    statuses = [f["status"] for f in body["figures"]]
+    assert statuses == sorted(statuses, key=order.index)
+    assert set(statuses) == set(order)
+    for figure in sizes:
+        wave = waves[figure["wave"]["id"]]
+        assert figure["status"] == wave["status"]
+        if wave["size_fact"] is None:
+            assert figure["quantity"] is None
+        else:
+            assert figure["fact"]["id"] == wave["size_fact"]
+            assert figure["quantity"] == {
+                "min": None,
+                "max": None,
+                "per": None,
+                "value": None,
+                "approximate": False,
+            } | stated(wave["size_fact"])
+
+
+def test_a_wave_of_unknown_size_cites_what_the_source_says_of_it(client: TestClient) -> None:
+    later = figure_of(posture(client, as_of=PUBLISHED), "later-waves")
+    assert later["status"] == "expected"
+    assert later["quantity"] is None
+    fact = seed.by_id("facts")[later["fact"]["id"]]
+    assert fact["about"][0] == "later-waves"
+    assert [c["quote"] for c in later["citations"]] == [c["quote"] for c in fact["citations"]]
+
+
+def test_a_force_share_is_listed_beside_the_wave_size(client: TestClient) -> None:
+    body = posture(client, as_of=PUBLISHED)
+    marines = figure_of(body, "initial-wave", part="share")
+    assert marines["force"]["id"] == "marines-camp-pendleton"
+    assert marines["component"] == "active_duty"
+    assert marines["quantity"]["text"] == stated("fact-initial-wave-500-marines")["text"]
+
+
+def test_before_the_article_was_published_nothing_is_known(client: TestClient) -> None:
+    body = posture(client, as_of="2025-01-21")
+    assert body["as_of"] == "2025-01-21"
+    assert body["figures"] == []
+    assert body["totals"] == []
+
+
+def test_by_default_the_posture_is_as_of_the_newest_report(client: TestClient) -> None:
+    default = posture(client)
+    assert default["as_of"] == PUBLISHED
+    assert default == posture(client, as_of=PUBLISHED)
+
+
+def test_the_posture_as_csv_has_a_row_per_figure_and_per_total(client: TestClient) -> None:
+    body = posture(client, as_of=PUBLISHED)
+    response = client.get("/v1/posture", params={"as_of": PUBLISHED, "format": "csv"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [row["row"] for row in rows] == ["figure"] * len(body["figures"]) + ["total"]
+    for row, figure in zip(rows, body["figures"], strict=False):
+        assert row["wave"] == figure["wave"]["id"]
+        assert row["fact"] == figure["fact"]["id"]
+        assert row["first_quote"] == figure["citations"][0]["quote"]
+    total = rows[-1]
+    assert int(total["quantity_value"]) == body["totals"][0]["quantity"]["value"]
+    assert total["quantity_derived"] == "true"
+    assert total["quantity_derived_from"] == ";".join(body["totals"][0]["quantity"]["derived_from"])
+
+
+@pytest.mark.parametrize("query", ["as_of=yesterday", "as_of=2025-02-30", "asof=2025-01-22"])
+def test_a_bad_parameter_is_a_400_problem(client: TestClient, query: str) -> None:
+    response = client.get(f"/v1/posture?{query}")
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["invalid_params"][0]["name"] in ("as_of", "asof")
+
+
+# Two sources side by side: the article, and the invented later report of tests/data.
+
+
+@pytest.fixture
+def two_sources(seed_copy: Path) -> Path:
+    add_later_report(seed_copy)
+    return seed_copy
+
+
+def serve(database_url: str, bundles: Path) -> Iterator[TestClient]:
+    engine = make_engine(database_url)
+    load_dataset(engine, read_dataset(bundles))
+    engine.dispose()
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        yield client
+
+
+@pytest.fixture
+def both(database_url: str, two_sources: Path) -> Iterator[TestClient]:
+    yield from serve(database_url, two_sources)
+
+
+def test_a_later_report_does_not_exist_before_its_day(both: TestClient) -> None:
+    initial = figure_of(posture(both, as_of="2025-01-23"), "initial-wave")
+    assert initial["fact"]["id"] == ARTICLE_FACT
+    assert initial["alternatives"] == []
+
+
+def test_a_preferred_later_figure_stands_and_the_article_s_is_listed_beside_it(
+    both: TestClient,
+) -> None:
+    later = seed_fact_of_later_report()
+    body = posture(both, as_of="2025-01-24")
+    initial = figure_of(body, "initial-wave")
+    assert initial["fact"]["id"] == LATER_FACT
+    assert initial["rank"] == "preferred"
+    assert initial["rank_reason"] == later["rank_reason"]
+    assert initial["quantity"]["text"] == later["quantity"]["text"]
+    assert initial["citations"][0]["source_id"] == "test-later-report"
+    [alternative] = initial["alternatives"]
+    assert alternative["id"] == ARTICLE_FACT
+    assert alternative["citations"][0]["source_id"] == "cnn-2025-01-22"
+    [total] = body["totals"]
+    standing = stated(STANDING_FACT)
+    assert total["quantity"]["value"] == standing["value"] + later["quantity"]["value"]
+    assert total["quantity"]["derived_from"] == [STANDING_FACT, LATER_FACT]
+    assert total["quantity"]["text"] == f"{standing['text']} + {later['quantity']['text']}"
+
+
+def seed_fact_of_later_report() -> dict[str, Any]:
+    facts = yaml.safe_load((LATER_REPORT / "facts.yaml").read_text(encoding="utf-8"))
+    [fact] = [fact for fact in facts if fact["id"] == LATER_FACT]
+    return dict(fact)
+
+
+@pytest.mark.parametrize(
+    ("later_rank", "article_rank", "stands", "set_aside"),
+    [
+        # With none preferred, the newest report stands.
+        ({"rank": "normal", "rank_reason": None}, {}, LATER_FACT, ARTICLE_FACT),
+        # A deprecated fact never stands, however new.
+        (
+            {"rank": "deprecated", "rank_reason": "withdrawn by its publisher"},
+            {},
+            ARTICLE_FACT,
+            LATER_FACT,
+        ),
+        # A preferred fact stands over a newer normal one.
+        ({"rank": "normal", "rank_reason": None}, {"rank": "preferred"}, ARTICLE_FACT, LATER_FACT),
+    ],
+    ids=["newest-normal", "deprecated-later", "preferred-older"],
+)
+def test_the_posture_follows_the_ranks(
+    database_url: str,
+    two_sources: Path,
+    later_rank: dict[str, str | None],
+    article_rank: dict[str, str],
+    stands: str,
+    set_aside: str,
+) -> None:
+    edit_fact(two_sources / "later-report", LATER_FACT, **later_rank)
+    if article_rank:
+        edit_fact(two_sources / ARTICLE_BUNDLE, ARTICLE_FACT, **article_rank)
+    for client in serve(database_url, two_sources):
+        initial = figure_of(posture(client, as_of="2025-01-24"), "initial-wave")
+        assert initial["fact"]["id"] == stands
+        [alternative] = initial["alternatives"]
+        assert alternative["id"] == set_aside
+        ranks: dict[str, dict[str, str | None]] = {
+            LATER_FACT: later_rank,
+            ARTICLE_FACT: {"rank": "normal", **article_rank},
+        }
+        assert alternative["rank"] == ranks[set_aside]["rank"]
+        assert alternative["rank_reason"] == ranks[set_aside].get("rank_reason")
