@@ -16,9 +16,11 @@ from app.api.routes import (
     activities,
     agencies,
     authorities,
+    changes,
     facts,
     forces,
     meta,
+    posture,
     search,
     sources,
     timeline,
@@ -49,6 +51,11 @@ TAGS = [
     {"name": "facts", "description": "Statements from the sources, each with its citations."},
     {"name": "search", "description": "Every kind of record, found by its words."},
     {"name": "timeline", "description": "Dated events in order."},
+    {
+        "name": "posture",
+        "description": "The deployment as known on a day, with the totals it implies.",
+    },
+    {"name": "changes", "description": "What changed since a data version, for syncing."},
     {"name": "meta", "description": "The front page and health checks."},
 ]
 
@@ -87,6 +94,8 @@ def create_api(lifespan: StatelessLifespan[FastAPI] | None = None) -> FastAPI:
         facts,
         search,
         timeline,
+        posture,
+        changes,
     ):
         api.include_router(module.router)
     install_docs(api)
