@@ -312,7 +312,10 @@ class PostureFigure(PublicModel):
 class PostureTotal(PublicModel):
     """A total the sources imply but do not state, derived from the stated figures."""
 
-    component: str = Field(examples=["active_duty"])
+    component: str = Field(
+        description="active_duty or national_guard: the component whose waves are added up.",
+        examples=["active_duty"],
+    )
     name: str = Field(
         description="What the total counts.",
         examples=["active duty troops at the border once the ordered waves arrive"],
@@ -320,7 +323,7 @@ class PostureTotal(PublicModel):
     statuses: list[str] = Field(
         description="The statuses of the waves added up.", examples=[["in_place", "ordered"]]
     )
-    quantity: DerivedQuantity
+    quantity: DerivedQuantity = Field(description="The total, marked as derived, with its rule.")
     citations: list[Citation] = Field(description="The evidence of every figure added up.")
 
 
@@ -349,7 +352,7 @@ class ChangePublic(PublicModel):
         "or facts.",
         examples=["facts"],
     )
-    id: str = Field(examples=["fact-initial-wave-1500"])
+    id: str = Field(description="The record's id.", examples=["fact-initial-wave-1500"])
     change: Literal["added", "removed", "changed"] = Field(
         description="added: fetch it; removed: drop it; changed: fetch it again."
     )
@@ -367,5 +370,8 @@ class ChangeList(PublicModel):
     version: str = Field(
         description="The current version, to ask from next time.", examples=["a974ec39451362d6"]
     )
-    data: list[ChangePublic]
+    data: list[ChangePublic] = Field(
+        description="The records that differ, by kind (sources, then the entities, then facts) "
+        "and id; empty when the client is up to date."
+    )
     total: int = Field(description="How many records differ.")
