@@ -17,6 +17,8 @@ MAX_ECHO = 200  # characters of a bad input repeated back: enough to recognise i
 
 
 class InvalidParam(BaseModel):
+    """A parameter that was refused, and why."""
+
     name: str = Field(description="The parameter, e.g. limit.")
     reason: str = Field(description="Why its value was refused.")
 

@@ -14,6 +14,8 @@ from app.models.public import Ref
 
 
 class Format(StrEnum):
+    """A representation: JSON, or CSV with flat columns."""
+
     json = "json"
     csv = "csv"
 

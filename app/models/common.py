@@ -49,6 +49,8 @@ class Rank(StrEnum):
 
 
 class WaveStatus(StrEnum):
+    """Where a wave stands: already at the border, ordered there, or only talked of."""
+
     in_place = "in_place"
     ordered = "ordered"
     requested = "requested"
@@ -57,12 +59,16 @@ class WaveStatus(StrEnum):
 
 
 class ActivityStatus(StrEnum):
+    """Whether troops may do an activity."""
+
     permitted = "permitted"
     prohibited = "prohibited"
     unclear = "unclear"
 
 
 class AuthorityKind(StrEnum):
+    """What sort of legal instrument an authority is."""
+
     statute = "statute"
     executive_order = "executive_order"
     declaration = "declaration"
@@ -78,11 +84,15 @@ class AuthorityEffect(StrEnum):
 
 
 class Component(StrEnum):
+    """Active duty forces or the National Guard."""
+
     active_duty = "active_duty"
     national_guard = "national_guard"
 
 
 class DatePrecision(StrEnum):
+    """How precise a date is; a week, month or year is dated by its first day."""
+
     day = "day"
     week = "week"
     month = "month"

@@ -1,7 +1,7 @@
 """What the API returns: read models, never the tables themselves."""
 
 import datetime as dt
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,9 +17,12 @@ class PublicModel(BaseModel):
 class Ref(PublicModel):
     """A short reference to another record: enough to show it and to fetch it."""
 
-    id: str = Field(examples=["jtf-north"])
+    id: str = Field(description="The record's id.", examples=["jtf-north"])
     kind: str = Field(description="The collection the record is in.", examples=["forces"])
-    name: str = Field(examples=["Joint Task Force-North"])
+    name: str = Field(
+        description="The record's name; a fact's statement; a source's description.",
+        examples=["Joint Task Force-North"],
+    )
     url: str = Field(
         description="The record's path in this API.", examples=["/v1/forces/jtf-north"]
     )
@@ -28,14 +31,23 @@ class Ref(PublicModel):
 class FactPublic(PublicModel):
     """One statement from a source, in our words, with the source's words as evidence."""
 
-    id: str = Field(examples=["fact-initial-wave-size"])
-    statement: str = Field(description="One plain sentence in Muster's words.")
-    kind: str = Field(description="What sort of statement: quantity, event, legal_effect, ...")
+    id: str = Field(description="The fact's stable id.", examples=["fact-initial-wave-1500"])
+    statement: str = Field(
+        description="One plain sentence in Muster's words.",
+        examples=["The initial wave of additional troops will include about 1,500 troops."],
+    )
+    kind: str = Field(
+        description="What sort of statement: quantity, event, legal_effect, ...",
+        examples=["quantity"],
+    )
     status: str = Field(
         description="How firm it is: reported, ordered, requested, planned, expected, possible "
-        "or unclear."
+        "or unclear.",
+        examples=["ordered"],
     )
-    property: str | None = Field(None, description="What a figure measures, e.g. troop-strength.")
+    property: str | None = Field(
+        None, description="What a figure measures.", examples=["troop-strength"]
+    )
     quantity: Quantity | None = Field(None, description="The figure the statement gives, if any.")
     date: DateValue | None = Field(None, description="When the stated event happened.")
     valid_from: DateValue | None = Field(
@@ -51,19 +63,37 @@ class FactPublic(PublicModel):
         description="When a source first reported it: its earliest source's publication date. "
         "Null for facts from undated reference sources (us-code), which are always known.",
     )
-    rank: str = Field(description="preferred, normal or deprecated, as Wikidata ranks.")
+    rank: str = Field(
+        description="preferred, normal or deprecated, as Wikidata ranks.", examples=["normal"]
+    )
     rank_reason: str | None = Field(None, description="Why the fact has its rank.")
     about: list[Ref] = Field(description="The records the fact concerns.")
     citations: list[Citation] = Field(description="The evidence: verbatim quotes, located.")
-    url: str
+    url: str = Field(
+        description="The fact's path in this API.", examples=["/v1/facts/fact-initial-wave-1500"]
+    )
+
+
+def _record_id(example: str) -> Any:
+    return Field(description="The record's stable id, a slug.", examples=[example])
+
+
+def _record_name(example: str) -> Any:
+    return Field(description="The name the sources use most.", examples=[example])
+
+
+def _record_url(example: str) -> Any:
+    return Field(description="The record's path in this API.", examples=[example])
 
 
 class EntityPublic(PublicModel):
-    id: str
-    name: str
+    """What every named record has; each kind gives its own examples."""
+
+    id: str = Field(description="The record's stable id, a slug.")
+    name: str = Field(description="The name the sources use most.")
     aliases: list[str] = Field(description="Other names the sources use.")
-    description: str | None = None
-    url: str
+    description: str | None = Field(None, description="What the record is, in Muster's words.")
+    url: str = Field(description="The record's path in this API.")
 
 
 class EntityDetail(PublicModel):
@@ -75,16 +105,30 @@ class EntityDetail(PublicModel):
 class ForcePublic(EntityPublic):
     """A military command, unit, task force or operation."""
 
-    kind: str = Field(description="command, task_force, unit, national_guard or operation.")
-    component: str | None = Field(None, description="active_duty or national_guard.")
-    branch: str | None = Field(None, description="Service branch, where the source names it.")
-    parent: Ref | None = None
-    base: str | None = Field(None, description="Where it is based, in the source's words.")
-    operations: list[Ref] = []
+    id: str = _record_id("jtf-north")
+    name: str = _record_name("Joint Task Force-North")
+    url: str = _record_url("/v1/forces/jtf-north")
+    kind: str = Field(
+        description="command, task_force, unit, national_guard or operation.",
+        examples=["task_force"],
+    )
+    component: str | None = Field(
+        None, description="active_duty or national_guard.", examples=["active_duty"]
+    )
+    branch: str | None = Field(
+        None, description="Service branch, where the source names it.", examples=["Marine Corps"]
+    )
+    parent: Ref | None = Field(None, description="The force it belongs to or is headed by.")
+    base: str | None = Field(
+        None, description="Where it is based, in the source's words.", examples=["El Paso, Texas"]
+    )
+    operations: list[Ref] = Field([], description="Operations it heads.")
     supports: list[Ref] = Field([], description="Civilian agencies it supports.")
 
 
 class ForceDetail(ForcePublic, EntityDetail):
+    """A force, what it does, its waves, and every fact about it."""
+
     activities: list[Ref] = Field(description="What the force does or would do.")
     waves: list[Ref] = Field(description="Deployment waves it is part of or that join it.")
 
@@ -92,102 +136,146 @@ class ForceDetail(ForcePublic, EntityDetail):
 class AgencyPublic(EntityPublic):
     """A civilian department or agency the sources name."""
 
-    kind: str
-    level: str = Field(description="federal or state")
+    id: str = _record_id("cbp")
+    name: str = _record_name("US Customs and Border Protection")
+    url: str = _record_url("/v1/agencies/cbp")
+    kind: str = Field(
+        description="federal_agency, federal_department, state_agency, ...",
+        examples=["federal_agency"],
+    )
+    level: str = Field(description="federal or state.", examples=["federal"])
 
 
 class AgencyDetail(AgencyPublic, EntityDetail):
+    """An agency, the forces that support it, and every fact about it."""
+
     supported_by: list[Ref] = Field(description="Forces that support the agency.")
 
 
 class WaveMemberPublic(PublicModel):
-    force: Ref
-    quantity: Quantity
+    """One force's share of a wave."""
+
+    force: Ref = Field(description="The force.")
+    quantity: Quantity = Field(description="How many of the wave it makes up.")
     fact: Ref = Field(description="The fact that gives this share, with its citations.")
 
 
 class WaveDatePublic(PublicModel):
-    event: str = Field(examples=["ordered"])
-    date: DateValue
+    """A dated step of a wave."""
+
+    event: str = Field(description="What happened on the date.", examples=["ordered"])
+    date: DateValue = Field(description="When, as precisely as the source allows.")
 
 
 class WavePublic(EntityPublic):
     """A tranche of the deployment: in place, ordered, requested, possible or expected."""
 
-    status: str = Field(description="in_place, ordered, requested, possible or expected.")
+    id: str = _record_id("initial-wave")
+    name: str = _record_name("Initial wave of additional active duty troops")
+    url: str = _record_url("/v1/waves/initial-wave")
+    status: str = Field(
+        description="in_place, ordered, requested, possible or expected.", examples=["ordered"]
+    )
     size: Quantity | None = Field(None, description="How many; null where the source says not.")
     size_fact: Ref | None = Field(None, description="The fact that gives the size.")
-    composition: list[WaveMemberPublic] = []
+    composition: list[WaveMemberPublic] = Field(
+        [], description="The forces the sources say the wave includes, with their shares."
+    )
     joins: Ref | None = Field(None, description="The force the wave feeds into.")
-    origin: str | None = None
-    destination: str | None = None
-    tasks: list[Ref] = []
-    dates: list[WaveDatePublic] = []
+    origin: str | None = Field(None, description="Where the troops come from, if given.")
+    destination: str | None = Field(
+        None, description="Where they go.", examples=["US southern border with Mexico"]
+    )
+    tasks: list[Ref] = Field([], description="The activities the troops are to do.")
+    dates: list[WaveDatePublic] = Field([], description="When it was ordered, sent, ...")
 
 
 class WaveDetail(WavePublic, EntityDetail):
-    pass
+    """A wave: its size, composition, tasks and dates, and every fact about it."""
 
 
 class AuthorityPublic(EntityPublic):
     """A law, order, declaration or regulation that bounds what troops may do."""
 
-    kind: str = Field(description="statute, executive_order, declaration or regulation.")
-    citation: str | None = Field(None, examples=["18 U.S.C. § 1385"])
-    year: int | None = Field(None, description="Year enacted, issued or declared.")
+    id: str = _record_id("posse-comitatus-act")
+    name: str = _record_name("Posse Comitatus Act")
+    url: str = _record_url("/v1/authorities/posse-comitatus-act")
+    kind: str = Field(
+        description="statute, executive_order, declaration or regulation.", examples=["statute"]
+    )
+    citation: str | None = Field(
+        None, description="Its legal citation, if known.", examples=["18 U.S.C. § 1385"]
+    )
+    year: int | None = Field(None, description="Year enacted, issued or declared.", examples=[1878])
     reference_source: Ref | None = Field(None, description="Where citation and year come from.")
-    status: str
+    status: str = Field(description="Whether it is in force, invoked, ...", examples=["in force"])
     binds: str | None = Field(None, description="Whom it binds.")
-    permits: list[Ref] = []
-    prohibits: list[Ref] = []
+    permits: list[Ref] = Field([], description="Activities it permits.")
+    prohibits: list[Ref] = Field([], description="Activities it prohibits.")
     would_permit: list[Ref] = Field([], description="Activities it would permit if invoked.")
 
 
 class AuthorityDetail(AuthorityPublic, EntityDetail):
-    pass
+    """An authority, the activities it governs, and every fact about it."""
 
 
 class ActivityAuthorityPublic(PublicModel):
-    authority: Ref
-    effect: str = Field(description="permits, prohibits or would_permit.")
+    """An authority that bears on an activity, and how."""
+
+    authority: Ref = Field(description="The law, order or declaration.")
+    effect: str = Field(description="permits, prohibits or would_permit.", examples=["prohibits"])
 
 
 class ActivityPublic(EntityPublic):
     """Something troops do, may do or may not do."""
 
-    category: str
-    status: str = Field(description="permitted, prohibited or unclear.")
-    forces: list[Ref] = []
-    authorities: list[ActivityAuthorityPublic] = []
+    id: str = _record_id("logistics")
+    name: str = _record_name("Logistics")
+    url: str = _record_url("/v1/activities/logistics")
+    category: str = Field(
+        description="support, law_enforcement, transport, ...", examples=["support"]
+    )
+    status: str = Field(description="permitted, prohibited or unclear.", examples=["permitted"])
+    forces: list[Ref] = Field([], description="The forces that do it or would.")
+    authorities: list[ActivityAuthorityPublic] = Field(
+        [], description="The authorities that permit or prohibit it."
+    )
 
 
 class ActivityDetail(ActivityPublic, EntityDetail):
-    pass
+    """An activity, who does it, what governs it, and every fact about it."""
 
 
 class SourcePublic(PublicModel):
     """A source the facts cite. Its full text is not republished; its quotes are."""
 
-    id: str = Field(examples=["cnn-2025-01-22"])
-    kind: str = Field(examples=["news_article"])
-    publisher: str | None = None
-    authors: list[str] = []
-    published: dt.date | None = None
+    id: str = Field(description="The source's stable id.", examples=["cnn-2025-01-22"])
+    kind: str = Field(description="news_article or reference.", examples=["news_article"])
+    publisher: str | None = Field(None, description="Who published it.", examples=["CNN"])
+    authors: list[str] = Field(
+        [], description="Its authors, as it names them.", examples=[["Natasha Bertrand"]]
+    )
+    published: dt.date | None = Field(
+        None, description="The day it was published.", examples=["2025-01-22"]
+    )
     title: str | None = Field(None, description="The source's own title; null if it has none.")
-    description: str
+    description: str = Field(description="What the source is, in Muster's words.")
     web_url: str | None = Field(None, description="Where the source is published, if known.")
     sha256: str = Field(description="SHA-256 of the source text the offsets index into.")
     length: int = Field(description="Length of that text in code points.")
     fact_count: int = Field(description="How many facts cite the source.")
-    url: str
+    url: str = _record_url("/v1/sources/cnn-2025-01-22")
 
 
 class SearchHit(PublicModel):
     """A record that matches every word of a search, with where it matches."""
 
     kind: str = Field(description="The collection the record is in.", examples=["forces"])
-    id: str = Field(examples=["operation-lone-star"])
-    name: str = Field(examples=["Operation Lone Star"])
+    id: str = Field(description="The record's id.", examples=["operation-lone-star"])
+    name: str = Field(
+        description="The record's name; a fact's statement; a source's description.",
+        examples=["Operation Lone Star"],
+    )
     url: str = Field(
         description="The record's path in this API.", examples=["/v1/forces/operation-lone-star"]
     )
@@ -197,7 +285,7 @@ class SearchHit(PublicModel):
         examples=["Operation «Lonestar»"],
     )
     rank: int = Field(
-        description="3: every word is in the record's name; 2: in its name and aliases; "
+        description="3: every word is in the record's name; 2: in its name and aliases together; "
         "1: elsewhere (description, statement, quotes, ...). Hits are listed by rank, best first.",
         examples=[2],
     )
@@ -228,7 +316,15 @@ class TimelineEvent(PublicModel):
 class Page(PublicModel, Generic[ItemT]):
     """One page of a list. Follow ``next`` (also in the Link header) until it is null."""
 
-    data: list[ItemT]
+    # A parametrized model (Page[ForcePublic]) does not inherit the docstring.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "One page of a list. Follow `next` (also in the Link header) until it "
+            "is null."
+        }
+    )
+
+    data: list[ItemT] = Field(description="The items of this page, in the list's order.")
     next: str | None = Field(description="The next page's path, or null on the last page.")
     total: int = Field(description="How many items match, over all pages.")
 

@@ -18,7 +18,9 @@ router = APIRouter(prefix="/v1/activities", tags=["activities"])
 class ActivityQuery(ListQuery):
     status: ActivityStatus | None = Field(None, description="permitted, prohibited or unclear.")
     category: str | None = Field(None, max_length=40, description="support, law_enforcement, ...")
-    sort: Literal["id", "-id", "name", "-name"] = "name"
+    sort: Literal["id", "-id", "name", "-name"] = Field(
+        "name", description="id or name, A to Z; -id or -name, Z to A."
+    )
 
 
 @router.get("", response_model=Page[ActivityPublic])

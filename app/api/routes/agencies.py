@@ -16,7 +16,9 @@ router = APIRouter(prefix="/v1/agencies", tags=["agencies"])
 
 class AgencyQuery(ListQuery):
     level: Literal["federal", "state"] | None = Field(None, description="federal or state.")
-    sort: Literal["id", "-id", "name", "-name"] = "name"
+    sort: Literal["id", "-id", "name", "-name"] = Field(
+        "name", description="id or name, A to Z; -id or -name, Z to A."
+    )
 
 
 @router.get("", response_model=Page[AgencyPublic])

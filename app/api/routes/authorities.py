@@ -17,7 +17,9 @@ router = APIRouter(prefix="/v1/authorities", tags=["authorities"])
 
 class AuthorityQuery(ListQuery):
     kind: AuthorityKind | None = Field(None, description="statute, executive_order, ...")
-    sort: Literal["id", "-id", "name", "-name"] = "name"
+    sort: Literal["id", "-id", "name", "-name"] = Field(
+        "name", description="id or name, A to Z; -id or -name, Z to A."
+    )
 
 
 @router.get("", response_model=Page[AuthorityPublic])

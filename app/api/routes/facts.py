@@ -22,9 +22,11 @@ router = APIRouter(prefix="/v1/facts", tags=["facts"])
 
 class FactQuery(ListQuery, AsOfQuery):
     about: str | None = Field(None, max_length=200, description="Only facts about this record id.")
-    kind: FactKind | None = None
-    status: FactStatus | None = None
-    rank: Rank | None = None
+    kind: FactKind | None = Field(None, description="Only facts of this kind: quantity, event, ...")
+    status: FactStatus | None = Field(
+        None, description="Only facts this firm: reported, ordered, expected, ..."
+    )
+    rank: Rank | None = Field(None, description="Only facts of this rank: preferred, normal, ...")
     source: str | None = Field(None, max_length=200, description="Only facts citing this source.")
     q: str | None = Field(
         None, max_length=500, description="Words that must all appear in the statement or quotes."

@@ -18,7 +18,9 @@ router = APIRouter(prefix="/v1/forces", tags=["forces"])
 class ForceQuery(ListQuery):
     component: Component | None = Field(None, description="active_duty or national_guard.")
     kind: str | None = Field(None, max_length=40, description="command, task_force, unit, ...")
-    sort: Literal["id", "-id", "name", "-name"] = "name"
+    sort: Literal["id", "-id", "name", "-name"] = Field(
+        "name", description="id or name, A to Z; -id or -name, Z to A."
+    )
 
 
 @router.get("", response_model=Page[ForcePublic])

@@ -15,18 +15,28 @@ COLLECTIONS = ("sources", "forces", "agencies", "waves", "authorities", "activit
 
 
 class Index(BaseModel):
-    name: str = Field(examples=["Muster"])
-    version: str = Field(description="The software's version.")
-    data_version: str | None = Field(description="Content hash of the loaded data.")
+    """The front page: what this is, which versions, and where everything is."""
+
+    name: str = Field(description="The API's name.", examples=["Muster"])
+    version: str = Field(description="The software's version.", examples=["0.1.0"])
+    data_version: str | None = Field(
+        description="Content hash of the loaded data.", examples=["667d44972a089aa9"]
+    )
     links: dict[str, str] = Field(description="Every collection and the docs, by name.")
 
 
 class Health(BaseModel):
-    status: str = Field(examples=["ok"])
+    """The process is up."""
+
+    status: str = Field(description="Always ok: an answer is the news.", examples=["ok"])
 
 
 class Readiness(Health):
-    data_version: str
+    """The database answers, is migrated and holds data."""
+
+    data_version: str = Field(
+        description="Content hash of the loaded data.", examples=["667d44972a089aa9"]
+    )
 
 
 @router.get("/", response_model=Index)

@@ -3,6 +3,7 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import Field
 from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
@@ -14,7 +15,7 @@ router = APIRouter(prefix="/v1/sources", tags=["sources"])
 
 
 class SourceQuery(ListQuery):
-    sort: Literal["id", "-id"] = "id"
+    sort: Literal["id", "-id"] = Field("id", description="id: A to Z; -id: Z to A.")
 
 
 @router.get("", response_model=Page[SourcePublic])

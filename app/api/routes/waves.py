@@ -17,7 +17,9 @@ router = APIRouter(prefix="/v1/waves", tags=["waves"])
 
 class WaveQuery(ListQuery):
     status: WaveStatus | None = Field(None, description="in_place, ordered, requested, ...")
-    sort: Literal["id", "-id", "name", "-name"] = "id"
+    sort: Literal["id", "-id", "name", "-name"] = Field(
+        "id", description="id or name, A to Z; -id or -name, Z to A."
+    )
 
 
 @router.get("", response_model=Page[WavePublic])
