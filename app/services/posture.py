@@ -51,6 +51,8 @@ def _choose(candidates: Sequence[FactPublic], named: str | None) -> FactPublic |
 
 
 class _PostureBuilder:
+    """The posture's figures and totals from the facts known on a day and holding on it."""
+
     def __init__(self, snapshot: Snapshot, day: dt.date | None) -> None:
         self.view = snapshot.known_on(day)
         holding = [
