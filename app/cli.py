@@ -1,6 +1,8 @@
 """The ``muster`` command: check and load source bundles, migrate the database, serve the API."""
 
+import signal
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -114,6 +116,9 @@ def serve(
     except DatabaseNotReadyError as error:
         _fail([f"error: {error}"])
     typer.echo(f"Muster serves http://{host}:{port}/ (docs at http://{host}:{port}/docs)")
+    # On SIGTERM uvicorn finishes the requests in flight, then raises the signal again for the
+    # handler it found: a server stopped on purpose exits 0.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -125,6 +130,10 @@ def serve(
         access_log=False,  # Muster writes its own structured access log
         server_header=False,
     )
+
+
+def _exit_cleanly(_signal: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 class DatabaseNotReadyError(RuntimeError):
