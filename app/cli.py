@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import migrate
 from app.config import Settings, get_settings
-from app.db import is_sqlite, make_engine
+from app.db import is_sqlite, make_engine, read_only_sqlite_url
 from app.ingest.check import InvalidBundlesError, read_dataset
 from app.ingest.loader import LoadReport, NotMigratedError, has_data, load_dataset
 from app.logging import log_config
@@ -146,7 +146,7 @@ def _prepare_database(settings: Settings) -> None:
     Only the embedded default database is created and filled here; any other database is the
     operator's to migrate and load, so a server never races replicas or overwrites data.
     """
-    url = settings.database_url
+    url = checked_url = settings.database_url
     if is_sqlite(url) and not settings.is_default_database:
         database = Path(make_url(url).database or "")
         if not database.is_file():
@@ -154,12 +154,14 @@ def _prepare_database(settings: Settings) -> None:
                 f"the database file {database} does not exist: "
                 "run `muster db upgrade && muster load PATH` first"
             )
-    engine = make_engine(url)
+        checked_url = read_only_sqlite_url(url)  # the operator's: only read it, like the workers
+    engine = make_engine(checked_url)
     try:
-        migrated = migrate.is_current(url)
+        migrated = migrate.is_current(checked_url)
         loaded = migrated and has_data(engine)
     except SQLAlchemyError as error:
-        raise DatabaseNotReadyError(f"the database at {url!r} cannot be read: {error}") from error
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise DatabaseNotReadyError(f"the database at {shown} cannot be read: {error}") from error
     finally:
         engine.dispose()
     if migrated and loaded:

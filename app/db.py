@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, event, make_url
 from sqlmodel import create_engine
 
 POSTGRESQL_OPTIONS: dict[str, Any] = {
@@ -22,6 +22,13 @@ def is_sqlite(url: str) -> bool:
 
 def is_postgresql(url: str) -> bool:
     return url.startswith("postgresql")
+
+
+def read_only_sqlite_url(url: str) -> str:
+    """The SQLite database at ``url``, opened read-only: never created, never written (not even
+    to roll back an interrupted load), and readable from a read-only folder in DELETE journal mode.
+    """
+    return f"sqlite:///file:{make_url(url).database}?mode=ro&uri=true"
 
 
 def make_engine(url: str, **options: Any) -> Engine:

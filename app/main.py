@@ -27,7 +27,7 @@ from app.api.routes import (
     waves,
 )
 from app.config import Settings, get_settings
-from app.db import is_sqlite, make_engine
+from app.db import is_sqlite, make_engine, read_only_sqlite_url
 from app.services.search import SearchIndex
 from app.services.store import DataStore, polled_change_token, sqlite_change_token
 
@@ -106,9 +106,8 @@ def create_store(settings: Settings) -> DataStore:
     """A read-only view of the database: the server never writes the data."""
     url = settings.database_url
     if is_sqlite(url):
-        database = make_url(url).database or ""
-        engine = make_engine(f"sqlite:///file:{database}?mode=ro&uri=true")
-        return DataStore(engine, sqlite_change_token(database))
+        engine = make_engine(read_only_sqlite_url(url))
+        return DataStore(engine, sqlite_change_token(make_url(url).database or ""))
     # On PostgreSQL the database itself holds the server to it: its transactions are READ ONLY.
     engine = make_engine(url, execution_options={"postgresql_readonly": True})
     return DataStore(engine, polled_change_token(engine, settings.version_poll_seconds))

@@ -24,13 +24,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from docker.utils.build import tar
 from dockerfile_parse import DockerfileParser
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import event, make_url, text
 from sqlalchemy.exc import DBAPIError
+from typer.testing import CliRunner
 
-from app.config import Settings
+from app.cli import cli
+from app.config import Settings, get_settings
 from app.db import is_sqlite
 from app.ingest.check import read_dataset
 from app.main import create_app, create_store
@@ -56,6 +60,30 @@ def test_a_stopped_server_has_closed_its_database_connections(database_url: str)
         assert opened
         assert not closed
     assert len(closed) == len(opened)
+
+
+@pytest.mark.parametrize(("variable", "value"), [("MUSTER_WORKERS", "0"), ("MUSTER_PORT", "65536")])
+def test_serving_settings_out_of_range_are_refused(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError, match=variable.removeprefix("MUSTER_").lower()):
+        Settings()
+
+
+def test_serve_refusing_a_database_does_not_print_its_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("psycopg", reason="the PostgreSQL driver comes with the postgres extra")
+    password = "s3cret-password"
+    url = f"postgresql+psycopg://muster:{password}@127.0.0.1:{_free_port()}/muster"
+    monkeypatch.setenv("MUSTER_DATABASE_URL", url)
+    get_settings.cache_clear()
+    result = CliRunner().invoke(cli, ["serve"])
+    get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "cannot be read" in result.output
+    assert password not in result.output
 
 
 # The image, from its Dockerfile.
@@ -234,3 +262,9 @@ def test_the_image_serves_its_baked_database_or_a_shared_one(
     if database is not None:
         assert _digest(database) == baked
         assert not list(database.parent.glob(f"{database.name}-*")), "a journal was written"
+
+
+def test_compose_prepares_the_database_with_the_image_script() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    command = _image_command(compose["services"]["prepare"]["command"], ROOT)
+    assert Path(command[-1]).is_file(), f"compose.yaml runs {command}, which the image lacks"
