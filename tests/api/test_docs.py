@@ -3,24 +3,15 @@ Content-Security-Policy allows nothing else, and a real Chromium renders every o
 
 import base64
 import hashlib
-import os
 import re
-import shutil
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import SEED_DATA
-
 PAGES = ("/docs", "/redoc")
-MUSTER = [sys.executable, "-c", "from app.cli import main; main()"]
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -81,56 +72,6 @@ def test_an_unknown_asset_is_a_404_problem(client: TestClient) -> None:
     assert client.get("/docs/assets/secrets.js").status_code == 404
 
 
-@pytest.fixture
-def chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None:
-        reason = "Debian's chromium is not installed"
-        if os.environ.get("CI"):  # CI must render the page; .ci/run installs chromium
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(f"{reason} (`apt-get install chromium`)")
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
-    """`muster serve` on loopback, over a database that `muster db upgrade` and `muster load`
-    prepared, as an operator would."""
-    environment = os.environ | {"MUSTER_DATABASE_URL": f"sqlite:///{tmp_path / 'docs.db'}"}
-    for command in (["db", "upgrade"], ["load", str(SEED_DATA)]):
-        subprocess.run([*MUSTER, *command], env=environment, check=True, capture_output=True)
-    port = _free_port()
-    server = subprocess.Popen(
-        [*MUSTER, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60  # a generous start-up allowance, not a speed check
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, "muster serve exited"
-            assert time.monotonic() < deadline, "muster serve did not start"
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
 def render(chromium: str, url: str, profile: Path) -> tuple[str, list[str]]:
     """The DOM of ``url`` once Chromium has drawn it, and the policy violations it reported."""
     result = subprocess.run(
@@ -144,8 +85,9 @@ def render(chromium: str, url: str, profile: Path) -> tuple[str, list[str]]:
 
 
 def test_chromium_renders_every_operation_on_the_docs_pages(
-    chromium: str, served: str, tmp_path: Path
+    installed: Callable[[str], str], served: str, tmp_path: Path
 ) -> None:
+    chromium = installed("chromium")
     paths = httpx.get(f"{served}/openapi.json").json()["paths"]
     dom, violations = render(chromium, f"{served}/docs", tmp_path / "swagger")
     assert set(re.findall(r'class="opblock-summary-path" data-path="([^"]+)"', dom)) == set(paths)
