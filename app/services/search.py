@@ -77,8 +77,8 @@ def fields_of(record: BaseModel) -> Fields:
     """The searched text of a public record. A fact's statement is its text, not a name."""
     if isinstance(record, FactPublic):
         quotes = [citation.quote for citation in record.citations]
-        speakers = {citation.attributed_to for citation in record.citations} - {None}
-        return Fields("", (), [record.statement, *quotes, *sorted(s for s in speakers if s)])
+        speakers = sorted({c.attributed_to for c in record.citations if c.attributed_to})
+        return Fields("", (), [record.statement, *quotes, *speakers])
     if isinstance(record, SourcePublic):
         texts = [record.description, record.publisher, *record.authors]
         return Fields(record.title or "", (), [t for t in texts if t])
