@@ -1,11 +1,12 @@
 """What every list and detail endpoint shares: query models, sorting, paging, representations."""
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -18,6 +19,18 @@ JSON_MEDIA_TYPE = "application/json"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
 ItemT = TypeVar("ItemT")
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _written_as_a_day(value: object) -> object:
+    # Pydantic would also read a number as seconds since 1970: a slip must not become a date.
+    if isinstance(value, str) and not ISO_DAY.fullmatch(value):
+        raise ValueError("must be a day written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_written_as_a_day)]
+"""A day as a query parameter: YYYY-MM-DD and nothing else."""
 
 
 class DetailQuery(BaseModel):
@@ -33,7 +46,7 @@ class DetailQuery(BaseModel):
 class AsOfQuery(DetailQuery):
     """Parameters of an endpoint that can answer as the data stood on a past day."""
 
-    as_of: dt.date | None = Field(
+    as_of: Day | None = Field(
         None,
         description="Answer as the data stood on this day (YYYY-MM-DD): only the facts reported "
         "by then, that is whose earliest source was published on or before it. Facts from "

@@ -222,3 +222,37 @@ def test_a_cursor_from_another_query_is_refused(api: TestClient, path: str) -> N
     assert_well_formed(response, "cursor of another query")
     assert response.status_code == 400
     assert response.json()["type"].endswith("/invalid-cursor")
+
+
+def _is_date(parameter: dict[str, Any]) -> bool:
+    schema = parameter["schema"]
+    return any(s.get("format") == "date" for s in schema.get("anyOf", [schema]))
+
+
+DATE_PARAMETERS = [
+    pytest.param(path, operation, parameter["name"], id=f"{path} {parameter['name']}")
+    for path, operation in OPERATIONS
+    for parameter in _parameters(operation, "query")
+    if _is_date(parameter)
+]
+NOT_DAYS = {
+    "zero": "0",
+    "a Unix time": "1737504000",
+    "1e309": "1e309",
+    "no dashes": "20250122",
+    "no leading zeros": "2025-1-2",
+    "with a time": "2025-01-22T10:00:00",
+}
+
+
+@pytest.mark.parametrize(("path", "operation", "name"), DATE_PARAMETERS)
+def test_a_date_parameter_takes_only_a_day_written_as_a_day(
+    api: TestClient, path: str, operation: dict[str, Any], name: str
+) -> None:
+    day = api.get(path, params={**_baseline(operation), name: "2025-01-22"})
+    assert day.status_code in (200, 404)  # the path's own braces are an id no record has
+    for label, value in NOT_DAYS.items():
+        response = api.get(path, params={**_baseline(operation), name: value})
+        assert_well_formed(response, label)
+        assert response.status_code == 400, label
+        assert [item["name"] for item in response.json()["invalid_params"]] == [name], label

@@ -1,6 +1,5 @@
 """Statements from the sources, each with its citations."""
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -10,7 +9,7 @@ from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
 from app.api.errors import ProblemError
-from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
+from app.api.listing import AsOfQuery, Day, ListQuery, detail_response, list_response
 from app.api.pagination import SortKey
 from app.api.sorting import RecordId
 from app.models.common import FactKind, FactStatus, Rank
@@ -31,10 +30,10 @@ class FactQuery(ListQuery, AsOfQuery):
     q: str | None = Field(
         None, max_length=500, description="Words that must all appear in the statement or quotes."
     )
-    from_: dt.date | None = Field(
+    from_: Day | None = Field(
         None, alias="from", description="Only facts dated on or after this day."
     )
-    to: dt.date | None = Field(None, description="Only facts dated on or before this day.")
+    to: Day | None = Field(None, description="Only facts dated on or before this day.")
     sort: Literal["source", "date", "-date", "id", "-id"] = Field(
         "source", description="source: in the order the sources tell them (the default)."
     )

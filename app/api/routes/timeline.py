@@ -1,6 +1,5 @@
 """Dated events in order: the facts that say when something happened or will happen."""
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -8,7 +7,7 @@ from pydantic import Field
 from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
-from app.api.listing import ListQuery, page_response
+from app.api.listing import Day, ListQuery, page_response
 from app.api.pagination import SortKey
 from app.models.public import FactPublic, Page, TimelineEvent
 from app.services.snapshot import telling_order
@@ -22,13 +21,13 @@ class TimelineQuery(ListQuery):
     about: str | None = Field(
         None, max_length=200, description="Only events about this record id, e.g. insurrection-act."
     )
-    from_: dt.date | None = Field(
+    from_: Day | None = Field(
         None,
         alias="from",
         description="Only events dated on or after this day. A week, month or year is dated by "
         "its first day.",
     )
-    to: dt.date | None = Field(None, description="Only events dated on or before this day.")
+    to: Day | None = Field(None, description="Only events dated on or before this day.")
     sort: Literal["date", "-date"] = Field(
         "date", description="date: oldest first (the default); -date: newest first."
     )
