@@ -33,10 +33,11 @@ class Settings(BaseSettings):
     """How `muster serve` logs to stderr: one JSON object per line, or plain text lines."""
 
     # Limits on what a request may be. Each is checked before routing; past it, a 4xx problem.
-    max_url_bytes: int = Field(8192, ge=256)
+    max_url_bytes: int = Field(16384, ge=256)
     """Longest request target (path and query string) in bytes; longer ones get 414."""
-    max_query_bytes: int = Field(4096, ge=64)
-    """Longest query string in bytes; longer ones get 414."""
+    max_query_bytes: int = Field(8192, ge=64)
+    """Longest query string in bytes, percent-encoded; longer ones get 414. The default takes the
+    longest text a parameter accepts (500 characters) even in four-byte characters."""
     max_body_bytes: int = Field(1024 * 1024, ge=0)
     """Largest request body in bytes (no endpoint takes one); larger ones get 413."""
     max_page_size: int = Field(200, ge=1, le=200)

@@ -12,6 +12,7 @@ from app import __version__
 from app.api.docs import install_docs
 from app.api.edge import Edge, ResponseCache
 from app.api.errors import Problem, install_problem_handlers
+from app.api.formats import document_csv
 from app.api.routes import (
     activities,
     agencies,
@@ -99,6 +100,8 @@ def create_api(lifespan: StatelessLifespan[FastAPI] | None = None) -> FastAPI:
     ):
         api.include_router(module.router)
     install_docs(api)
+    document = api.openapi
+    api.openapi = lambda: document_csv(document())  # type: ignore[method-assign]
     return api
 
 

@@ -31,6 +31,15 @@ def requested_format(request: Request, requested: Format | None) -> Format:
     return negotiate(requested, request.headers.get("accept", ""))
 
 
+def document_csv(spec: dict[str, Any]) -> dict[str, Any]:
+    """Say in an OpenAPI document that each operation taking ``format`` also answers CSV."""
+    for operation in (op for item in spec["paths"].values() for op in item.values()):
+        if any(p["name"] == "format" for p in operation.get("parameters", [])):
+            content = operation["responses"]["200"]["content"]
+            content.setdefault("text/csv", {"schema": {"type": "string"}})
+    return spec
+
+
 def flatten(item: dict[str, Any]) -> dict[str, Any]:
     """One CSV row: a Quantity becomes value/min/max/... columns, references become their ids,
     citations become the first quote and the count."""

@@ -12,8 +12,8 @@ WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 
 def test_the_limits_have_safe_defaults() -> None:
     settings = Settings()
-    assert settings.max_url_bytes <= 8192
-    assert settings.max_query_bytes <= 4096
+    assert settings.max_url_bytes <= 16384
+    assert settings.max_query_bytes <= 8192
     assert settings.max_body_bytes == 1024 * 1024
     assert settings.max_page_size == 200
 
