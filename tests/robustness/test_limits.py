@@ -1,11 +1,15 @@
 """Limits on a request, each a setting with a safe default, refused before routing."""
 
+import socket
+from pathlib import Path
+
 import orjson
 import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from tests.robustness.conftest import OpenClient, call
+from tests.robustness.conftest import OpenClient, call, fill
+from tests.robustness.server import muster_serve
 
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 
@@ -82,3 +86,27 @@ def test_a_limit_past_the_contract_is_refused(api: TestClient) -> None:
     response = api.get("/v1/forces", params={"limit": 201})
     assert response.status_code == 400
     assert orjson.loads(response.content)["invalid_params"][0]["name"] == "limit"
+
+
+def test_a_real_server_refuses_a_70_kb_query_string_with_a_short_4xx(tmp_path: Path) -> None:
+    """Up to 64 KiB the request reaches Muster, which answers a 414 problem; past that, uvicorn's
+    HTTP parser refuses it first with its own short plain-text 400."""
+    url = f"sqlite:///{tmp_path / 'muster.db'}"
+    fill(url)
+    with muster_serve(url, tmp_path) as served:
+        for size, status in ((60_000, 414), (70_000, 400)):
+            with socket.create_connection(("127.0.0.1", served.port)) as connection:
+                target = b"/v1/facts?q=" + b"a" * size
+                request = b"GET %s HTTP/1.1\r\nHost: muster\r\nConnection: close\r\n\r\n"
+                connection.sendall(request % target)
+                head, _, body = _read_until_closed(connection).partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 %d " % status), size
+            assert len(body) < 2048, size
+
+
+def _read_until_closed(connection: socket.socket) -> bytes:
+    connection.settimeout(10)
+    received = b""
+    while chunk := connection.recv(65536):
+        received += chunk
+    return received
