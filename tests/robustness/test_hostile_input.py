@@ -14,7 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from app.main import create_api
+from app.config import Settings
+from app.db import make_engine
+from app.ingest.check import read_dataset
+from app.ingest.loader import load_dataset
+from app.main import create_api, create_app
+from tests.conftest import SEED_DATA
 from tests.robustness.conftest import call
 
 OPENAPI: dict[str, Any] = create_api().openapi()
@@ -256,3 +261,21 @@ def test_a_date_parameter_takes_only_a_day_written_as_a_day(
         assert_well_formed(response, label)
         assert response.status_code == 400, label
         assert [item["name"] for item in response.json()["invalid_params"]] == [name], label
+
+
+def test_search_syntax_is_plain_text_on_every_backend(database_url: str) -> None:
+    """SQLite's FTS5 and PostgreSQL's tsquery each have a query syntax; neither may see any."""
+    engine = make_engine(database_url)
+    load_dataset(engine, read_dataset(SEED_DATA))
+    engine.dispose()
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        for label, value in TEXT.items():
+            response = client.get("/v1/search", params={"q": value})
+            assert_well_formed(response, label)
+            assert response.status_code in (200, 400), label
+        # Punctuation that is syntax to the database changes nothing: the word alone is found.
+        plain = client.get("/v1/search", params={"q": "marines"}).json()["data"]
+        assert plain
+        for wrapped in ['"marines"', "marines*", "marines:", "(marines)", "-marines", "^marines"]:
+            found = client.get("/v1/search", params={"q": wrapped}).json()["data"]
+            assert [hit["id"] for hit in found] == [hit["id"] for hit in plain], wrapped
