@@ -99,7 +99,13 @@ def test_every_wave_is_there_in_status_order_with_the_figure_its_fact_gives(
         wave = waves[figure["wave"]["id"]]
         assert figure["status"] == wave["status"]
         if wave["size_fact"] is None:
+            # A wave of unknown size cites what the source does say of it.
             assert figure["quantity"] is None
+            fact = seed.by_id("facts")[figure["fact"]["id"]]
+            assert fact["about"][0] == wave["id"]
+            assert [c["quote"] for c in figure["citations"]] == [
+                c["quote"] for c in fact["citations"]
+            ]
         else:
             assert figure["fact"]["id"] == wave["size_fact"]
             assert figure["quantity"] == {
@@ -109,35 +115,20 @@ def test_every_wave_is_there_in_status_order_with_the_figure_its_fact_gives(
                 "value": None,
                 "approximate": False,
             } | stated(wave["size_fact"])
-
-
-def test_a_wave_of_unknown_size_cites_what_the_source_says_of_it(client: TestClient) -> None:
-    later = figure_of(posture(client, as_of=PUBLISHED), "later-waves")
-    assert later["status"] == "expected"
-    assert later["quantity"] is None
-    fact = seed.by_id("facts")[later["fact"]["id"]]
-    assert fact["about"][0] == "later-waves"
-    assert [c["quote"] for c in later["citations"]] == [c["quote"] for c in fact["citations"]]
-
-
-def test_a_force_share_is_listed_beside_the_wave_size(client: TestClient) -> None:
-    body = posture(client, as_of=PUBLISHED)
+    # A force's share is listed beside its wave's size.
     marines = figure_of(body, "initial-wave", part="share")
     assert marines["force"]["id"] == "marines-camp-pendleton"
     assert marines["component"] == "active_duty"
     assert marines["quantity"]["text"] == stated("fact-initial-wave-500-marines")["text"]
 
 
-def test_before_the_article_was_published_nothing_is_known(client: TestClient) -> None:
-    body = posture(client, as_of="2025-01-21")
-    assert body["as_of"] == "2025-01-21"
-    assert body["figures"] == []
-    assert body["totals"] == []
-
-
-def test_by_default_the_posture_is_as_of_the_newest_report(client: TestClient) -> None:
+def test_the_day_decides_what_is_known(client: TestClient) -> None:
+    before = posture(client, as_of="2025-01-21")
+    assert before["as_of"] == "2025-01-21"
+    assert before["figures"] == []  # the article's facts do not exist yet
+    assert before["totals"] == []
     default = posture(client)
-    assert default["as_of"] == PUBLISHED
+    assert default["as_of"] == PUBLISHED  # the newest report's day
     assert default == posture(client, as_of=PUBLISHED)
 
 
@@ -158,12 +149,16 @@ def test_the_posture_as_csv_has_a_row_per_figure_and_per_total(client: TestClien
     assert total["quantity_derived_from"] == ";".join(body["totals"][0]["quantity"]["derived_from"])
 
 
-@pytest.mark.parametrize("query", ["as_of=yesterday", "as_of=2025-02-30", "asof=2025-01-22"])
-def test_a_bad_parameter_is_a_400_problem(client: TestClient, query: str) -> None:
-    response = client.get(f"/v1/posture?{query}")
-    assert response.status_code == 400
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["invalid_params"][0]["name"] in ("as_of", "asof")
+def test_a_bad_parameter_is_a_400_problem(client: TestClient) -> None:
+    for query, name in [
+        ("as_of=yesterday", "as_of"),
+        ("as_of=2025-02-30", "as_of"),
+        ("asof=2025-01-22", "asof"),
+    ]:
+        response = client.get(f"/v1/posture?{query}")
+        assert response.status_code == 400, query
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["invalid_params"][0]["name"] == name
 
 
 # Two sources side by side: the article, and the invented later report of tests/data.
