@@ -11,12 +11,13 @@ CORS for an allow-list) is added per request.
 import gzip
 import hashlib
 import logging
+import os
 import re
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -147,6 +148,13 @@ def _header(scope: Scope, name: bytes) -> bytes:
     return b""
 
 
+@lru_cache(maxsize=256)
+def _normalized_query(query_string: bytes) -> str:
+    """The query as a cache key: parameters sorted, so their order does not matter. Remembered,
+    as clients repeat their queries and parsing took a tenth of a cached response's time."""
+    return urlencode(sorted(parse_qsl(query_string.decode("latin-1"), True)))
+
+
 def _etag_matches(if_none_match: bytes, etag: bytes) -> bool:
     tags = {tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")}
     return b"*" in tags or etag in tags
@@ -172,7 +180,8 @@ class Edge:
             return
         started = time.perf_counter()
         incoming_id = _header(scope, b"x-request-id").decode("latin-1")
-        request_id = incoming_id if REQUEST_ID.match(incoming_id) else uuid.uuid4().hex
+        # Otherwise 32 random hex digits, like uuid4().hex at a fifth of its cost.
+        request_id = incoming_id if REQUEST_ID.match(incoming_id) else os.urandom(16).hex()
         method = scope["method"]
         path = scope["path"]
         if len(path) > 1 and path.endswith("/"):  # a trailing slash is the same resource
@@ -195,13 +204,16 @@ class Edge:
         if access_log.isEnabledFor(logging.INFO):
             duration_ms = round((time.perf_counter() - started) * 1000, 3)
             logged_path = shorten(path)
-            access_log.info(
+            # What access_log.info() does, less finding the caller's file and line, which no
+            # log format shows and which took a tenth of the time of a cached response.
+            record = access_log.makeRecord(
+                access_log.name,
+                logging.INFO,
+                __file__,
+                0,
                 "%s %s %d %.1fms %s",
-                method,
-                logged_path,
-                status,
-                duration_ms,
-                request_id,
+                (method, logged_path, status, duration_ms, request_id),
+                None,
                 extra={
                     "fields": {
                         "request_id": request_id,
@@ -212,6 +224,7 @@ class Edge:
                     }
                 },
             )
+            access_log.handle(record)
 
     def _refuse_target(self, scope: Scope, path: str) -> Prepared | None:
         """A 414 for a query string or a whole URL past its limit, before any routing."""
@@ -301,7 +314,7 @@ class Edge:
         if version != self._cache_version:
             self.cache.clear()
             self._cache_version = version
-        query = urlencode(sorted(parse_qsl(scope["query_string"].decode("latin-1"), True)))
+        query = _normalized_query(scope["query_string"])
         representation = negotiate(None, _header(scope, b"accept").decode("latin-1")).value
         key = (path, query, representation)
         prepared = self.cache.get(key)
@@ -364,8 +377,11 @@ class Edge:
             headers += self.cors.headers_for(_header(scope, b"origin"))
         status = prepared.status
         body = prepared.body
-        if prepared.etag is not None and _etag_matches(
-            _header(scope, b"if-none-match"), prepared.etag
+        if_none_match = _header(scope, b"if-none-match")
+        if (
+            prepared.etag is not None
+            and if_none_match
+            and _etag_matches(if_none_match, prepared.etag)
         ):
             status, body = 304, b""
             headers = [(k, v) for k, v in headers if k != b"content-type"]
