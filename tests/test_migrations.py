@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, inspect, text
 from sqlmodel import SQLModel
 
+import migrations
 from app import migrate
 from app.db import is_sqlite
 from app.models import tables
@@ -63,6 +64,16 @@ def test_upgrade_head_on_an_empty_database_matches_the_models(empty_database_url
     assert tables.DatasetLoad.__tablename__ in table_names(url)
     assert differences(url) == []
     assert versions(url) == [head(url)]
+
+
+def test_the_head_that_serve_requires_is_the_newest_migration(empty_database_url: str) -> None:
+    url = empty_database_url
+    assert head(url) == migrations.HEAD
+    assert not migrate.is_current(url)
+    migrate.upgrade(url)
+    assert migrate.is_current(url)
+    migrate.downgrade(url, "-1")
+    assert not migrate.is_current(url)
 
 
 def test_downgrade_to_base_and_upgrade_again(empty_database_url: str) -> None:
