@@ -23,8 +23,9 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import Engine, bindparam, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from app.models import tables
 from app.models.public import (
     AuthorityDetail,
     FactPublic,
@@ -47,6 +48,10 @@ SNIPPET_LENGTH = 160  # characters of a long text kept around its first match
 # Ranks, from best: every query word is in the record's name, in its names and aliases, or only
 # somewhere in its other text.
 IN_NAME, IN_ALIASES, IN_TEXT = 3, 2, 1
+
+NEWEST_VERSION = (
+    select(tables.DatasetLoad.version).order_by(col(tables.DatasetLoad.seq).desc()).limit(1)
+)
 
 
 def _fold(word: str) -> list[str]:
@@ -152,24 +157,35 @@ class SearchIndex:
         self._engine = engine
 
     def search(self, snapshot: Snapshot, query: str, kind: str | None = None) -> list[SearchHit]:
-        """The records of ``snapshot`` that match every word of ``query``, best first; records
-        of equal rank in the order of ``KINDS`` and, within a kind, of their collection."""
+        """The records of ``snapshot`` that hold every word of ``query``, best first; records
+        of equal rank in the order of ``KINDS`` and, within a kind, of their collection.
+
+        The index only narrows the candidates, and only when it is of the snapshot's data
+        version: while a newer load is committed and the snapshot not yet replaced, the
+        snapshot's records are looked through instead. Either way each hit is checked against
+        the snapshot's own text, so a response never mixes two versions.
+        """
         terms = sorted(set(words(query)))
         if not terms:
             raise EmptyQueryError("q: has no letters or digits to search for")
         kinds = [kind] if kind else list(KINDS)
-        matched = self._matching(terms, kinds)
-        found = [
-            (kind_position, position, _hit(snapshot, kind_name, record, terms))
-            for kind_position, kind_name in enumerate(kinds)
-            for position, record in enumerate(_collection(snapshot, kind_name))
-            if (kind_name, record.id) in matched
-        ]
+        candidates = self._candidates(terms, kinds, snapshot.version)
+        found = []
+        for kind_position, kind_name in enumerate(kinds):
+            for position, record in enumerate(_collection(snapshot, kind_name)):
+                if candidates is not None and (kind_name, record.id) not in candidates:
+                    continue
+                hit = _hit(snapshot, kind_name, record, terms)
+                if hit is not None:
+                    found.append((kind_position, position, hit))
         found.sort(key=lambda item: (-item[2].rank, item[0], item[1]))
         return [hit for _, _, hit in found]
 
-    def _matching(self, terms: list[str], kinds: list[str]) -> set[tuple[str, str]]:
-        """The (kind, id) of every indexed record that matches all ``terms``."""
+    def _candidates(
+        self, terms: list[str], kinds: list[str], version: str | None
+    ) -> set[tuple[str, str]] | None:
+        """The (kind, id) of every indexed record that matches all ``terms``; None when the
+        index is of another data version than ``version``."""
         postgresql = self._engine.dialect.name == "postgresql"
         if postgresql:  # every term a quoted prefix, all required; terms are letters and digits
             condition = "words @@ to_tsquery('simple', :query)"
@@ -181,7 +197,10 @@ class SearchIndex:
             f"SELECT kind, record_id FROM {INDEX_TABLE} WHERE {condition} AND kind IN :kinds"
         ).bindparams(bindparam("kinds", expanding=True))
         try:
-            with self._engine.connect() as connection:
+            # One transaction, so that the version read is the version of the index searched.
+            with self._engine.connect() as connection, connection.begin():
+                if connection.execute(NEWEST_VERSION).scalar() != version:
+                    return None
                 rows = connection.execute(statement, {"query": query, "kinds": kinds})
                 return {(row.kind, row.record_id) for row in rows}
         except SQLAlchemyError as error:
@@ -189,10 +208,14 @@ class SearchIndex:
             raise DataUnavailableError(f"the search index cannot be read: {reason}") from error
 
 
-def _hit(snapshot: Snapshot, kind: str, record: Any, terms: list[str]) -> SearchHit:
+def _hit(snapshot: Snapshot, kind: str, record: Any, terms: list[str]) -> SearchHit | None:
+    """``record`` as a hit, if it holds every term."""
     fields = fields_of(record)
     in_name = _terms_in(fields.name, terms)
     in_names = in_name.union(*(_terms_in(alias, terms) for alias in fields.aliases))
+    anywhere = in_names.union(*(_terms_in(text, terms) for text in fields.texts))
+    if len(anywhere) < len(terms):
+        return None
     if len(in_name) == len(terms):
         rank = IN_NAME
     elif len(in_names) == len(terms):

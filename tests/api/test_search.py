@@ -1,7 +1,9 @@
 """/v1/search: every kind of record by its words, the same on SQLite and PostgreSQL."""
 
+from pathlib import Path
 from typing import Any
 
+import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -11,8 +13,11 @@ from app.db import make_engine
 from app.ingest.check import read_dataset
 from app.ingest.loader import load_dataset
 from app.main import create_app
+from app.services.search import SearchIndex
+from app.services.snapshot import read_snapshot
 from tests.api import seed
-from tests.conftest import SEED_DATA
+from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
+from tests.helpers import facts_file
 
 QUERIES = [
     "Lonestar",
@@ -173,3 +178,24 @@ def test_data_loaded_before_the_index_existed_is_indexed_by_the_next_load(
     assert report.unchanged
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         assert search(client, "Lonestar")[0]["id"] == "operation-lone-star"
+
+
+def test_a_search_answers_for_the_snapshot_s_version_while_a_newer_one_is_loaded(
+    database_url: str, seed_copy: Path
+) -> None:
+    """A request answered from one data version finds what that version holds, even when a load
+    has committed a newer version, and so a newer index, since its snapshot was taken."""
+    facts_path = facts_file(seed_copy / ARTICLE_BUNDLE)
+    facts = yaml.safe_load(facts_path.read_text(encoding="utf-8"))
+    facts[0]["statement"] += " Zyzzogeton."
+    facts_path.write_text(yaml.safe_dump(facts, allow_unicode=True, sort_keys=False), "utf-8")
+    engine = make_engine(database_url)
+    load_dataset(engine, read_dataset(SEED_DATA))
+    old = read_snapshot(engine)
+    load_dataset(engine, read_dataset(seed_copy))
+    new = read_snapshot(engine)
+    index = SearchIndex(engine)
+    assert [hit.id for hit in index.search(old, "zyzzogeton")] == []
+    assert [hit.id for hit in index.search(new, "zyzzogeton")] == [facts[0]["id"]]
+    assert index.search(old, "Lone Star") == index.search(new, "Lone Star")
+    engine.dispose()
