@@ -10,10 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from app import migrate
 from app.config import get_settings
+from app.db import make_engine
+from app.ingest.check import read_dataset
+from app.ingest.loader import load_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DATA = ROOT / "seed_data"
@@ -56,6 +59,36 @@ def _empty_postgres_database() -> str:
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def seeded_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """A migrated database holding the seed data, made once per test session and backend.
+
+    Only for tests that never write to it: it is shared by all of them. On PostgreSQL it is a
+    database of its own, beside the one that ``empty_database_url`` resets for every test.
+    """
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('seeded') / 'muster.db'}"
+    else:
+        url = _separate_postgres_database(_empty_postgres_database(), "muster_test_seeded")
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    load_dataset(engine, read_dataset(SEED_DATA))
+    engine.dispose()
+    return url
+
+
+def _separate_postgres_database(server_url: str, name: str) -> str:
+    """A new, empty database of that name on the test server (dropped first if it exists)."""
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture

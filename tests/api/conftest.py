@@ -29,9 +29,9 @@ def loaded_url(database_url: str) -> str:
 
 
 @pytest.fixture(params=[True, False], ids=["cached", "uncached"])
-def client(loaded_url: str, request: pytest.FixtureRequest) -> Iterator[TestClient]:
+def client(seeded_database_url: str, request: pytest.FixtureRequest) -> Iterator[TestClient]:
     """The API over the seed data, with the response cache on and off: both must agree."""
-    settings = Settings(database_url=loaded_url, response_cache=request.param)
+    settings = Settings(database_url=seeded_database_url, response_cache=request.param)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
