@@ -40,10 +40,11 @@ class Readiness(Health):
 
 
 @router.get("/", response_model=Index)
-def index(snapshot: SnapshotDep) -> Response:
+async def index(snapshot: SnapshotDep) -> Response:
     """Name, versions, and links to every collection and to the docs."""
     links = {name: f"/v1/{name}" for name in COLLECTIONS}
-    links |= {"search": "/v1/search", "timeline": "/v1/timeline", "docs": "/docs"}
+    links |= {name: f"/v1/{name}" for name in ("search", "timeline", "posture", "changes")}
+    links |= {"docs": "/docs"}
     links |= {"openapi": "/openapi.json"}
     return json_response(
         {
@@ -56,13 +57,13 @@ def index(snapshot: SnapshotDep) -> Response:
 
 
 @router.get("/healthz", response_model=Health)
-def healthz() -> Response:
+async def healthz() -> Response:
     """The process is up."""
     return json_response({"status": "ok"})
 
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"description": "Not ready"}})
-def readyz(request: Request) -> Response:
+async def readyz(request: Request) -> Response:
     """The database answers, is migrated and holds data; otherwise 503 saying why."""
     error = getattr(request.state, "data_error", None)
     if error is not None:
