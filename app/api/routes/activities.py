@@ -24,7 +24,7 @@ class ActivityQuery(ListQuery):
 
 
 @router.get("", response_model=Page[ActivityPublic])
-def list_activities(
+async def list_activities(
     request: Request, snapshot: SnapshotDep, query: Annotated[ActivityQuery, Query()]
 ) -> Response:
     """List activities with whether troops may do them, and under which authority."""
@@ -43,7 +43,7 @@ def list_activities(
 
 
 @router.get("/{activity_id}", response_model=ActivityDetail)
-def get_activity(
+async def get_activity(
     request: Request,
     snapshot: SnapshotDep,
     activity_id: Annotated[str, Path(**RecordId)],

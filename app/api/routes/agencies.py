@@ -22,7 +22,7 @@ class AgencyQuery(ListQuery):
 
 
 @router.get("", response_model=Page[AgencyPublic])
-def list_agencies(
+async def list_agencies(
     request: Request, snapshot: SnapshotDep, query: Annotated[AgencyQuery, Query()]
 ) -> Response:
     """List civilian departments and agencies."""
@@ -38,7 +38,7 @@ def list_agencies(
 
 
 @router.get("/{agency_id}", response_model=AgencyDetail)
-def get_agency(
+async def get_agency(
     request: Request,
     snapshot: SnapshotDep,
     agency_id: Annotated[str, Path(**RecordId)],

@@ -23,7 +23,7 @@ class AuthorityQuery(ListQuery):
 
 
 @router.get("", response_model=Page[AuthorityPublic])
-def list_authorities(
+async def list_authorities(
     request: Request, snapshot: SnapshotDep, query: Annotated[AuthorityQuery, Query()]
 ) -> Response:
     """List legal authorities and what each permits or prohibits."""
@@ -39,7 +39,7 @@ def list_authorities(
 
 
 @router.get("/{authority_id}", response_model=AuthorityDetail)
-def get_authority(
+async def get_authority(
     request: Request,
     snapshot: SnapshotDep,
     authority_id: Annotated[str, Path(**RecordId)],

@@ -28,7 +28,7 @@ class ChangesQuery(DetailQuery):
 
 
 @router.get("", response_model=ChangeList, responses={410: {"description": "Resync from scratch"}})
-def list_changes(
+async def list_changes(
     request: Request, snapshot: SnapshotDep, query: Annotated[ChangesQuery, Query()]
 ) -> Response:
     """Every record added, removed or changed since a data version, by kind and id, with the

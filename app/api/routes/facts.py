@@ -77,7 +77,7 @@ def _matcher(query: FactQuery) -> Callable[[FactPublic], bool]:
 
 
 @router.get("", response_model=Page[FactPublic])
-def list_facts(
+async def list_facts(
     request: Request, snapshot: SnapshotDep, query: Annotated[FactQuery, Query()]
 ) -> Response:
     """List facts, filtered by what they are about, kind, status, source, words or date."""
@@ -93,7 +93,7 @@ def list_facts(
 
 
 @router.get("/{fact_id}", response_model=FactPublic)
-def get_fact(
+async def get_fact(
     request: Request,
     snapshot: SnapshotDep,
     fact_id: Annotated[str, Path(**RecordId)],

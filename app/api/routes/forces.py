@@ -24,7 +24,7 @@ class ForceQuery(ListQuery):
 
 
 @router.get("", response_model=Page[ForcePublic])
-def list_forces(
+async def list_forces(
     request: Request, snapshot: SnapshotDep, query: Annotated[ForceQuery, Query()]
 ) -> Response:
     """List forces: commands, units, task forces and operations."""
@@ -43,7 +43,7 @@ def list_forces(
 
 
 @router.get("/{force_id}", response_model=ForceDetail)
-def get_force(
+async def get_force(
     request: Request,
     snapshot: SnapshotDep,
     force_id: Annotated[str, Path(**RecordId)],

@@ -18,7 +18,7 @@ CSV_COLUMNS = ["row", *dict.fromkeys(csv_columns(PostureFigure) + csv_columns(Po
 
 
 @router.get("", response_model=Posture)
-def posture(
+async def posture(
     request: Request, snapshot: SnapshotDep, query: Annotated[AsOfQuery, Query()]
 ) -> Response:
     """The deployment as known on a day (by default the newest report's): for each wave and

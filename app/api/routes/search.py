@@ -30,11 +30,12 @@ class SearchQuery(ListQuery):
     kind: Kind | None = Field(None, description="Only records of this collection.")
 
 
-def get_search_index(request: Request) -> SearchIndex:
+async def get_search_index(request: Request) -> SearchIndex:
     index: SearchIndex = request.app.state.search_index
     return index
 
 
+# A plain def, unlike the other handlers: it queries the database, so it runs in the thread pool.
 @router.get("", response_model=Page[SearchHit])
 def search(
     request: Request,

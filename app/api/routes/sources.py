@@ -19,7 +19,7 @@ class SourceQuery(ListQuery):
 
 
 @router.get("", response_model=Page[SourcePublic])
-def list_sources(
+async def list_sources(
     request: Request, snapshot: SnapshotDep, query: Annotated[SourceQuery, Query()]
 ) -> Response:
     """List sources, with how many facts cite each."""
@@ -35,7 +35,7 @@ def list_sources(
 
 
 @router.get("/{source_id}", response_model=SourcePublic)
-def get_source(
+async def get_source(
     request: Request,
     snapshot: SnapshotDep,
     source_id: Annotated[str, Path(**RecordId)],

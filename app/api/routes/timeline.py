@@ -40,7 +40,7 @@ def _when(fact: FactPublic) -> SortKey:
 
 
 @router.get("", response_model=Page[TimelineEvent])
-def timeline(
+async def timeline(
     request: Request, snapshot: SnapshotDep, query: Annotated[TimelineQuery, Query()]
 ) -> Response:
     """Dated events in order, each with its date's precision, what it concerns and its citations."""

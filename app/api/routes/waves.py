@@ -23,7 +23,7 @@ class WaveQuery(ListQuery):
 
 
 @router.get("", response_model=Page[WavePublic])
-def list_waves(
+async def list_waves(
     request: Request, snapshot: SnapshotDep, query: Annotated[WaveQuery, Query()]
 ) -> Response:
     """List deployment waves with their sizes as the sources give them."""
@@ -39,7 +39,7 @@ def list_waves(
 
 
 @router.get("/{wave_id}", response_model=WaveDetail)
-def get_wave(
+async def get_wave(
     request: Request,
     snapshot: SnapshotDep,
     wave_id: Annotated[str, Path(**RecordId)],
