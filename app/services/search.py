@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -54,16 +55,20 @@ NEWEST_VERSION = (
 )
 
 
-def _fold(word: str) -> list[str]:
+# Both remembered: every search looks through the same fields of the same records, and folding
+# their words again took nine tenths of its time (3.4 ms of a search for "Marines"; 0.75 ms now).
+@lru_cache(maxsize=16384)
+def _fold(word: str) -> tuple[str, ...]:
     """A word as the index keeps it: casefolded, without diacritics; ligatures and the like
     may make it several."""
     decomposed = unicodedata.normalize("NFKD", word.casefold())
-    return WORD.findall("".join(c for c in decomposed if not unicodedata.combining(c)))
+    return tuple(WORD.findall("".join(c for c in decomposed if not unicodedata.combining(c))))
 
 
-def words(text: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def words(text: str) -> tuple[str, ...]:
     """The words of ``text``, as both the index and a query see them."""
-    return [folded for match in WORD.finditer(text) for folded in _fold(match.group())]
+    return tuple(folded for match in WORD.finditer(text) for folded in _fold(match.group()))
 
 
 @dataclass(frozen=True)
