@@ -10,6 +10,7 @@ CORS for an allow-list) is added per request.
 
 import gzip
 import hashlib
+import itertools
 import logging
 import os
 import re
@@ -148,6 +149,26 @@ def _header(scope: Scope, name: bytes) -> bytes:
     return b""
 
 
+class RequestIds:
+    """Ids for requests that bring none: 32 hex digits like ``uuid4().hex``, a random prefix and a
+    counter, so that a request costs no system call (``os.urandom`` took a twentieth of the time
+    of a cached response). A forked child starts a prefix of its own, never its parent's ids."""
+
+    def __init__(self) -> None:
+        self._restart()
+        os.register_at_fork(after_in_child=self._restart)
+
+    def _restart(self) -> None:
+        self._prefix = os.urandom(10).hex()
+        self._numbers = itertools.count()
+
+    def new(self) -> str:
+        return f"{self._prefix}{next(self._numbers):012x}"
+
+
+_request_ids = RequestIds()  # one per process, so one fork hook
+
+
 @lru_cache(maxsize=256)
 def _normalized_query(query_string: bytes) -> str:
     """The query as a cache key: parameters sorted, so their order does not matter. Remembered,
@@ -180,8 +201,7 @@ class Edge:
             return
         started = time.perf_counter()
         incoming_id = _header(scope, b"x-request-id").decode("latin-1")
-        # Otherwise 32 random hex digits, like uuid4().hex at a fifth of its cost.
-        request_id = incoming_id if REQUEST_ID.match(incoming_id) else os.urandom(16).hex()
+        request_id = incoming_id if REQUEST_ID.match(incoming_id) else _request_ids.new()
         method = scope["method"]
         path = scope["path"]
         if len(path) > 1 and path.endswith("/"):  # a trailing slash is the same resource
