@@ -14,6 +14,10 @@ from app.config import Settings
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
+# No format shows the process id: each record is spared a getpid() system call (4% of the time of
+# a cached response, which writes an access-log line).
+logging.logProcesses = False
+
 
 class JsonFormatter(logging.Formatter):
     """A record as one JSON object: time, level, logger, message, its fields, any traceback."""
