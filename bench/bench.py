@@ -442,7 +442,14 @@ def memory_paths(base_url: str, fact_id: str) -> list[str]:
 # Report
 
 
-def machine() -> list[str]:
+def accelerators(pid: int) -> str:
+    """Which of uvloop and httptools the process runs on: what uvicorn chose for "auto"."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    loaded = [name for name in ("uvloop", "httptools") if f"/{name}/" in maps]
+    return " and ".join(loaded) or "neither uvloop nor httptools"
+
+
+def machine(muster_runs_on: str) -> list[str]:
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -467,7 +474,8 @@ def machine() -> list[str]:
         f"- CPU: {cpu}, {os.cpu_count()} cores (nproc {len(os.sched_getaffinity(0))})",
         f"- Linux {platform.release()}, Python {platform.python_version()}",
         f"- {versions}, wrk {wrk_version}",
-        f"- Muster at commit {commit}{' with uncommitted changes under app/' if dirty else ''}",
+        f"- Muster at commit {commit}{' with uncommitted changes under app/' if dirty else ''}; "
+        f"`muster serve` runs on {muster_runs_on}",
     ]
 
 
@@ -640,6 +648,7 @@ def main() -> None:
             "muster-uncached": uncached.base_url,
         }
         fact_id = json.loads(get(cached.base_url + "/v1/facts?limit=1")[2])["data"][0]["id"]
+        muster_runs_on = accelerators(cached.process.pid)
         reference = Target("constant", "constant", "/")
         targets = [reference, *muster_targets(cached.base_url, fact_id)]
         if not args.no_datasette:
@@ -677,7 +686,7 @@ def main() -> None:
         f"Made by `{command.strip()}` in {(time.perf_counter() - started) / 60:.1f} minutes on "
         f"{time.strftime('%Y-%m-%d')}, on:",
         "",
-        *machine(),
+        *machine(muster_runs_on),
         "",
     ]
     args.output.write_text("\n".join([*header, *report, ""]))
