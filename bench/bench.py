@@ -626,7 +626,9 @@ def main() -> None:
     if args.quick:
         args.runs, args.duration, args.warmup = 2, 2, 1
     ensure_prerequisites()
-    command = "python bench/bench.py " + " ".join(sys.argv[1:])
+    interpreter = Path(sys.executable)
+    python = interpreter.relative_to(REPO) if interpreter.is_relative_to(REPO) else "python"
+    command = f"{python} bench/bench.py {' '.join(sys.argv[1:])}".strip()
     started = time.perf_counter()
     lifecycle_runs = 3 if args.quick else 5
 
@@ -683,7 +685,7 @@ def main() -> None:
     header = [
         "# Benchmark results",
         "",
-        f"Made by `{command.strip()}` in {(time.perf_counter() - started) / 60:.1f} minutes on "
+        f"Made by `{command}` in {(time.perf_counter() - started) / 60:.1f} minutes on "
         f"{time.strftime('%Y-%m-%d')}, on:",
         "",
         *machine(muster_runs_on),
