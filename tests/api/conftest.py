@@ -1,13 +1,10 @@
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -17,6 +14,7 @@ from app.ingest.check import read_dataset
 from app.ingest.loader import load_dataset
 from app.main import create_app
 from tests.conftest import SEED_DATA
+from tests.robustness.server import muster_serve
 
 
 @pytest.fixture
@@ -55,40 +53,13 @@ def installed() -> Callable[[str], str]:
     return find
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     """`muster serve` on loopback, over a database that `muster db upgrade` and `muster load`
     prepared, as an operator would."""
-    environment = os.environ | {"MUSTER_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}"}
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    environment = os.environ | {"MUSTER_DATABASE_URL": url}
     for command in (["db", "upgrade"], ["load", str(SEED_DATA)]):
         subprocess.run([*MUSTER, *command], env=environment, check=True, capture_output=True)
-    port = _free_port()
-    server = subprocess.Popen(
-        [*MUSTER, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60  # a generous start-up allowance, not a speed check
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, "muster serve exited"
-            assert time.monotonic() < deadline, "muster serve did not start"
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with muster_serve(url, tmp_path) as server:
+        yield server.base_url
