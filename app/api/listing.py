@@ -74,26 +74,27 @@ def list_response(
     collection: Collection[Any],
     query: ListQuery,
     *,
-    matches: Callable[[Any], bool],
+    matches: Callable[[Any], bool] | None,
     sort_keys: dict[str, Callable[[Any], SortKey]],
     sort: str,
     item_model: type[BaseModel],
 ) -> Response:
-    """One page of the records of ``collection`` that ``matches``, in the order ``sort`` names.
+    """One page of the records of ``collection`` that ``matches`` (all when None), in the order
+    ``sort`` names.
 
     ``sort`` is a key of ``sort_keys``, descending when it starts with ``-``.
     """
     descending = sort.startswith("-")
     key = sort_keys[sort.removeprefix("-")]
-    selected: Sequence[Any] = sorted(
-        (record for record in collection if matches(record)), key=key, reverse=descending
-    )
+    ordered = collection.ordered(key, descending=descending)
+    selected = ordered if matches is None else [record for record in ordered if matches(record)]
     return page_response(
         request,
         selected,
         query,
         key=key,
         row=lambda record: collection.listed[record.id],
+        json_row=lambda record: collection.listed_json[record.id],
         item_model=item_model,
         descending=descending,
     )
@@ -106,11 +107,13 @@ def page_response(
     *,
     key: Callable[[ItemT], SortKey],
     row: Callable[[ItemT], dict[str, Any]],
+    json_row: Callable[[ItemT], dict[str, Any] | orjson.Fragment] | None = None,
     item_model: type[BaseModel],
     descending: bool = False,
 ) -> Response:
     """One page of ``items`` (selected, and sorted by ``key``) as the list envelope or CSV, each
-    item shown as ``row`` makes it."""
+    item shown as ``row`` makes it; in JSON, as ``json_row`` makes it when given (the same, or its
+    serialised form)."""
     filters = query.model_dump(exclude={"cursor", "limit", "format"}, mode="json")
     page, cursor = paginate(
         items,
@@ -120,14 +123,18 @@ def page_response(
         fingerprint=query_fingerprint(filters),
         descending=descending,
     )
-    rows = [row(item) for item in page]
-    params = query.model_dump(exclude={"cursor"}, exclude_defaults=True, mode="json", by_alias=True)
-    next_url = page_url(request.url.path, params, cursor) if cursor else None
+    next_url = None
+    if cursor:
+        params = query.model_dump(
+            exclude={"cursor"}, exclude_defaults=True, mode="json", by_alias=True
+        )
+        next_url = page_url(request.url.path, params, cursor)
     headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
     if requested_format(request, query.format) is Format.csv:
-        body = to_csv(rows, csv_columns(item_model))
+        body = to_csv([row(item) for item in page], csv_columns(item_model))
         return Response(body, media_type=CSV_MEDIA_TYPE, headers=headers)
-    body = orjson.dumps({"data": rows, "next": next_url, "total": len(items)})
+    data = [(json_row or row)(item) for item in page]
+    body = orjson.dumps({"data": data, "next": next_url, "total": len(items)})
     return Response(body, media_type=JSON_MEDIA_TYPE, headers=headers)
 
 
@@ -138,9 +145,10 @@ def detail_response(
     query: DetailQuery,
     detail_model: type[BaseModel],
 ) -> Response:
-    data = collection.detailed.get(record_id)
-    if data is None:
+    body = collection.detailed_json.get(record_id)
+    if body is None:
         raise ProblemError(404, f"no {collection.kind} record has the id {record_id[:80]!r}")
     if requested_format(request, query.format) is Format.csv:
+        data = collection.detailed[record_id]
         return Response(to_csv([data], csv_columns(detail_model)), media_type=CSV_MEDIA_TYPE)
-    return Response(orjson.dumps(data), media_type=JSON_MEDIA_TYPE)
+    return Response(body, media_type=JSON_MEDIA_TYPE)

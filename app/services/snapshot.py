@@ -7,10 +7,11 @@ a reload atomic for readers: a response is wholly from the old version or wholly
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import orjson
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, col, select
@@ -45,8 +46,8 @@ class Collection(Generic[DetailT]):
     """One kind of record in its default order, with each record's JSON prepared once.
 
     ``listed`` holds what a list shows of each record (the fields of ``item_model``), ``detailed``
-    what its detail page shows; both as plain JSON-ready dicts, so a request only filters and
-    serialises.
+    what its detail page shows; both as plain JSON-ready dicts, for CSV and for derived views, and
+    serialised (``listed_json``, ``detailed_json``), so a JSON response is mostly a copy of bytes.
     """
 
     def __init__(self, kind: str, records: Iterable[DetailT], item_model: type[BaseModel]) -> None:
@@ -58,12 +59,27 @@ class Collection(Generic[DetailT]):
             key: {name: value for name, value in data.items() if name in item_fields}
             for key, data in self.detailed.items()
         }
+        self.detailed_json = {key: orjson.dumps(data) for key, data in self.detailed.items()}
+        self.listed_json = {
+            key: orjson.Fragment(orjson.dumps(data)) for key, data in self.listed.items()
+        }
+        self._orders: dict[tuple[Callable[[DetailT], Any], bool], list[DetailT]] = {}
 
     def __iter__(self) -> Iterator[DetailT]:
         return iter(self.by_id.values())
 
     def __len__(self) -> int:
         return len(self.by_id)
+
+    def ordered(self, key: Callable[[DetailT], Any], *, descending: bool = False) -> list[DetailT]:
+        """The records sorted by ``key``: sorted once per data version, key and direction, as
+        sorting 58 facts took a tenth of an uncached list's time. ``key`` should be a function
+        defined once (a module-level one), not a new lambda per request."""
+        order = self._orders.get((key, descending))
+        if order is None:
+            order = sorted(self, key=key, reverse=descending)
+            self._orders[(key, descending)] = order
+        return order
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,11 @@ FACT_SORT_KEYS: dict[str, Callable[[Any], SortKey]] = {
 }
 
 
-def _matcher(query: FactQuery) -> Callable[[FactPublic], bool]:
+def _matcher(query: FactQuery) -> Callable[[FactPublic], bool] | None:
+    """The test a fact must pass to be listed; None when every fact is (no filter is given)."""
+    filters = (query.about, query.kind, query.status, query.rank, query.source, query.q)
+    if all(value is None for value in filters) and query.from_ is None and query.to is None:
+        return None
     words = query.q.casefold().split() if query.q else []
 
     def matches(fact: FactPublic) -> bool:

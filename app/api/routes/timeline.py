@@ -34,9 +34,9 @@ class TimelineQuery(ListQuery):
 
 
 def _when(fact: FactPublic) -> SortKey:
-    """By date; events of one day in the order their sources tell them."""
-    assert fact.date is not None
-    return (fact.date.date.isoformat(), *telling_order(fact))
+    """By date; events of one day in the order their sources tell them. (Undated facts, which
+    are no events, come first: the facts are sorted once for every request, then filtered.)"""
+    return (fact.date.date.isoformat() if fact.date else "", *telling_order(fact))
 
 
 @router.get("", response_model=Page[TimelineEvent])
@@ -44,18 +44,18 @@ async def timeline(
     request: Request, snapshot: SnapshotDep, query: Annotated[TimelineQuery, Query()]
 ) -> Response:
     """Dated events in order, each with its date's precision, what it concerns and its citations."""
+    descending = query.sort == "-date"
     events = [
         fact
-        for fact in snapshot.facts
+        for fact in snapshot.facts.ordered(_when, descending=descending)
         if fact.date is not None
         and (query.from_ is None or fact.date.date >= query.from_)
         and (query.to is None or fact.date.date <= query.to)
         and (query.about is None or any(ref.id == query.about for ref in fact.about))
     ]
-    descending = query.sort == "-date"
     return page_response(
         request,
-        sorted(events, key=_when, reverse=descending),
+        events,
         query,
         key=_when,
         row=lambda fact: {name: snapshot.facts.detailed[fact.id][name] for name in EVENT_FIELDS},
