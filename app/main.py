@@ -13,6 +13,7 @@ from app.api.docs import install_docs
 from app.api.edge import Edge, ResponseCache
 from app.api.errors import Problem, install_problem_handlers
 from app.api.formats import document_csv
+from app.api.query import document_query_params
 from app.api.routes import (
     activities,
     agencies,
@@ -61,6 +62,25 @@ TAGS = [
 ]
 
 
+ROUTERS = tuple(
+    module.router
+    for module in (
+        meta,
+        sources,
+        forces,
+        agencies,
+        waves,
+        authorities,
+        activities,
+        facts,
+        search,
+        timeline,
+        posture,
+        changes,
+    )
+)
+
+
 def _operation_id(route: APIRoute) -> str:
     """Short, stable operationIds: the handler's name (list_forces, get_force, search, ...)."""
     return route.name
@@ -84,24 +104,12 @@ def create_api(lifespan: StatelessLifespan[FastAPI] | None = None) -> FastAPI:
         },
     )
     install_problem_handlers(api)
-    for module in (
-        meta,
-        sources,
-        forces,
-        agencies,
-        waves,
-        authorities,
-        activities,
-        facts,
-        search,
-        timeline,
-        posture,
-        changes,
-    ):
-        api.include_router(module.router)
+    for router in ROUTERS:
+        api.include_router(router)
     install_docs(api)
     document = api.openapi
-    api.openapi = lambda: document_csv(document())  # type: ignore[method-assign]
+    routes = [route for router in ROUTERS for route in router.routes]
+    api.openapi = lambda: document_csv(document_query_params(document(), routes))  # type: ignore[method-assign]
     return api
 
 

@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.api.query import query_model
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPES = "https://muster.invalid/problems/"
 MAX_ECHO = 200  # characters of a bad input repeated back: enough to recognise it, no more
@@ -80,14 +82,10 @@ def problem_response(
 
 def accepted_params(route: object) -> list[str]:
     """The query parameters a route takes, by the names a client uses."""
-    names = []
-    for param in getattr(getattr(route, "dependant", None), "query_params", []):
-        model = param.field_info.annotation
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            names += [field.alias or name for name, field in model.model_fields.items()]
-        else:
-            names.append(param.alias)
-    return sorted(names)
+    model = query_model(route)
+    if model is None:
+        return []
+    return sorted(field.alias or name for name, field in model.model_fields.items())
 
 
 def _validation_problem(request: Request, error: RequestValidationError) -> Response:

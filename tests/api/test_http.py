@@ -99,6 +99,25 @@ def test_an_unknown_parameter_is_a_400_problem_listing_the_accepted_ones(client)
         assert not set(unknown) & set(problem["accepted_params"])
 
 
+def test_each_operation_accepts_exactly_the_query_parameters_it_documents(client) -> None:
+    spec = client.get("/openapi.json").json()
+    for path, item in spec["paths"].items():
+        documented = sorted(
+            p["name"] for p in item["get"].get("parameters", []) if p["in"] == "query"
+        )
+        if not documented:
+            continue
+        concrete = path.replace("{", "").replace("}", "")  # an id that is looked up never
+        problem = assert_problem(client.get(concrete, params={"no_such_parameter": "1"}), 400)
+        assert problem["accepted_params"] == documented, path
+
+
+def test_a_repeated_parameter_takes_its_last_value(client: TestClient) -> None:
+    response = client.get("/v1/facts?limit=1&limit=3")
+    assert response.status_code == 200
+    assert len(response.json()["data"]) == 3
+
+
 def test_a_huge_bad_input_is_not_echoed_back(client: TestClient) -> None:
     huge = "x" * 5000
     for path in [f"/v1/forces/{huge}", f"/v1/forces?{huge}=1", f"/v1/waves?status={huge}"]:

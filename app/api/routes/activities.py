@@ -2,12 +2,13 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import Field
 from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
 from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
+from app.api.query import QueryParams
 from app.api.sorting import BY_ID_OR_NAME, RecordId
 from app.models.common import ActivityStatus
 from app.models.public import ActivityDetail, ActivityPublic, Page
@@ -25,7 +26,9 @@ class ActivityQuery(ListQuery):
 
 @router.get("", response_model=Page[ActivityPublic])
 async def list_activities(
-    request: Request, snapshot: SnapshotDep, query: Annotated[ActivityQuery, Query()]
+    request: Request,
+    snapshot: SnapshotDep,
+    query: Annotated[ActivityQuery, QueryParams(ActivityQuery)],
 ) -> Response:
     """List activities with whether troops may do them, and under which authority."""
     return list_response(
@@ -47,7 +50,7 @@ async def get_activity(
     request: Request,
     snapshot: SnapshotDep,
     activity_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[AsOfQuery, Query()],
+    query: Annotated[AsOfQuery, QueryParams(AsOfQuery)],
 ) -> Response:
     """One activity, who does it, what governs it, and every fact about it."""
     return detail_response(

@@ -2,12 +2,13 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import Field
 from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
 from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
+from app.api.query import QueryParams
 from app.api.sorting import BY_ID_OR_NAME, RecordId
 from app.models.public import AgencyDetail, AgencyPublic, Page
 
@@ -23,7 +24,7 @@ class AgencyQuery(ListQuery):
 
 @router.get("", response_model=Page[AgencyPublic])
 async def list_agencies(
-    request: Request, snapshot: SnapshotDep, query: Annotated[AgencyQuery, Query()]
+    request: Request, snapshot: SnapshotDep, query: Annotated[AgencyQuery, QueryParams(AgencyQuery)]
 ) -> Response:
     """List civilian departments and agencies."""
     return list_response(
@@ -42,7 +43,7 @@ async def get_agency(
     request: Request,
     snapshot: SnapshotDep,
     agency_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[AsOfQuery, Query()],
+    query: Annotated[AsOfQuery, QueryParams(AsOfQuery)],
 ) -> Response:
     """One agency, the forces that support it, and every fact about it."""
     return detail_response(

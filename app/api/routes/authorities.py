@@ -2,12 +2,13 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import Field
 from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
 from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
+from app.api.query import QueryParams
 from app.api.sorting import BY_ID_OR_NAME, RecordId
 from app.models.common import AuthorityKind
 from app.models.public import AuthorityDetail, AuthorityPublic, Page
@@ -24,7 +25,9 @@ class AuthorityQuery(ListQuery):
 
 @router.get("", response_model=Page[AuthorityPublic])
 async def list_authorities(
-    request: Request, snapshot: SnapshotDep, query: Annotated[AuthorityQuery, Query()]
+    request: Request,
+    snapshot: SnapshotDep,
+    query: Annotated[AuthorityQuery, QueryParams(AuthorityQuery)],
 ) -> Response:
     """List legal authorities and what each permits or prohibits."""
     return list_response(
@@ -43,7 +46,7 @@ async def get_authority(
     request: Request,
     snapshot: SnapshotDep,
     authority_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[AsOfQuery, Query()],
+    query: Annotated[AsOfQuery, QueryParams(AsOfQuery)],
 ) -> Response:
     """One authority, the activities it governs, and every fact about it."""
     return detail_response(

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import Field
 from starlette.responses import Response
 
@@ -10,6 +10,7 @@ from app.api.deps import SnapshotDep
 from app.api.errors import ProblemError
 from app.api.formats import Format, csv_columns, requested_format, to_csv
 from app.api.listing import CSV_MEDIA_TYPE, DetailQuery, json_response
+from app.api.query import QueryParams
 from app.models.public import ChangeList, ChangePublic
 from app.services.changes import Change, UnknownVersionError
 from app.services.snapshot import path
@@ -29,7 +30,9 @@ class ChangesQuery(DetailQuery):
 
 @router.get("", response_model=ChangeList, responses={410: {"description": "Resync from scratch"}})
 async def list_changes(
-    request: Request, snapshot: SnapshotDep, query: Annotated[ChangesQuery, Query()]
+    request: Request,
+    snapshot: SnapshotDep,
+    query: Annotated[ChangesQuery, QueryParams(ChangesQuery)],
 ) -> Response:
     """Every record added, removed or changed since a data version, by kind and id, with the
     loads in between collapsed (added then removed is nothing). An empty list when ``since`` is

@@ -2,12 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
 from app.api.formats import Format, csv_columns, requested_format, to_csv
 from app.api.listing import CSV_MEDIA_TYPE, AsOfQuery, json_response
+from app.api.query import QueryParams
 from app.models.public import Posture, PostureFigure, PostureTotal
 from app.services.posture import posture_on
 
@@ -19,7 +20,7 @@ CSV_COLUMNS = ["row", *dict.fromkeys(csv_columns(PostureFigure) + csv_columns(Po
 
 @router.get("", response_model=Posture)
 async def posture(
-    request: Request, snapshot: SnapshotDep, query: Annotated[AsOfQuery, Query()]
+    request: Request, snapshot: SnapshotDep, query: Annotated[AsOfQuery, QueryParams(AsOfQuery)]
 ) -> Response:
     """The deployment as known on a day (by default the newest report's): for each wave and
     force, what is in place, ordered, requested, possible and expected, each figure with its

@@ -2,13 +2,14 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
 from app.api.errors import ProblemError
 from app.api.listing import ListQuery, page_response
+from app.api.query import QueryParams
 from app.models.public import Page, SearchHit
 from app.services.search import EmptyQueryError, SearchIndex
 from app.services.store import DataUnavailableError
@@ -41,7 +42,7 @@ def search(
     request: Request,
     snapshot: SnapshotDep,
     index: Annotated[SearchIndex, Depends(get_search_index)],
-    query: Annotated[SearchQuery, Query()],
+    query: Annotated[SearchQuery, QueryParams(SearchQuery)],
 ) -> Response:
     """Find records of every kind whose names, aliases or text hold all the words of `q`, best
     first. Each hit has a snippet with the matching words between « and »."""

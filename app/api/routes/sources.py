@@ -2,12 +2,13 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import Field
 from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
 from app.api.listing import DetailQuery, ListQuery, detail_response, list_response
+from app.api.query import QueryParams
 from app.api.sorting import BY_ID, RecordId
 from app.models.public import Page, SourcePublic
 
@@ -20,7 +21,7 @@ class SourceQuery(ListQuery):
 
 @router.get("", response_model=Page[SourcePublic])
 async def list_sources(
-    request: Request, snapshot: SnapshotDep, query: Annotated[SourceQuery, Query()]
+    request: Request, snapshot: SnapshotDep, query: Annotated[SourceQuery, QueryParams(SourceQuery)]
 ) -> Response:
     """List sources, with how many facts cite each."""
     return list_response(
@@ -39,7 +40,7 @@ async def get_source(
     request: Request,
     snapshot: SnapshotDep,
     source_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[DetailQuery, Query()],
+    query: Annotated[DetailQuery, QueryParams(DetailQuery)],
 ) -> Response:
     """One source's metadata. Its full text is not republished; the facts quote it."""
     return detail_response(request, snapshot.sources, source_id, query, SourcePublic)

@@ -2,13 +2,14 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import Field
 from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
 from app.api.listing import Day, ListQuery, page_response
 from app.api.pagination import SortKey
+from app.api.query import QueryParams
 from app.models.public import FactPublic, Page, TimelineEvent
 from app.services.snapshot import telling_order
 
@@ -41,7 +42,9 @@ def _when(fact: FactPublic) -> SortKey:
 
 @router.get("", response_model=Page[TimelineEvent])
 async def timeline(
-    request: Request, snapshot: SnapshotDep, query: Annotated[TimelineQuery, Query()]
+    request: Request,
+    snapshot: SnapshotDep,
+    query: Annotated[TimelineQuery, QueryParams(TimelineQuery)],
 ) -> Response:
     """Dated events in order, each with its date's precision, what it concerns and its citations."""
     descending = query.sort == "-date"

@@ -2,12 +2,13 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import Field
 from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
 from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
+from app.api.query import QueryParams
 from app.api.sorting import BY_ID_OR_NAME, RecordId
 from app.models.common import WaveStatus
 from app.models.public import Page, WaveDetail, WavePublic
@@ -24,7 +25,7 @@ class WaveQuery(ListQuery):
 
 @router.get("", response_model=Page[WavePublic])
 async def list_waves(
-    request: Request, snapshot: SnapshotDep, query: Annotated[WaveQuery, Query()]
+    request: Request, snapshot: SnapshotDep, query: Annotated[WaveQuery, QueryParams(WaveQuery)]
 ) -> Response:
     """List deployment waves with their sizes as the sources give them."""
     return list_response(
@@ -43,7 +44,7 @@ async def get_wave(
     request: Request,
     snapshot: SnapshotDep,
     wave_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[AsOfQuery, Query()],
+    query: Annotated[AsOfQuery, QueryParams(AsOfQuery)],
 ) -> Response:
     """One wave: its size, composition, tasks and dates, and every fact about it."""
     return detail_response(
