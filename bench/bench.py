@@ -108,15 +108,19 @@ def serve(
     env: dict[str, str] | None = None,
     ready_path: str = "/",
     timeout: float = 60.0,
+    pinned: bool = True,
 ) -> Iterator[Server]:
-    """Start ``command`` pinned to the server core, wait for a 200 on ``ready_path``, stop it."""
+    """Start ``command`` (pinned to the server core unless ``pinned`` is false), wait for a 200
+    on ``ready_path``, stop it. Muster's settings come from ``env`` alone, never from the
+    environment the benchmark was started in."""
     base_url = f"http://127.0.0.1:{port}"
     log_file = (cwd / f"{name}-{port}.log").open("wb")
     launched = time.perf_counter()
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith("MUSTER_")}
     process = subprocess.Popen(
-        ["taskset", "-c", SERVER_CORE, *command],
+        [*(["taskset", "-c", SERVER_CORE] if pinned else []), *command],
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        env={**inherited, **(env or {})},
         stdout=log_file,
         stderr=subprocess.STDOUT,
     )

@@ -10,73 +10,30 @@ Needs Debian's `wrk` (`apt-get install wrk`) and Muster installed in the running
 
 import argparse
 import json
-import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
-from urllib.request import urlopen
+
+from bench import MUSTER, Server, free_port, get, serve
 
 BENCH = Path(__file__).resolve().parent
 WRK_SCRIPT = BENCH / "mix.lua"  # the paths in turn; prints requests and errors as JSON
-MUSTER = Path(sys.executable).with_name("muster")
 MIN_REQUESTS = 10_000
 
 
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    base_url: str
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def muster_server(folder: Path) -> Iterator[Server]:
+def muster_server(folder: Path) -> AbstractContextManager[Server]:
     """`muster serve` on the embedded database in ``folder`` (created and filled on first start),
-    logging as in production (JSON access lines) to a file there."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MUSTER_")}
-    with (folder / "serve.log").open("wb") as log:
-        process = subprocess.Popen(
-            [str(MUSTER), "serve", "--port", str(port)],
-            cwd=folder,
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
-    server = Server(process, f"http://127.0.0.1:{port}")
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urlopen(server.base_url + "/readyz") as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("muster serve did not start; see serve.log") from None
-                time.sleep(0.1)
-        yield server
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    logging as in production (JSON access lines) to a file there. Not pinned to a core: under
+    load the server has the machine, as in production."""
+    port = free_port()
+    command = [str(MUSTER), "serve", "--port", str(port)]
+    return serve("muster", command, port, cwd=folder, ready_path="/readyz", pinned=False)
 
 
-def _json(url: str) -> Any:
-    with urlopen(url) as response:
-        return json.load(response)
+def listed_ids(url: str) -> list[str]:
+    return [item["id"] for item in json.loads(get(url)[2])["data"]]
 
 
 def endpoint_paths(base_url: str) -> list[str]:
@@ -84,9 +41,8 @@ def endpoint_paths(base_url: str) -> list[str]:
     paths = ["/", "/healthz", "/readyz", "/v1/timeline", "/v1/posture"]
     paths += ["/v1/search?q=marine", "/v1/search?q=lone%20star", "/v1/facts?q=troops&limit=5"]
     for name in ("sources", "forces", "agencies", "waves", "authorities", "activities", "facts"):
-        listed = _json(f"{base_url}/v1/{name}?limit=200")["data"]
         paths += [f"/v1/{name}", f"/v1/{name}?limit=5&format=csv"]
-        paths += [f"/v1/{name}/{item['id']}" for item in listed[:3]]
+        paths += [f"/v1/{name}/{id_}" for id_ in listed_ids(f"{base_url}/v1/{name}?limit=3")]
     return paths
 
 
