@@ -15,16 +15,20 @@ its url are all of the data version the request is answered from.
 """
 
 import re
+import sqlite3
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.models import tables
 from app.models.public import (
@@ -50,13 +54,19 @@ SNIPPET_LENGTH = 160  # characters of a long text kept around its first match
 # somewhere in its other text.
 IN_NAME, IN_ALIASES, IN_TEXT = 3, 2, 1
 
-NEWEST_VERSION = (
-    select(tables.DatasetLoad.version).order_by(col(tables.DatasetLoad.seq).desc()).limit(1)
+# The version of the newest load beside the matches, in one statement and so of one moment
+# (without the cost of a transaction). Its row is the one whose kind is NULL.
+_MATCHES = (
+    "SELECT NULL AS kind, ("
+    f"SELECT version FROM {tables.DatasetLoad.__tablename__} ORDER BY seq DESC LIMIT 1"
+    f") AS record_id UNION ALL SELECT kind, record_id FROM {INDEX_TABLE} WHERE "
 )
+SQLITE_MATCHES = _MATCHES + f"{INDEX_TABLE} MATCH ?"
+POSTGRESQL_MATCHES = text(_MATCHES + "words @@ to_tsquery('simple', :query)")
 
 
-# Both remembered: every search looks through the same fields of the same records, and folding
-# their words again took nine tenths of its time (3.4 ms of a search for "Marines"; 0.75 ms now).
+# Both remembered: a load and each data version's preparation for search fold the words of the
+# same texts, and queries repeat.
 @lru_cache(maxsize=16384)
 def _fold(word: str) -> tuple[str, ...]:
     """A word as the index keeps it: casefolded, without diacritics; ligatures and the like
@@ -155,13 +165,33 @@ class EmptyQueryError(ValueError):
     """The query holds no word to search for."""
 
 
+# The (kind, id) of every indexed record that matches a query; None when the index cannot tell
+# (of another data version than the snapshot, or locked by a load).
+_Candidates = set[tuple[str, str]] | None
+
+
 class SearchIndex:
-    """Asks the database which records match; a request's snapshot says what they are."""
+    """Asks the database which records match; a request's snapshot says what they are.
+
+    On SQLite the index is a local file that answers in tens of microseconds, so it is read on
+    the event loop, through a connection of its own: a trip through the thread pool, or a
+    connection from SQLAlchemy's pool, costs several times the query. That connection never
+    waits for a lock: while a load commits, which locks the file for a moment, waiting would
+    hold up every request, so the snapshot's records are looked through instead, as when the
+    index is of another version. PostgreSQL is a network round trip away: it is asked from the
+    thread pool, through the engine.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._on_sqlite = engine.dialect.name == "sqlite"
+        self._sqlite: sqlite3.Connection | None = None
+        if self._on_sqlite:
+            event.listen(engine, "engine_disposed", self._close)
 
-    def search(self, snapshot: Snapshot, query: str, kind: str | None = None) -> list[SearchHit]:
+    async def search(
+        self, snapshot: Snapshot, query: str, kind: str | None = None
+    ) -> list[SearchHit]:
         """The records of ``snapshot`` that hold every word of ``query``, best first; records
         of equal rank in the order of ``KINDS`` and, within a kind, of their collection.
 
@@ -173,87 +203,188 @@ class SearchIndex:
         terms = sorted(set(words(query)))
         if not terms:
             raise EmptyQueryError("q: has no letters or digits to search for")
-        kinds = [kind] if kind else list(KINDS)
-        candidates = self._candidates(terms, kinds, snapshot.version)
+        if self._on_sqlite:
+            candidates = self._sqlite_candidates(terms, snapshot.version)
+        else:
+            candidates = await run_in_threadpool(
+                self._postgresql_candidates, terms, snapshot.version
+            )
+        prepared = {name: _prepared(snapshot, name) for name in ([kind] if kind else KINDS)}
+        if candidates is None:
+            records = [record for of_kind in prepared.values() for record in of_kind.values()]
+        else:
+            records = [
+                prepared[kind_name][record_id]
+                for kind_name, record_id in candidates
+                if record_id in prepared.get(kind_name, {})
+            ]
+        needles = [f" {term}" for term in terms]
         found = []
-        for kind_position, kind_name in enumerate(kinds):
-            for position, record in enumerate(_collection(snapshot, kind_name)):
-                if candidates is not None and (kind_name, record.id) not in candidates:
-                    continue
-                hit = _hit(snapshot, kind_name, record, terms)
-                if hit is not None:
-                    found.append((kind_position, position, hit))
-        found.sort(key=lambda item: (-item[2].rank, item[0], item[1]))
+        for record in records:
+            hit = record.hit(snapshot, terms, needles)
+            if hit is not None:
+                found.append((-hit.rank, record.order, hit))
+        found.sort(key=lambda item: item[:2])
         return [hit for _, _, hit in found]
 
-    def _candidates(
-        self, terms: list[str], kinds: list[str], version: str | None
-    ) -> set[tuple[str, str]] | None:
-        """The (kind, id) of every indexed record that matches all ``terms``; None when the
-        index is of another data version than ``version``."""
-        postgresql = self._engine.dialect.name == "postgresql"
-        if postgresql:  # every term a quoted prefix, all required; terms are letters and digits
-            condition = "words @@ to_tsquery('simple', :query)"
-            query = " & ".join(f"'{term}':*" for term in terms)
-        else:
-            condition = f"{INDEX_TABLE} MATCH :query"
-            query = " AND ".join(f'"{term}"*' for term in terms)
-        statement = text(
-            f"SELECT kind, record_id FROM {INDEX_TABLE} WHERE {condition} AND kind IN :kinds"
-        ).bindparams(bindparam("kinds", expanding=True))
+    def _sqlite_candidates(self, terms: list[str], version: str | None) -> _Candidates:
+        query = " AND ".join(f'"{term}"*' for term in terms)
         try:
-            # One transaction, so that the version read is the version of the index searched.
-            with self._engine.connect() as connection, connection.begin():
-                if connection.execute(NEWEST_VERSION).scalar() != version:
-                    return None
-                rows = connection.execute(statement, {"query": query, "kinds": kinds})
-                return {(row.kind, row.record_id) for row in rows}
+            rows = self._sqlite_connection().execute(SQLITE_MATCHES, (query,)).fetchall()
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:  # a load is committing
+                return None
+            raise _unreadable(error) from error
+        except sqlite3.Error as error:
+            raise _unreadable(error) from error
+        return _matching(rows, version)
+
+    def _postgresql_candidates(self, terms: list[str], version: str | None) -> _Candidates:
+        # every term a quoted prefix, all required; terms are letters and digits
+        query = " & ".join(f"'{term}':*" for term in terms)
+        try:
+            with self._engine.connect() as connection:
+                rows = connection.execute(POSTGRESQL_MATCHES, {"query": query}).all()
         except SQLAlchemyError as error:
-            reason = str(getattr(error, "orig", None) or error).splitlines()[0][:200]
-            raise DataUnavailableError(f"the search index cannot be read: {reason}") from error
+            raise _unreadable(getattr(error, "orig", None) or error) from error
+        return _matching(rows, version)
+
+    def _sqlite_connection(self) -> sqlite3.Connection:
+        if self._sqlite is None:
+            arguments, options = self._engine.dialect.create_connect_args(self._engine.url)
+            (database,) = arguments
+            self._sqlite = sqlite3.connect(database, timeout=0, **options)
+        return self._sqlite
+
+    def _close(self, _engine: Engine) -> None:
+        """Closes the SQLite connection with the engine's (the server stops); a later search
+        opens another."""
+        if self._sqlite is not None:
+            self._sqlite.close()
+            self._sqlite = None
 
 
-def _hit(snapshot: Snapshot, kind: str, record: Any, terms: list[str]) -> SearchHit | None:
-    """``record`` as a hit, if it holds every term."""
-    fields = fields_of(record)
-    in_name = _terms_in(fields.name, terms)
-    in_names = in_name.union(*(_terms_in(alias, terms) for alias in fields.aliases))
-    anywhere = in_names.union(*(_terms_in(text, terms) for text in fields.texts))
-    if len(anywhere) < len(terms):
+def _matching(rows: Sequence[Any], version: str | None) -> _Candidates:
+    """The matches of SQLITE_MATCHES or POSTGRESQL_MATCHES, if the index is of ``version``."""
+    indexed_version = next(record_id for kind, record_id in rows if kind is None)
+    if indexed_version != version:
         return None
-    if len(in_name) == len(terms):
-        rank = IN_NAME
-    elif len(in_names) == len(terms):
-        rank = IN_ALIASES
-    else:
-        rank = IN_TEXT
-    best = max(fields.all(), key=lambda field: len(_terms_in(field, terms)))
-    ref = snapshot.refs[record.id]
-    return SearchHit(
-        kind=kind, id=record.id, name=ref.name, url=ref.url, snippet=snippet(best, terms), rank=rank
-    )
+    return {(kind, record_id) for kind, record_id in rows if kind is not None}
 
 
-def _terms_in(field: str, terms: list[str]) -> set[str]:
-    present = words(field)
-    return {term for term in terms if any(word.startswith(term) for word in present)}
+def _unreadable(error: Exception) -> DataUnavailableError:
+    reason = str(error).splitlines()[0][:200]
+    return DataUnavailableError(f"the search index cannot be read: {reason}")
 
 
-def snippet(field: str, terms: list[str]) -> str:
-    """``field`` with each word that a term begins «marked», cut to a window around the first."""
-    spans = [
-        match.span()
-        for match in WORD.finditer(field)
-        if any(word.startswith(term) for word in _fold(match.group()) for term in terms)
-    ]
-    start, end = _window(field, spans[0][0] if spans else 0)
+@dataclass(frozen=True)
+class _Text:
+    """One searched text of a record, with its words worked out once per data version."""
+
+    text: str
+    words: str  # its folded words, each after a space: a term begins one if " term" is in it
+    vocabulary: list[str]  # its distinct folded words, sorted: those a term begins are adjacent
+    places: dict[str, list[tuple[int, int]]]  # where in the text each folded word stands
+
+    @classmethod
+    def of(cls, text: str) -> "_Text":
+        places: dict[str, list[tuple[int, int]]] = {}
+        for match in WORD.finditer(text):
+            for folded in _fold(match.group()):
+                places.setdefault(folded, []).append(match.span())
+        spaced = "".join(f" {word}" for word in words(text))
+        return cls(text, spaced, sorted(places), places)
+
+    def spans(self, terms: list[str]) -> list[tuple[int, int]]:
+        """Where the words that a term begins stand, in order."""
+        found = set()
+        for term in terms:
+            for word in self.vocabulary[bisect_left(self.vocabulary, term) :]:
+                if not word.startswith(term):
+                    break
+                found.update(self.places[word])
+        return sorted(found)
+
+
+@dataclass(frozen=True)
+class _Record:
+    """A record as a search looks at it, worked out once per data version."""
+
+    kind: str
+    id: str
+    order: tuple[int, int]  # among hits of equal rank: its kind's place in KINDS, its own place
+    texts: tuple[_Text, ...]  # its name, aliases and other texts
+    in_name: str  # the words of its name, as in _Text.words
+    in_names: str  # of its name and aliases
+    anywhere: str  # of all its texts
+
+    def hit(self, snapshot: Snapshot, terms: list[str], needles: list[str]) -> SearchHit | None:
+        """The record as a hit, if it holds every term; ``needles`` are the terms, each after a
+        space."""
+        if not all(needle in self.anywhere for needle in needles):
+            return None
+        if all(needle in self.in_name for needle in needles):
+            rank = IN_NAME
+        elif all(needle in self.in_names for needle in needles):
+            rank = IN_ALIASES
+        else:
+            rank = IN_TEXT
+        best = self._best(needles)
+        ref = snapshot.refs[self.id]
+        snippet = _snippet(best.text, best.spans(terms))
+        return SearchHit(
+            kind=self.kind, id=self.id, name=ref.name, url=ref.url, snippet=snippet, rank=rank
+        )
+
+    def _best(self, needles: list[str]) -> _Text:
+        """The first of its texts that holds the most of the needles."""
+        best, most = self.texts[0], 0
+        for candidate in self.texts:
+            held = sum(needle in candidate.words for needle in needles)
+            if held > most:
+                best, most = candidate, held
+                if held == len(needles):
+                    break
+        return best
+
+
+# Per collection, and so per data version: a snapshot's collections live as long as it does.
+_RECORDS: WeakKeyDictionary[Collection[Any], dict[str, _Record]] = WeakKeyDictionary()
+
+
+def _prepared(snapshot: Snapshot, kind: str) -> dict[str, _Record]:
+    """The records of one kind by id, in their collection's order."""
+    collection = _collection(snapshot, kind)
+    records = _RECORDS.get(collection)
+    if records is None:
+        records = {}
+        for position, record in enumerate(collection):
+            fields = fields_of(record)
+            texts = tuple(_Text.of(text) for text in fields.all())
+            names = 1 + len(fields.aliases)
+            records[record.id] = _Record(
+                kind,
+                record.id,
+                (KINDS.index(kind), position),
+                texts,
+                in_name=texts[0].words,
+                in_names="".join(text.words for text in texts[:names]),
+                anywhere="".join(text.words for text in texts),
+            )
+        _RECORDS[collection] = records
+    return records
+
+
+def _snippet(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the words at ``spans`` «marked», cut to a window around the first."""
+    start, end = _window(text, spans[0][0] if spans else 0)
     pieces = ["…" if start else ""]
     cursor = start
     for span_start, span_end in spans:
         if span_end <= end:
-            pieces += [field[cursor:span_start], MARK_OPEN, field[span_start:span_end], MARK_CLOSE]
+            pieces += [text[cursor:span_start], MARK_OPEN, text[span_start:span_end], MARK_CLOSE]
             cursor = span_end
-    pieces += [field[cursor:end], "…" if end < len(field) else ""]
+    pieces += [text[cursor:end], "…" if end < len(text) else ""]
     return "".join(pieces)
 
 

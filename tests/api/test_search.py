@@ -1,5 +1,7 @@
 """/v1/search: every kind of record by its words, the same on SQLite and PostgreSQL."""
 
+import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +15,9 @@ from app.db import make_engine
 from app.ingest.check import read_dataset
 from app.ingest.loader import load_dataset
 from app.main import create_app
+from app.models.public import SearchHit
 from app.services.search import SearchIndex
-from app.services.snapshot import read_snapshot
+from app.services.snapshot import Snapshot, read_snapshot
 from tests.api import seed
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
 from tests.helpers import facts_file
@@ -29,6 +32,7 @@ QUERIES = [
     "El Paso",
     "officials familiar",
     "Texas Military Department",
+    "Marines San Diego",  # in a name and a description: the snippet is of the description
 ]
 
 
@@ -96,9 +100,17 @@ def check_ranks_and_snippets(client: TestClient, query: str) -> None:
         assert marked, hit
         assert all(any(word.casefold().startswith(t) for t in terms) for word in marked), hit
         unmarked = hit["snippet"].replace("«", "").replace("»", "").strip("…")
-        assert any(unmarked in text for text in seed.searched_texts(record)), hit
+        texts = seed.searched_texts(record)
+        assert any(unmarked in text for text in texts), hit
+        if "…" not in hit["snippet"]:  # a whole text, of those holding the most of the words
+            marked_terms = {t for t in terms if any(w.casefold().startswith(t) for w in marked)}
+            assert len(marked_terms) == max(len(terms_in(text, terms)) for text in texts), hit
         assert hit["url"] == f"/v1/{hit['kind']}/{hit['id']}"
         assert client.get(hit["url"]).status_code == 200
+
+
+def terms_in(text: str, terms: list[str]) -> set[str]:
+    return {term for term in terms if seed.holds_every_word([text], term)}
 
 
 def test_query_syntax_is_only_words(client: TestClient) -> None:
@@ -195,7 +207,55 @@ def test_a_search_answers_for_the_snapshot_s_version_while_a_newer_one_is_loaded
     load_dataset(engine, read_dataset(seed_copy))
     new = read_snapshot(engine)
     index = SearchIndex(engine)
-    assert [hit.id for hit in index.search(old, "zyzzogeton")] == []
-    assert [hit.id for hit in index.search(new, "zyzzogeton")] == [facts[0]["id"]]
-    assert index.search(old, "Lone Star") == index.search(new, "Lone Star")
+
+    def search_in(snapshot: Snapshot, query: str) -> list[SearchHit]:
+        return asyncio.run(index.search(snapshot, query))
+
+    def unchanged_hits(snapshot: Snapshot, query: str) -> list[SearchHit]:
+        return [hit for hit in search_in(snapshot, query) if hit.id != facts[0]["id"]]
+
+    assert [hit.id for hit in search_in(old, "zyzzogeton")] == []
+    assert [hit.id for hit in search_in(new, "zyzzogeton")] == [facts[0]["id"]]
+    for query in QUERIES:  # the old snapshot's records looked through, the new index asked
+        assert unchanged_hits(old, query) == unchanged_hits(new, query), query
+    engine.dispose()
+
+
+def test_a_search_while_a_load_commits_answers_the_same_from_the_snapshot(tmp_path: Path) -> None:
+    """On SQLite a committing load locks the whole file, and the search reads the index on the
+    event loop: it must neither wait for the lock nor fail, but find the same hits in its
+    snapshot."""
+    url = f"sqlite:///{tmp_path / 'muster.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    load_dataset(engine, read_dataset(SEED_DATA))
+    engine.dispose()
+    settings = Settings(database_url=url, response_cache=False)
+    with TestClient(create_app(settings)) as client:
+        unlocked = {query: search(client, query) for query in QUERIES}
+        load = sqlite3.connect(tmp_path / "muster.db", isolation_level=None)
+        load.execute("BEGIN EXCLUSIVE")  # what a load holds while it writes its commit
+        try:
+            assert {query: search(client, query) for query in QUERIES} == unlocked
+        finally:
+            load.execute("ROLLBACK")
+            load.close()
+
+
+def test_searches_leave_the_file_free_for_a_load_to_commit(tmp_path: Path, seed_copy: Path) -> None:
+    """The search's own SQLite connection holds no lock between requests: a load commits while
+    the server runs, and the next search finds what it loaded."""
+    facts_path = facts_file(seed_copy / ARTICLE_BUNDLE)
+    facts = yaml.safe_load(facts_path.read_text(encoding="utf-8"))
+    facts[0]["statement"] += " Zyzzogeton."
+    facts_path.write_text(yaml.safe_dump(facts, allow_unicode=True, sort_keys=False), "utf-8")
+    url = f"sqlite:///{tmp_path / 'muster.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    load_dataset(engine, read_dataset(SEED_DATA))
+    with TestClient(create_app(Settings(database_url=url, response_cache=False))) as client:
+        assert search(client, "Lonestar")
+        assert search(client, "zyzzogeton") == []
+        load_dataset(engine, read_dataset(seed_copy))
+        assert [hit["id"] for hit in search(client, "zyzzogeton")] == [facts[0]["id"]]
     engine.dispose()

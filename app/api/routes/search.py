@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import Field
 from starlette.responses import Response
 
@@ -31,23 +31,20 @@ class SearchQuery(ListQuery):
     kind: Kind | None = Field(None, description="Only records of this collection.")
 
 
-async def get_search_index(request: Request) -> SearchIndex:
-    index: SearchIndex = request.app.state.search_index
-    return index
-
-
-# A plain def, unlike the other handlers: it queries the database, so it runs in the thread pool.
+# Async like the other handlers, though it reads the index: on SQLite the index answers at once
+# (SearchIndex reads it on the event loop without waiting for a lock); PostgreSQL is asked from
+# the thread pool.
 @router.get("", response_model=Page[SearchHit])
-def search(
+async def search(
     request: Request,
     snapshot: SnapshotDep,
-    index: Annotated[SearchIndex, Depends(get_search_index)],
     query: Annotated[SearchQuery, QueryParams(SearchQuery)],
 ) -> Response:
     """Find records of every kind whose names, aliases or text hold all the words of `q`, best
     first. Each hit has a snippet with the matching words between « and »."""
+    index: SearchIndex = request.app.state.search_index
     try:
-        hits = index.search(snapshot, query.q, query.kind)
+        hits = await index.search(snapshot, query.q, query.kind)
     except EmptyQueryError as error:
         raise ProblemError(
             400,
