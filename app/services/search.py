@@ -35,7 +35,6 @@ from app.models.public import (
     AuthorityDetail,
     FactPublic,
     ForceDetail,
-    SearchHit,
     SourcePublic,
     WaveDetail,
 )
@@ -191,9 +190,11 @@ class SearchIndex:
 
     async def search(
         self, snapshot: Snapshot, query: str, kind: str | None = None
-    ) -> list[SearchHit]:
+    ) -> list[dict[str, Any]]:
         """The records of ``snapshot`` that hold every word of ``query``, best first; records
-        of equal rank in the order of ``KINDS`` and, within a kind, of their collection.
+        of equal rank in the order of ``KINDS`` and, within a kind, of their collection. Each
+        hit as the API shows it: the fields of ``SearchHit``, ready for JSON, as a list's records
+        are (``Collection.listed``).
 
         The index only narrows the candidates, and only when it is of the snapshot's data
         version: while a newer load is committed and the snapshot not yet replaced, the
@@ -221,9 +222,9 @@ class SearchIndex:
         needles = [f" {term}" for term in terms]
         found = []
         for record in records:
-            hit = record.hit(snapshot, terms, needles)
+            hit = record.hit(terms, needles)
             if hit is not None:
-                found.append((-hit.rank, record.order, hit))
+                found.append((-hit["rank"], record.order, hit))
         found.sort(key=lambda item: item[:2])
         return [hit for _, _, hit in found]
 
@@ -310,15 +311,14 @@ class _Text:
 class _Record:
     """A record as a search looks at it, worked out once per data version."""
 
-    kind: str
-    id: str
+    shown: dict[str, str]  # what a hit shows of it besides its snippet and rank
     order: tuple[int, int]  # among hits of equal rank: its kind's place in KINDS, its own place
     texts: tuple[_Text, ...]  # its name, aliases and other texts
     in_name: str  # the words of its name, as in _Text.words
     in_names: str  # of its name and aliases
     anywhere: str  # of all its texts
 
-    def hit(self, snapshot: Snapshot, terms: list[str], needles: list[str]) -> SearchHit | None:
+    def hit(self, terms: list[str], needles: list[str]) -> dict[str, Any] | None:
         """The record as a hit, if it holds every term; ``needles`` are the terms, each after a
         space."""
         if not all(needle in self.anywhere for needle in needles):
@@ -330,11 +330,7 @@ class _Record:
         else:
             rank = IN_TEXT
         best = self._best(needles)
-        ref = snapshot.refs[self.id]
-        snippet = _snippet(best.text, best.spans(terms))
-        return SearchHit(
-            kind=self.kind, id=self.id, name=ref.name, url=ref.url, snippet=snippet, rank=rank
-        )
+        return {**self.shown, "snippet": _snippet(best.text, best.spans(terms)), "rank": rank}
 
     def _best(self, needles: list[str]) -> _Text:
         """The first of its texts that holds the most of the needles."""
@@ -362,9 +358,9 @@ def _prepared(snapshot: Snapshot, kind: str) -> dict[str, _Record]:
             fields = fields_of(record)
             texts = tuple(_Text.of(text) for text in fields.all())
             names = 1 + len(fields.aliases)
+            ref = snapshot.refs[record.id]
             records[record.id] = _Record(
-                kind,
-                record.id,
+                {"kind": kind, "id": record.id, "name": ref.name, "url": ref.url},
                 (KINDS.index(kind), position),
                 texts,
                 in_name=texts[0].words,

@@ -90,6 +90,8 @@ def check_ranks_and_snippets(client: TestClient, query: str) -> None:
     assert [hit["rank"] for hit in hits] == sorted((hit["rank"] for hit in hits), reverse=True)
     terms = seed.words(query)
     for hit in hits:
+        assert list(hit) == list(SearchHit.model_fields), hit  # its fields, in its order
+        assert SearchHit.model_validate(hit).model_dump(mode="json") == hit
         record = seed.by_id(hit["kind"])[hit["id"]]
         if hit["rank"] == 3:
             assert seed.holds_every_word([record["name"]], query), hit
@@ -208,14 +210,14 @@ def test_a_search_answers_for_the_snapshot_s_version_while_a_newer_one_is_loaded
     new = read_snapshot(engine)
     index = SearchIndex(engine)
 
-    def search_in(snapshot: Snapshot, query: str) -> list[SearchHit]:
+    def search_in(snapshot: Snapshot, query: str) -> list[dict[str, Any]]:
         return asyncio.run(index.search(snapshot, query))
 
-    def unchanged_hits(snapshot: Snapshot, query: str) -> list[SearchHit]:
-        return [hit for hit in search_in(snapshot, query) if hit.id != facts[0]["id"]]
+    def unchanged_hits(snapshot: Snapshot, query: str) -> list[dict[str, Any]]:
+        return [hit for hit in search_in(snapshot, query) if hit["id"] != facts[0]["id"]]
 
-    assert [hit.id for hit in search_in(old, "zyzzogeton")] == []
-    assert [hit.id for hit in search_in(new, "zyzzogeton")] == [facts[0]["id"]]
+    assert [hit["id"] for hit in search_in(old, "zyzzogeton")] == []
+    assert [hit["id"] for hit in search_in(new, "zyzzogeton")] == [facts[0]["id"]]
     for query in QUERIES:  # the old snapshot's records looked through, the new index asked
         assert unchanged_hits(old, query) == unchanged_hits(new, query), query
     engine.dispose()

@@ -59,6 +59,6 @@ async def search(
         list(enumerate(hits)),  # the order is fixed for a data version: a hit's place is its key
         query,
         key=lambda numbered: (numbered[0],),
-        row=lambda numbered: numbered[1].model_dump(mode="json"),
+        row=lambda numbered: numbered[1],
         item_model=SearchHit,
     )
