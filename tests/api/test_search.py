@@ -194,15 +194,32 @@ def test_data_loaded_before_the_index_existed_is_indexed_by_the_next_load(
         assert search(client, "Lonestar")[0]["id"] == "operation-lone-star"
 
 
+def add_a_rare_word(bundles: Path) -> str:
+    """Appends "Zyzzogeton." to the statement of the article's first fact; returns its id."""
+    facts_path = facts_file(bundles / ARTICLE_BUNDLE)
+    facts = yaml.safe_load(facts_path.read_text(encoding="utf-8"))
+    facts[0]["statement"] += " Zyzzogeton."
+    facts_path.write_text(yaml.safe_dump(facts, allow_unicode=True, sort_keys=False), "utf-8")
+    return str(facts[0]["id"])
+
+
+def seeded_sqlite(tmp_path: Path) -> str:
+    """A migrated SQLite database holding the seed data, tmp_path / "muster.db", for tests of
+    SQLite's file locks."""
+    url = f"sqlite:///{tmp_path / 'muster.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    load_dataset(engine, read_dataset(SEED_DATA))
+    engine.dispose()
+    return url
+
+
 def test_a_search_answers_for_the_snapshot_s_version_while_a_newer_one_is_loaded(
     database_url: str, seed_copy: Path
 ) -> None:
     """A request answered from one data version finds what that version holds, even when a load
     has committed a newer version, and so a newer index, since its snapshot was taken."""
-    facts_path = facts_file(seed_copy / ARTICLE_BUNDLE)
-    facts = yaml.safe_load(facts_path.read_text(encoding="utf-8"))
-    facts[0]["statement"] += " Zyzzogeton."
-    facts_path.write_text(yaml.safe_dump(facts, allow_unicode=True, sort_keys=False), "utf-8")
+    rare_fact = add_a_rare_word(seed_copy)
     engine = make_engine(database_url)
     load_dataset(engine, read_dataset(SEED_DATA))
     old = read_snapshot(engine)
@@ -214,10 +231,10 @@ def test_a_search_answers_for_the_snapshot_s_version_while_a_newer_one_is_loaded
         return asyncio.run(index.search(snapshot, query))
 
     def unchanged_hits(snapshot: Snapshot, query: str) -> list[dict[str, Any]]:
-        return [hit for hit in search_in(snapshot, query) if hit["id"] != facts[0]["id"]]
+        return [hit for hit in search_in(snapshot, query) if hit["id"] != rare_fact]
 
     assert [hit["id"] for hit in search_in(old, "zyzzogeton")] == []
-    assert [hit["id"] for hit in search_in(new, "zyzzogeton")] == [facts[0]["id"]]
+    assert [hit["id"] for hit in search_in(new, "zyzzogeton")] == [rare_fact]
     for query in QUERIES:  # the old snapshot's records looked through, the new index asked
         assert unchanged_hits(old, query) == unchanged_hits(new, query), query
     engine.dispose()
@@ -227,12 +244,7 @@ def test_a_search_while_a_load_commits_answers_the_same_from_the_snapshot(tmp_pa
     """On SQLite a committing load locks the whole file, and the search reads the index on the
     event loop: it must neither wait for the lock nor fail, but find the same hits in its
     snapshot."""
-    url = f"sqlite:///{tmp_path / 'muster.db'}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    load_dataset(engine, read_dataset(SEED_DATA))
-    engine.dispose()
-    settings = Settings(database_url=url, response_cache=False)
+    settings = Settings(database_url=seeded_sqlite(tmp_path), response_cache=False)
     with TestClient(create_app(settings)) as client:
         unlocked = {query: search(client, query) for query in QUERIES}
         load = sqlite3.connect(tmp_path / "muster.db", isolation_level=None)
@@ -247,17 +259,12 @@ def test_a_search_while_a_load_commits_answers_the_same_from_the_snapshot(tmp_pa
 def test_searches_leave_the_file_free_for_a_load_to_commit(tmp_path: Path, seed_copy: Path) -> None:
     """The search's own SQLite connection holds no lock between requests: a load commits while
     the server runs, and the next search finds what it loaded."""
-    facts_path = facts_file(seed_copy / ARTICLE_BUNDLE)
-    facts = yaml.safe_load(facts_path.read_text(encoding="utf-8"))
-    facts[0]["statement"] += " Zyzzogeton."
-    facts_path.write_text(yaml.safe_dump(facts, allow_unicode=True, sort_keys=False), "utf-8")
-    url = f"sqlite:///{tmp_path / 'muster.db'}"
-    migrate.upgrade(url)
+    rare_fact = add_a_rare_word(seed_copy)
+    url = seeded_sqlite(tmp_path)
     engine = make_engine(url)
-    load_dataset(engine, read_dataset(SEED_DATA))
     with TestClient(create_app(Settings(database_url=url, response_cache=False))) as client:
         assert search(client, "Lonestar")
         assert search(client, "zyzzogeton") == []
         load_dataset(engine, read_dataset(seed_copy))
-        assert [hit["id"] for hit in search(client, "zyzzogeton")] == [facts[0]["id"]]
+        assert [hit["id"] for hit in search(client, "zyzzogeton")] == [rare_fact]
     engine.dispose()
