@@ -128,7 +128,8 @@ def page_response(
         params = query.model_dump(
             exclude={"cursor"}, exclude_defaults=True, mode="json", by_alias=True
         )
-        next_url = page_url(request.url.path, params, cursor)
+        # The path as the edge layer normalised it; request.url would build a whole URL for it.
+        next_url = page_url(request.scope["path"], params, cursor)
     headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
     if requested_format(request, query.format) is Format.csv:
         body = to_csv([row(item) for item in page], csv_columns(item_model))
