@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app.api.query import query_model
+from app.api.query import query_model_of
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPES = "https://muster.invalid/problems/"
@@ -82,7 +82,7 @@ def problem_response(
 
 def accepted_params(route: object) -> list[str]:
     """The query parameters a route takes, by the names a client uses."""
-    model = query_model(route)
+    model = query_model_of(route)
     if model is None:
         return []
     return sorted(field.alias or name for name, field in model.model_fields.items())

@@ -4,7 +4,7 @@ documents a model of query parameters.
 FastAPI reads such a model (``Annotated[Model, Query()]``) slowly: on every request it inspects
 each field's type again, which took a third of an uncached ``/v1/facts`` (about 95 µs for its 13
 parameters; the model's validator takes a few µs). So an endpoint declares
-``query: Annotated[Model, QueryParams(Model)]``: a dependency that validates the query string with
+``query: Annotated[Model, QueryModel(Model)]``: a dependency that validates the query string with
 the model, and raises FastAPI's own validation error, which the problem handlers turn into the
 usual 400. FastAPI sees no parameters in it, so ``document_query_params`` writes them into the
 OpenAPI document, each as FastAPI writes a query parameter: name, in, required, schema and
@@ -40,13 +40,13 @@ class QueryReader:
             ) from None
 
 
-def QueryParams(model: type[BaseModel]) -> Any:  # noqa: N802 - read as a type, like Query()
+def QueryModel(model: type[BaseModel]) -> Any:  # noqa: N802 - read as a type, like Query()
     """The dependency that gives an endpoint its query parameters as ``model``."""
     return Depends(QueryReader(model))
 
 
-def query_model(route: object) -> type[BaseModel] | None:
-    """The model of a route's query parameters, if it reads them with ``QueryParams``."""
+def query_model_of(route: object) -> type[BaseModel] | None:
+    """The model of a route's query parameters, if it reads them with ``QueryModel``."""
     if isinstance(route, APIRoute):
         for dependency in route.dependant.dependencies:
             if isinstance(dependency.call, QueryReader):
@@ -55,11 +55,11 @@ def query_model(route: object) -> type[BaseModel] | None:
 
 
 def document_query_params(spec: dict[str, Any], routes: Iterable[BaseRoute]) -> dict[str, Any]:
-    """Add the query parameters of each of ``routes`` that reads them with ``QueryParams`` to the
+    """Add the query parameters of each of ``routes`` that reads them with ``QueryModel`` to the
     OpenAPI document ``spec``, after its path parameters, and the schemas they refer to."""
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     for route in routes:
-        model = query_model(route)
+        model = query_model_of(route)
         if model is None:
             continue
         assert isinstance(route, APIRoute)

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
 from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
-from app.api.query import QueryParams
+from app.api.query import QueryModel
 from app.api.sorting import BY_ID_OR_NAME, RecordId
 from app.models.common import ActivityStatus
 from app.models.public import ActivityDetail, ActivityPublic, Page
@@ -28,7 +28,7 @@ class ActivityQuery(ListQuery):
 async def list_activities(
     request: Request,
     snapshot: SnapshotDep,
-    query: Annotated[ActivityQuery, QueryParams(ActivityQuery)],
+    query: Annotated[ActivityQuery, QueryModel(ActivityQuery)],
 ) -> Response:
     """List activities with whether troops may do them, and under which authority."""
     return list_response(
@@ -50,7 +50,7 @@ async def get_activity(
     request: Request,
     snapshot: SnapshotDep,
     activity_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[AsOfQuery, QueryParams(AsOfQuery)],
+    query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
 ) -> Response:
     """One activity, who does it, what governs it, and every fact about it."""
     return detail_response(

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
 from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
-from app.api.query import QueryParams
+from app.api.query import QueryModel
 from app.api.sorting import BY_ID_OR_NAME, RecordId
 from app.models.public import AgencyDetail, AgencyPublic, Page
 
@@ -24,7 +24,7 @@ class AgencyQuery(ListQuery):
 
 @router.get("", response_model=Page[AgencyPublic])
 async def list_agencies(
-    request: Request, snapshot: SnapshotDep, query: Annotated[AgencyQuery, QueryParams(AgencyQuery)]
+    request: Request, snapshot: SnapshotDep, query: Annotated[AgencyQuery, QueryModel(AgencyQuery)]
 ) -> Response:
     """List civilian departments and agencies."""
     return list_response(
@@ -43,7 +43,7 @@ async def get_agency(
     request: Request,
     snapshot: SnapshotDep,
     agency_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[AsOfQuery, QueryParams(AsOfQuery)],
+    query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
 ) -> Response:
     """One agency, the forces that support it, and every fact about it."""
     return detail_response(

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
 from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
-from app.api.query import QueryParams
+from app.api.query import QueryModel
 from app.api.sorting import BY_ID_OR_NAME, RecordId
 from app.models.common import AuthorityKind
 from app.models.public import AuthorityDetail, AuthorityPublic, Page
@@ -27,7 +27,7 @@ class AuthorityQuery(ListQuery):
 async def list_authorities(
     request: Request,
     snapshot: SnapshotDep,
-    query: Annotated[AuthorityQuery, QueryParams(AuthorityQuery)],
+    query: Annotated[AuthorityQuery, QueryModel(AuthorityQuery)],
 ) -> Response:
     """List legal authorities and what each permits or prohibits."""
     return list_response(
@@ -46,7 +46,7 @@ async def get_authority(
     request: Request,
     snapshot: SnapshotDep,
     authority_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[AsOfQuery, QueryParams(AsOfQuery)],
+    query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
 ) -> Response:
     """One authority, the activities it governs, and every fact about it."""
     return detail_response(

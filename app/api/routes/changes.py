@@ -10,7 +10,7 @@ from app.api.deps import SnapshotDep
 from app.api.errors import ProblemError
 from app.api.formats import Format, csv_columns, requested_format, to_csv
 from app.api.listing import CSV_MEDIA_TYPE, DetailQuery, json_response
-from app.api.query import QueryParams
+from app.api.query import QueryModel
 from app.models.public import ChangeList, ChangePublic
 from app.services.changes import Change, UnknownVersionError
 from app.services.snapshot import path
@@ -32,7 +32,7 @@ class ChangesQuery(DetailQuery):
 async def list_changes(
     request: Request,
     snapshot: SnapshotDep,
-    query: Annotated[ChangesQuery, QueryParams(ChangesQuery)],
+    query: Annotated[ChangesQuery, QueryModel(ChangesQuery)],
 ) -> Response:
     """Every record added, removed or changed since a data version, by kind and id, with the
     loads in between collapsed (added then removed is nothing). An empty list when ``since`` is

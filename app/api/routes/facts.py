@@ -11,7 +11,7 @@ from app.api.deps import SnapshotDep
 from app.api.errors import ProblemError
 from app.api.listing import AsOfQuery, Day, ListQuery, detail_response, list_response
 from app.api.pagination import SortKey
-from app.api.query import QueryParams
+from app.api.query import QueryModel
 from app.api.sorting import RecordId
 from app.models.common import FactKind, FactStatus, Rank
 from app.models.public import FactPublic, Page
@@ -83,7 +83,7 @@ def _matcher(query: FactQuery) -> Callable[[FactPublic], bool] | None:
 
 @router.get("", response_model=Page[FactPublic])
 async def list_facts(
-    request: Request, snapshot: SnapshotDep, query: Annotated[FactQuery, QueryParams(FactQuery)]
+    request: Request, snapshot: SnapshotDep, query: Annotated[FactQuery, QueryModel(FactQuery)]
 ) -> Response:
     """List facts, filtered by what they are about, kind, status, source, words or date."""
     return list_response(
@@ -102,7 +102,7 @@ async def get_fact(
     request: Request,
     snapshot: SnapshotDep,
     fact_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[AsOfQuery, QueryParams(AsOfQuery)],
+    query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
 ) -> Response:
     """One fact with its citations."""
     known = snapshot.known_on(query.as_of)

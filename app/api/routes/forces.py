@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
 from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
-from app.api.query import QueryParams
+from app.api.query import QueryModel
 from app.api.sorting import BY_ID_OR_NAME, RecordId
 from app.models.common import Component
 from app.models.public import ForceDetail, ForcePublic, Page
@@ -26,7 +26,7 @@ class ForceQuery(ListQuery):
 
 @router.get("", response_model=Page[ForcePublic])
 async def list_forces(
-    request: Request, snapshot: SnapshotDep, query: Annotated[ForceQuery, QueryParams(ForceQuery)]
+    request: Request, snapshot: SnapshotDep, query: Annotated[ForceQuery, QueryModel(ForceQuery)]
 ) -> Response:
     """List forces: commands, units, task forces and operations."""
     return list_response(
@@ -48,7 +48,7 @@ async def get_force(
     request: Request,
     snapshot: SnapshotDep,
     force_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[AsOfQuery, QueryParams(AsOfQuery)],
+    query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
 ) -> Response:
     """One force, what it does, the waves it is part of, and every fact about it."""
     return detail_response(

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from app.api.deps import SnapshotDep
 from app.api.formats import Format, csv_columns, requested_format, to_csv
 from app.api.listing import CSV_MEDIA_TYPE, AsOfQuery, json_response
-from app.api.query import QueryParams
+from app.api.query import QueryModel
 from app.models.public import Posture, PostureFigure, PostureTotal
 from app.services.posture import posture_on
 
@@ -20,7 +20,7 @@ CSV_COLUMNS = ["row", *dict.fromkeys(csv_columns(PostureFigure) + csv_columns(Po
 
 @router.get("", response_model=Posture)
 async def posture(
-    request: Request, snapshot: SnapshotDep, query: Annotated[AsOfQuery, QueryParams(AsOfQuery)]
+    request: Request, snapshot: SnapshotDep, query: Annotated[AsOfQuery, QueryModel(AsOfQuery)]
 ) -> Response:
     """The deployment as known on a day (by default the newest report's): for each wave and
     force, what is in place, ordered, requested, possible and expected, each figure with its

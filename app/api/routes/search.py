@@ -9,7 +9,7 @@ from starlette.responses import Response
 from app.api.deps import SnapshotDep
 from app.api.errors import ProblemError
 from app.api.listing import ListQuery, page_response
-from app.api.query import QueryParams
+from app.api.query import QueryModel
 from app.models.public import Page, SearchHit
 from app.services.search import EmptyQueryError, SearchIndex
 from app.services.store import DataUnavailableError
@@ -38,7 +38,7 @@ class SearchQuery(ListQuery):
 async def search(
     request: Request,
     snapshot: SnapshotDep,
-    query: Annotated[SearchQuery, QueryParams(SearchQuery)],
+    query: Annotated[SearchQuery, QueryModel(SearchQuery)],
 ) -> Response:
     """Find records of every kind whose names, aliases or text hold all the words of `q`, best
     first. Each hit has a snippet with the matching words between « and »."""

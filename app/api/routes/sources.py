@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
 from app.api.listing import DetailQuery, ListQuery, detail_response, list_response
-from app.api.query import QueryParams
+from app.api.query import QueryModel
 from app.api.sorting import BY_ID, RecordId
 from app.models.public import Page, SourcePublic
 
@@ -21,7 +21,7 @@ class SourceQuery(ListQuery):
 
 @router.get("", response_model=Page[SourcePublic])
 async def list_sources(
-    request: Request, snapshot: SnapshotDep, query: Annotated[SourceQuery, QueryParams(SourceQuery)]
+    request: Request, snapshot: SnapshotDep, query: Annotated[SourceQuery, QueryModel(SourceQuery)]
 ) -> Response:
     """List sources, with how many facts cite each."""
     return list_response(
@@ -40,7 +40,7 @@ async def get_source(
     request: Request,
     snapshot: SnapshotDep,
     source_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[DetailQuery, QueryParams(DetailQuery)],
+    query: Annotated[DetailQuery, QueryModel(DetailQuery)],
 ) -> Response:
     """One source's metadata. Its full text is not republished; the facts quote it."""
     return detail_response(request, snapshot.sources, source_id, query, SourcePublic)

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from app.api.deps import SnapshotDep
 from app.api.listing import Day, ListQuery, page_response
 from app.api.pagination import SortKey
-from app.api.query import QueryParams
+from app.api.query import QueryModel
 from app.models.public import FactPublic, Page, TimelineEvent
 from app.services.snapshot import telling_order
 
@@ -44,7 +44,7 @@ def _when(fact: FactPublic) -> SortKey:
 async def timeline(
     request: Request,
     snapshot: SnapshotDep,
-    query: Annotated[TimelineQuery, QueryParams(TimelineQuery)],
+    query: Annotated[TimelineQuery, QueryModel(TimelineQuery)],
 ) -> Response:
     """Dated events in order, each with its date's precision, what it concerns and its citations."""
     descending = query.sort == "-date"

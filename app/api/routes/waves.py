@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from app.api.deps import SnapshotDep
 from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
-from app.api.query import QueryParams
+from app.api.query import QueryModel
 from app.api.sorting import BY_ID_OR_NAME, RecordId
 from app.models.common import WaveStatus
 from app.models.public import Page, WaveDetail, WavePublic
@@ -25,7 +25,7 @@ class WaveQuery(ListQuery):
 
 @router.get("", response_model=Page[WavePublic])
 async def list_waves(
-    request: Request, snapshot: SnapshotDep, query: Annotated[WaveQuery, QueryParams(WaveQuery)]
+    request: Request, snapshot: SnapshotDep, query: Annotated[WaveQuery, QueryModel(WaveQuery)]
 ) -> Response:
     """List deployment waves with their sizes as the sources give them."""
     return list_response(
@@ -44,7 +44,7 @@ async def get_wave(
     request: Request,
     snapshot: SnapshotDep,
     wave_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[AsOfQuery, QueryParams(AsOfQuery)],
+    query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
 ) -> Response:
     """One wave: its size, composition, tasks and dates, and every fact about it."""
     return detail_response(
