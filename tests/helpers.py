@@ -19,6 +19,15 @@ def first_fact(bundle: Path) -> dict[str, Any]:
     return facts[0]
 
 
+def add_a_rare_word(bundle: Path) -> str:
+    """Append "Zyzzogeton." to the statement of the bundle's first fact; return the fact's id."""
+    path = facts_file(bundle)
+    facts = yaml.safe_load(path.read_text(encoding="utf-8"))
+    facts[0]["statement"] += " Zyzzogeton."
+    path.write_text(yaml.safe_dump(facts, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return str(facts[0]["id"])
+
+
 def append_fact(bundle: Path, fact: dict[str, Any]) -> int:
     """Append ``fact`` to the bundle's facts.yaml; return the line its record starts on."""
     path = facts_file(bundle)

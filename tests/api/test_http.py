@@ -1,14 +1,20 @@
 """HTTP behaviour every endpoint shares: conditional GET, HEAD, and errors as problems."""
 
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app.config import Settings
 from app.db import make_engine
+from app.ingest.check import read_dataset
+from app.ingest.loader import load_dataset
 from app.main import create_app
+from tests.conftest import ARTICLE_BUNDLE
+from tests.helpers import add_a_rare_word
 
 PATHS = [
     "/",
@@ -124,6 +130,35 @@ def test_a_huge_bad_input_is_not_echoed_back(client: TestClient) -> None:
         response = client.get(path)
         assert 400 <= response.status_code < 500, path
         assert huge not in response.text
+
+
+@pytest.mark.parametrize("cached", [True, False], ids=["cached", "uncached"])
+def test_a_load_that_leaves_a_response_as_it_was_leaves_its_etag(
+    loaded_url: str, seed_copy: Path, cached: bool
+) -> None:
+    """An ETag is the body's, not the data version's: after a load that changes one fact, a
+    client revalidating the forces gets a 304, and one revalidating that fact gets it anew."""
+    changed = add_a_rare_word(seed_copy / ARTICLE_BUNDLE)
+    unchanged_path, changed_path = "/v1/forces", f"/v1/facts/{changed}"
+    # Polling every time, so that PostgreSQL notices the load at once, as SQLite always does.
+    settings = Settings(database_url=loaded_url, response_cache=cached, version_poll_seconds=0)
+    with TestClient(create_app(settings)) as client:
+        before = {path: client.get(path) for path in (unchanged_path, changed_path)}
+        engine = make_engine(loaded_url)
+        load_dataset(engine, read_dataset(seed_copy))
+        engine.dispose()
+        after = {
+            path: client.get(path, headers={"If-None-Match": before[path].headers["etag"]})
+            for path in before
+        }
+    assert after[unchanged_path].status_code == 304
+    assert (
+        after[unchanged_path].headers["x-data-version"]
+        != (before[unchanged_path].headers["x-data-version"])
+    )
+    assert after[changed_path].status_code == 200
+    assert "Zyzzogeton" in after[changed_path].json()["statement"]
+    assert after[changed_path].headers["etag"] != before[changed_path].headers["etag"]
 
 
 def test_an_unreadable_database_gives_503_problems(loaded_url: str) -> None:

@@ -5,7 +5,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -20,7 +19,7 @@ from app.services.search import SearchIndex
 from app.services.snapshot import Snapshot, read_snapshot
 from tests.api import seed
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
-from tests.helpers import facts_file
+from tests.helpers import add_a_rare_word
 
 QUERIES = [
     "Lonestar",
@@ -194,15 +193,6 @@ def test_data_loaded_before_the_index_existed_is_indexed_by_the_next_load(
         assert search(client, "Lonestar")[0]["id"] == "operation-lone-star"
 
 
-def add_a_rare_word(bundles: Path) -> str:
-    """Appends "Zyzzogeton." to the statement of the article's first fact; returns its id."""
-    facts_path = facts_file(bundles / ARTICLE_BUNDLE)
-    facts = yaml.safe_load(facts_path.read_text(encoding="utf-8"))
-    facts[0]["statement"] += " Zyzzogeton."
-    facts_path.write_text(yaml.safe_dump(facts, allow_unicode=True, sort_keys=False), "utf-8")
-    return str(facts[0]["id"])
-
-
 def seeded_sqlite(tmp_path: Path) -> str:
     """A migrated SQLite database holding the seed data, tmp_path / "muster.db", for tests of
     SQLite's file locks."""
@@ -219,7 +209,7 @@ def test_a_search_answers_for_the_snapshot_s_version_while_a_newer_one_is_loaded
 ) -> None:
     """A request answered from one data version finds what that version holds, even when a load
     has committed a newer version, and so a newer index, since its snapshot was taken."""
-    rare_fact = add_a_rare_word(seed_copy)
+    rare_fact = add_a_rare_word(seed_copy / ARTICLE_BUNDLE)
     engine = make_engine(database_url)
     load_dataset(engine, read_dataset(SEED_DATA))
     old = read_snapshot(engine)
@@ -259,7 +249,7 @@ def test_a_search_while_a_load_commits_answers_the_same_from_the_snapshot(tmp_pa
 def test_searches_leave_the_file_free_for_a_load_to_commit(tmp_path: Path, seed_copy: Path) -> None:
     """The search's own SQLite connection holds no lock between requests: a load commits while
     the server runs, and the next search finds what it loaded."""
-    rare_fact = add_a_rare_word(seed_copy)
+    rare_fact = add_a_rare_word(seed_copy / ARTICLE_BUNDLE)
     url = seeded_sqlite(tmp_path)
     engine = make_engine(url)
     with TestClient(create_app(Settings(database_url=url, response_cache=False))) as client:
