@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -111,9 +112,11 @@ def create_api(lifespan: StatelessLifespan[FastAPI] | None = None) -> FastAPI:
     for router in ROUTERS:
         api.include_router(router)
     install_docs(api)
+    # FastAPI's document, finished once: each step adds to the document it is given, and the
+    # routes do not change after this.
     document = api.openapi
     routes = [route for router in ROUTERS for route in router.routes]
-    api.openapi = lambda: document_csv(document_query_params(document(), routes))  # type: ignore[method-assign]
+    api.openapi = cache(lambda: document_csv(document_query_params(document(), routes)))  # type: ignore[method-assign]
     return api
 
 

@@ -49,6 +49,13 @@ def test_the_served_document_is_the_one_described(client: TestClient) -> None:
     assert served.json() == document()
 
 
+def test_the_served_document_is_the_same_however_often_it_is_asked_for(
+    client: TestClient,
+) -> None:
+    first, second = (client.get("/openapi.json").json() for _ in range(2))
+    assert second == first == document()
+
+
 def test_operation_ids_are_the_handlers_names_short_and_unique() -> None:
     spec = document()
     ids = [operation["operationId"] for _, _, operation in operations(spec)]
