@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import SnapshotDep
+from app.api.deps import snapshot_of
 from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
 from app.api.query import QueryModel
 from app.api.sorting import BY_ID_OR_NAME, RecordId
@@ -27,10 +27,10 @@ class ActivityQuery(ListQuery):
 @router.get("", response_model=Page[ActivityPublic])
 async def list_activities(
     request: Request,
-    snapshot: SnapshotDep,
     query: Annotated[ActivityQuery, QueryModel(ActivityQuery)],
 ) -> Response:
     """List activities with whether troops may do them, and under which authority."""
+    snapshot = snapshot_of(request)
     return list_response(
         request,
         snapshot.activities,
@@ -48,11 +48,11 @@ async def list_activities(
 @router.get("/{activity_id}", response_model=ActivityDetail)
 async def get_activity(
     request: Request,
-    snapshot: SnapshotDep,
     activity_id: Annotated[str, Path(**RecordId)],
     query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
 ) -> Response:
     """One activity, who does it, what governs it, and every fact about it."""
+    snapshot = snapshot_of(request)
     return detail_response(
         request, snapshot.known_on(query.as_of).activities, activity_id, query, ActivityDetail
     )

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import SnapshotDep
+from app.api.deps import snapshot_of
 from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
 from app.api.query import QueryModel
 from app.api.sorting import BY_ID_OR_NAME, RecordId
@@ -24,9 +24,10 @@ class AgencyQuery(ListQuery):
 
 @router.get("", response_model=Page[AgencyPublic])
 async def list_agencies(
-    request: Request, snapshot: SnapshotDep, query: Annotated[AgencyQuery, QueryModel(AgencyQuery)]
+    request: Request, query: Annotated[AgencyQuery, QueryModel(AgencyQuery)]
 ) -> Response:
     """List civilian departments and agencies."""
+    snapshot = snapshot_of(request)
     return list_response(
         request,
         snapshot.agencies,
@@ -41,11 +42,11 @@ async def list_agencies(
 @router.get("/{agency_id}", response_model=AgencyDetail)
 async def get_agency(
     request: Request,
-    snapshot: SnapshotDep,
     agency_id: Annotated[str, Path(**RecordId)],
     query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
 ) -> Response:
     """One agency, the forces that support it, and every fact about it."""
+    snapshot = snapshot_of(request)
     return detail_response(
         request, snapshot.known_on(query.as_of).agencies, agency_id, query, AgencyDetail
     )

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import SnapshotDep
+from app.api.deps import snapshot_of
 from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
 from app.api.query import QueryModel
 from app.api.sorting import BY_ID_OR_NAME, RecordId
@@ -26,10 +26,10 @@ class AuthorityQuery(ListQuery):
 @router.get("", response_model=Page[AuthorityPublic])
 async def list_authorities(
     request: Request,
-    snapshot: SnapshotDep,
     query: Annotated[AuthorityQuery, QueryModel(AuthorityQuery)],
 ) -> Response:
     """List legal authorities and what each permits or prohibits."""
+    snapshot = snapshot_of(request)
     return list_response(
         request,
         snapshot.authorities,
@@ -44,11 +44,11 @@ async def list_authorities(
 @router.get("/{authority_id}", response_model=AuthorityDetail)
 async def get_authority(
     request: Request,
-    snapshot: SnapshotDep,
     authority_id: Annotated[str, Path(**RecordId)],
     query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
 ) -> Response:
     """One authority, the activities it governs, and every fact about it."""
+    snapshot = snapshot_of(request)
     return detail_response(
         request, snapshot.known_on(query.as_of).authorities, authority_id, query, AuthorityDetail
     )

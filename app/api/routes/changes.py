@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import SnapshotDep
+from app.api.deps import snapshot_of
 from app.api.errors import ProblemError
 from app.api.formats import Format, csv_columns, requested_format, to_csv
 from app.api.listing import CSV_MEDIA_TYPE, DetailQuery, json_response
@@ -31,7 +31,6 @@ class ChangesQuery(DetailQuery):
 @router.get("", response_model=ChangeList, responses={410: {"description": "Resync from scratch"}})
 async def list_changes(
     request: Request,
-    snapshot: SnapshotDep,
     query: Annotated[ChangesQuery, QueryModel(ChangesQuery)],
 ) -> Response:
     """Every record added, removed or changed since a data version, by kind and id, with the
@@ -39,6 +38,7 @@ async def list_changes(
     the current version. A version not on record (never loaded here, or pruned) is a 410: fetch
     everything again, then ask for changes since that data's version.
     """
+    snapshot = snapshot_of(request)
     try:
         changes = snapshot.change_log.since(query.since)
     except UnknownVersionError as error:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import SnapshotDep
+from app.api.deps import snapshot_of
 from app.api.errors import ProblemError
 from app.api.listing import AsOfQuery, Day, ListQuery, detail_response, list_response
 from app.api.pagination import SortKey
@@ -83,9 +83,10 @@ def _matcher(query: FactQuery) -> Callable[[FactPublic], bool] | None:
 
 @router.get("", response_model=Page[FactPublic])
 async def list_facts(
-    request: Request, snapshot: SnapshotDep, query: Annotated[FactQuery, QueryModel(FactQuery)]
+    request: Request, query: Annotated[FactQuery, QueryModel(FactQuery)]
 ) -> Response:
     """List facts, filtered by what they are about, kind, status, source, words or date."""
+    snapshot = snapshot_of(request)
     return list_response(
         request,
         snapshot.known_on(query.as_of).facts,
@@ -100,11 +101,11 @@ async def list_facts(
 @router.get("/{fact_id}", response_model=FactPublic)
 async def get_fact(
     request: Request,
-    snapshot: SnapshotDep,
     fact_id: Annotated[str, Path(**RecordId)],
     query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
 ) -> Response:
     """One fact with its citations."""
+    snapshot = snapshot_of(request)
     known = snapshot.known_on(query.as_of)
     fact = snapshot.facts.by_id.get(fact_id)
     if fact is not None and fact_id not in known.facts.by_id:

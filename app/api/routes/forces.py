@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import SnapshotDep
+from app.api.deps import snapshot_of
 from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
 from app.api.query import QueryModel
 from app.api.sorting import BY_ID_OR_NAME, RecordId
@@ -26,9 +26,10 @@ class ForceQuery(ListQuery):
 
 @router.get("", response_model=Page[ForcePublic])
 async def list_forces(
-    request: Request, snapshot: SnapshotDep, query: Annotated[ForceQuery, QueryModel(ForceQuery)]
+    request: Request, query: Annotated[ForceQuery, QueryModel(ForceQuery)]
 ) -> Response:
     """List forces: commands, units, task forces and operations."""
+    snapshot = snapshot_of(request)
     return list_response(
         request,
         snapshot.forces,
@@ -46,11 +47,11 @@ async def list_forces(
 @router.get("/{force_id}", response_model=ForceDetail)
 async def get_force(
     request: Request,
-    snapshot: SnapshotDep,
     force_id: Annotated[str, Path(**RecordId)],
     query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
 ) -> Response:
     """One force, what it does, the waves it is part of, and every fact about it."""
+    snapshot = snapshot_of(request)
     return detail_response(
         request, snapshot.known_on(query.as_of).forces, force_id, query, ForceDetail
     )

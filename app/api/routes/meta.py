@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app import __version__
-from app.api.deps import SnapshotDep
+from app.api.deps import snapshot_of
 from app.api.errors import ProblemError
 from app.api.listing import json_response
 
@@ -40,8 +40,9 @@ class Readiness(Health):
 
 
 @router.get("/", response_model=Index)
-async def index(snapshot: SnapshotDep) -> Response:
+async def index(request: Request) -> Response:
     """Name, versions, and links to every collection and to the docs."""
+    snapshot = snapshot_of(request)
     links = {name: f"/v1/{name}" for name in COLLECTIONS}
     links |= {name: f"/v1/{name}" for name in ("search", "timeline", "posture", "changes")}
     links |= {"docs": "/docs"}

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app.api.deps import SnapshotDep
+from app.api.deps import snapshot_of
 from app.api.formats import Format, csv_columns, requested_format, to_csv
 from app.api.listing import CSV_MEDIA_TYPE, AsOfQuery, json_response
 from app.api.query import QueryModel
@@ -19,9 +19,7 @@ CSV_COLUMNS = ["row", *dict.fromkeys(csv_columns(PostureFigure) + csv_columns(Po
 
 
 @router.get("", response_model=Posture)
-async def posture(
-    request: Request, snapshot: SnapshotDep, query: Annotated[AsOfQuery, QueryModel(AsOfQuery)]
-) -> Response:
+async def posture(request: Request, query: Annotated[AsOfQuery, QueryModel(AsOfQuery)]) -> Response:
     """The deployment as known on a day (by default the newest report's): for each wave and
     force, what is in place, ordered, requested, possible and expected, each figure with its
     citations and the alternatives other sources give; and the totals the figures imply, derived
@@ -31,6 +29,7 @@ async def posture(
     about the same thing, a preferred one stands over normal ones, then the newest report;
     deprecated ones are listed but never stand.
     """
+    snapshot = snapshot_of(request)
     answer = posture_on(snapshot, query.as_of)
     data = answer.model_dump(mode="json")
     if requested_format(request, query.format) is Format.csv:

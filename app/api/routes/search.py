@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import SnapshotDep
+from app.api.deps import snapshot_of
 from app.api.errors import ProblemError
 from app.api.listing import ListQuery, page_response
 from app.api.query import QueryModel
@@ -37,11 +37,11 @@ class SearchQuery(ListQuery):
 @router.get("", response_model=Page[SearchHit])
 async def search(
     request: Request,
-    snapshot: SnapshotDep,
     query: Annotated[SearchQuery, QueryModel(SearchQuery)],
 ) -> Response:
     """Find records of every kind whose names, aliases or text hold all the words of `q`, best
     first. Each hit has a snippet with the matching words between « and »."""
+    snapshot = snapshot_of(request)
     index: SearchIndex = request.app.state.search_index
     try:
         hits = await index.search(snapshot, query.q, query.kind)

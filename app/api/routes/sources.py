@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import SnapshotDep
+from app.api.deps import snapshot_of
 from app.api.listing import DetailQuery, ListQuery, detail_response, list_response
 from app.api.query import QueryModel
 from app.api.sorting import BY_ID, RecordId
@@ -21,9 +21,10 @@ class SourceQuery(ListQuery):
 
 @router.get("", response_model=Page[SourcePublic])
 async def list_sources(
-    request: Request, snapshot: SnapshotDep, query: Annotated[SourceQuery, QueryModel(SourceQuery)]
+    request: Request, query: Annotated[SourceQuery, QueryModel(SourceQuery)]
 ) -> Response:
     """List sources, with how many facts cite each."""
+    snapshot = snapshot_of(request)
     return list_response(
         request,
         snapshot.sources,
@@ -38,9 +39,9 @@ async def list_sources(
 @router.get("/{source_id}", response_model=SourcePublic)
 async def get_source(
     request: Request,
-    snapshot: SnapshotDep,
     source_id: Annotated[str, Path(**RecordId)],
     query: Annotated[DetailQuery, QueryModel(DetailQuery)],
 ) -> Response:
     """One source's metadata. Its full text is not republished; the facts quote it."""
+    snapshot = snapshot_of(request)
     return detail_response(request, snapshot.sources, source_id, query, SourcePublic)

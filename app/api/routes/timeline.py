@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import SnapshotDep
+from app.api.deps import snapshot_of
 from app.api.listing import Day, ListQuery, page_response
 from app.api.pagination import SortKey
 from app.api.query import QueryModel
@@ -43,10 +43,10 @@ def _when(fact: FactPublic) -> SortKey:
 @router.get("", response_model=Page[TimelineEvent])
 async def timeline(
     request: Request,
-    snapshot: SnapshotDep,
     query: Annotated[TimelineQuery, QueryModel(TimelineQuery)],
 ) -> Response:
     """Dated events in order, each with its date's precision, what it concerns and its citations."""
+    snapshot = snapshot_of(request)
     descending = query.sort == "-date"
     events = [
         fact

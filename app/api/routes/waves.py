@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import SnapshotDep
+from app.api.deps import snapshot_of
 from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
 from app.api.query import QueryModel
 from app.api.sorting import BY_ID_OR_NAME, RecordId
@@ -25,9 +25,10 @@ class WaveQuery(ListQuery):
 
 @router.get("", response_model=Page[WavePublic])
 async def list_waves(
-    request: Request, snapshot: SnapshotDep, query: Annotated[WaveQuery, QueryModel(WaveQuery)]
+    request: Request, query: Annotated[WaveQuery, QueryModel(WaveQuery)]
 ) -> Response:
     """List deployment waves with their sizes as the sources give them."""
+    snapshot = snapshot_of(request)
     return list_response(
         request,
         snapshot.waves,
@@ -42,11 +43,11 @@ async def list_waves(
 @router.get("/{wave_id}", response_model=WaveDetail)
 async def get_wave(
     request: Request,
-    snapshot: SnapshotDep,
     wave_id: Annotated[str, Path(**RecordId)],
     query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
 ) -> Response:
     """One wave: its size, composition, tasks and dates, and every fact about it."""
+    snapshot = snapshot_of(request)
     return detail_response(
         request, snapshot.known_on(query.as_of).waves, wave_id, query, WaveDetail
     )
