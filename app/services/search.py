@@ -22,7 +22,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel
 from sqlalchemy import Engine, event, text
@@ -53,15 +52,30 @@ SNIPPET_LENGTH = 160  # characters of a long text kept around its first match
 # somewhere in its other text.
 IN_NAME, IN_ALIASES, IN_TEXT = 3, 2, 1
 
-# The version of the newest load beside the matches, in one statement and so of one moment
-# (without the cost of a transaction). Its row is the one whose kind is NULL.
-_MATCHES = (
-    "SELECT NULL AS kind, ("
+# The version of the newest load beside the index's documents or matches, in one statement and
+# so of one moment (without the cost of a transaction). Its row is the one whose first column is
+# NULL.
+_NEWEST_VERSION = (
     f"SELECT version FROM {tables.DatasetLoad.__tablename__} ORDER BY seq DESC LIMIT 1"
-    f") AS record_id UNION ALL SELECT kind, record_id FROM {INDEX_TABLE} WHERE "
 )
-SQLITE_MATCHES = _MATCHES + f"{INDEX_TABLE} MATCH ?"
-POSTGRESQL_MATCHES = text(_MATCHES + "words @@ to_tsquery('simple', :query)")
+SQLITE_DOCUMENTS = (
+    f"SELECT NULL, ({_NEWEST_VERSION}) UNION ALL SELECT rowid, words FROM {INDEX_TABLE}"
+)
+POSTGRESQL_MATCHES = text(
+    f"SELECT NULL, ({_NEWEST_VERSION}) UNION ALL "
+    f"SELECT kind, record_id FROM {INDEX_TABLE} "
+    "WHERE words @@ to_tsquery('simple', :query)"
+)
+# On SQLite, a copy of the index's rowids and words in memory, made once per data version. Asking
+# the file took eight system calls a search to take and release its lock, which made the index the
+# costliest step of an uncached search under load; the copy takes none. Contentless, as only the
+# rowids of matches are asked of it.
+REPLICA_TABLE = (
+    f"CREATE VIRTUAL TABLE {INDEX_TABLE} USING fts5("
+    "words, content = '', tokenize = 'unicode61 remove_diacritics 0')"
+)
+REPLICA_INSERT = f"INSERT INTO {INDEX_TABLE} (rowid, words) VALUES (?, ?)"
+REPLICA_MATCHES = f"SELECT rowid FROM {INDEX_TABLE} WHERE {INDEX_TABLE} MATCH ?"
 
 
 # Both remembered: a load and each data version's preparation for search fold the words of the
@@ -118,11 +132,19 @@ def _collection(snapshot: Snapshot, kind: str) -> Collection[Any]:
     return collection
 
 
-def _documents(snapshot: Snapshot) -> Iterator[dict[str, str]]:
+def _indexed(snapshot: Snapshot) -> Iterator[tuple[str, Any]]:
+    """Every record of ``snapshot`` with its kind, in the order of the index's documents: by
+    ``KINDS``, then as its collection lists them. On SQLite a document's rowid is its place in
+    this order, counted from 1; a data version's collections are always in the same order."""
     for kind in KINDS:
         for record in _collection(snapshot, kind):
-            document = " ".join(word for field in fields_of(record).all() for word in words(field))
-            yield {"kind": kind, "record_id": record.id, "words": document}
+            yield kind, record
+
+
+def _documents(snapshot: Snapshot) -> Iterator[dict[str, Any]]:
+    for rowid, (kind, record) in enumerate(_indexed(snapshot), start=1):
+        document = " ".join(word for field in fields_of(record).all() for word in words(field))
+        yield {"rowid": rowid, "kind": kind, "record_id": record.id, "words": document}
 
 
 def rebuild_search_index(session: Session) -> None:
@@ -135,14 +157,17 @@ def rebuild_search_index(session: Session) -> None:
     session.execute(text(f"DELETE FROM {INDEX_TABLE}"))
     if not documents:
         return
-    words_value = "to_tsvector('simple', :words)" if _is_postgresql(session) else ":words"
-    session.execute(
-        text(
+    if _is_postgresql(session):  # no rowids: a match is known by its kind and id
+        statement = (
             f"INSERT INTO {INDEX_TABLE} (kind, record_id, words) "
-            f"VALUES (:kind, :record_id, {words_value})"
-        ),
-        documents,
-    )
+            "VALUES (:kind, :record_id, to_tsvector('simple', :words))"
+        )
+    else:
+        statement = (
+            f"INSERT INTO {INDEX_TABLE} (rowid, kind, record_id, words) "
+            "VALUES (:rowid, :kind, :record_id, :words)"
+        )
+    session.execute(text(statement), documents)
 
 
 def search_index_is_empty(session: Session) -> bool:
@@ -164,29 +189,27 @@ class EmptyQueryError(ValueError):
     """The query holds no word to search for."""
 
 
-# The (kind, id) of every indexed record that matches a query; None when the index cannot tell
-# (of another data version than the snapshot, or locked by a load).
-_Candidates = set[tuple[str, str]] | None
-
-
 class SearchIndex:
     """Asks the database which records match; a request's snapshot says what they are.
 
-    On SQLite the index is a local file that answers in tens of microseconds, so it is read on
-    the event loop, through a connection of its own: a trip through the thread pool, or a
-    connection from SQLAlchemy's pool, costs several times the query. That connection never
-    waits for a lock: while a load commits, which locks the file for a moment, waiting would
-    hold up every request, so the snapshot's records are looked through instead, as when the
-    index is of another version. PostgreSQL is a network round trip away: it is asked from the
-    thread pool, through the engine.
+    On SQLite the index is copied into memory once per data version (``REPLICA_TABLE``), and
+    the copy is asked on the event loop: it answers in microseconds, and a trip through the
+    thread pool would cost several times that. The copy is read from the file through a
+    connection of its own that never waits for a lock: while a load commits, which locks the
+    file for a moment, waiting would hold up every request, so the snapshot's records are looked
+    through instead, as when the index is of another version. PostgreSQL is a network round
+    trip away: it is asked from the thread pool, through the engine, on every search.
     """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._on_sqlite = engine.dialect.name == "sqlite"
         self._sqlite: sqlite3.Connection | None = None
+        self._replica: sqlite3.Connection | None = None
+        self._replica_version: str | None = None
         if self._on_sqlite:
             event.listen(engine, "engine_disposed", self._close)
+        self._records: _Records | None = None  # of the newest snapshot searched
 
     async def search(
         self, snapshot: Snapshot, query: str, kind: str | None = None
@@ -204,43 +227,67 @@ class SearchIndex:
         terms = sorted(set(words(query)))
         if not terms:
             raise EmptyQueryError("q: has no letters or digits to search for")
+        records = self._records_of(snapshot)
         if self._on_sqlite:
-            candidates = self._sqlite_candidates(terms, snapshot.version)
+            candidates = self._sqlite_candidates(terms, records)
         else:
-            candidates = await run_in_threadpool(
-                self._postgresql_candidates, terms, snapshot.version
-            )
-        prepared = {name: _prepared(snapshot, name) for name in ([kind] if kind else KINDS)}
+            candidates = await run_in_threadpool(self._postgresql_candidates, terms, records)
         if candidates is None:
-            records = [record for of_kind in prepared.values() for record in of_kind.values()]
-        else:
-            records = [
-                prepared[kind_name][record_id]
-                for kind_name, record_id in candidates
-                if record_id in prepared.get(kind_name, {})
-            ]
+            candidates = records.in_order
         needles = [f" {term}" for term in terms]
         found = []
-        for record in records:
-            hit = record.hit(terms, needles)
-            if hit is not None:
-                found.append((-hit["rank"], record.order, hit))
+        for record in candidates:
+            if kind is None or record.kind == kind:
+                hit = record.hit(terms, needles)
+                if hit is not None:
+                    found.append((-hit["rank"], record.place, hit))
         found.sort(key=lambda item: item[:2])
         return [hit for _, _, hit in found]
 
-    def _sqlite_candidates(self, terms: list[str], version: str | None) -> _Candidates:
+    def _records_of(self, snapshot: Snapshot) -> "_Records":
+        if self._records is None or self._records.snapshot is not snapshot:
+            self._records = _Records(snapshot)
+        return self._records
+
+    def _sqlite_candidates(self, terms: list[str], records: "_Records") -> "list[_Record] | None":
+        """The records whose documents match; None when the index cannot tell (of another data
+        version than the snapshot, or locked by a load)."""
+        replica = self._replica_of(records.snapshot.version)
+        if replica is None:
+            return None
         query = " AND ".join(f'"{term}"*' for term in terms)
+        rows = replica.execute(REPLICA_MATCHES, (query,)).fetchall()
+        return [records.in_order[rowid - 1] for (rowid,) in rows]
+
+    def _replica_of(self, version: str | None) -> sqlite3.Connection | None:
+        """The index of ``version`` in memory; None when the file's index is not of it, or is
+        locked by a load."""
+        if self._replica is not None and self._replica_version == version:
+            return self._replica
         try:
-            rows = self._sqlite_connection().execute(SQLITE_MATCHES, (query,)).fetchall()
+            rows = self._sqlite_connection().execute(SQLITE_DOCUMENTS).fetchall()
         except sqlite3.OperationalError as error:
             if error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:  # a load is committing
                 return None
             raise _unreadable(error) from error
         except sqlite3.Error as error:
             raise _unreadable(error) from error
-        return _matching(rows, version)
+        documents = _of_version(rows, version)
+        if documents is None:
+            return None
+        self._close_replica()
+        # Used on the event loop only, which may run in another thread than the one it began in.
+        self._replica = sqlite3.connect(":memory:", check_same_thread=False)
+        self._replica.execute(REPLICA_TABLE)
+        self._replica.executemany(REPLICA_INSERT, documents)
+        self._replica_version = version
+        return self._replica
 
-    def _postgresql_candidates(self, terms: list[str], version: str | None) -> _Candidates:
+    def _postgresql_candidates(
+        self, terms: list[str], records: "_Records"
+    ) -> "list[_Record] | None":
+        """The records whose documents match; None when the index is of another data version
+        than the snapshot."""
         # every term a quoted prefix, all required; terms are letters and digits
         query = " & ".join(f"'{term}':*" for term in terms)
         try:
@@ -248,7 +295,10 @@ class SearchIndex:
                 rows = connection.execute(POSTGRESQL_MATCHES, {"query": query}).all()
         except SQLAlchemyError as error:
             raise _unreadable(getattr(error, "orig", None) or error) from error
-        return _matching(rows, version)
+        matches = _of_version(rows, records.snapshot.version)
+        if matches is None:
+            return None
+        return [records.by_key[kind, record_id] for kind, record_id in matches]
 
     def _sqlite_connection(self) -> sqlite3.Connection:
         if self._sqlite is None:
@@ -258,19 +308,25 @@ class SearchIndex:
         return self._sqlite
 
     def _close(self, _engine: Engine) -> None:
-        """Closes the SQLite connection with the engine's (the server stops); a later search
-        opens another."""
+        """Closes the SQLite connections with the engine's (the server stops); a later search
+        opens others."""
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None
+        self._close_replica()
+
+    def _close_replica(self) -> None:
+        if self._replica is not None:
+            self._replica.close()
+            self._replica = None
 
 
-def _matching(rows: Sequence[Any], version: str | None) -> _Candidates:
-    """The matches of SQLITE_MATCHES or POSTGRESQL_MATCHES, if the index is of ``version``."""
-    indexed_version = next(record_id for kind, record_id in rows if kind is None)
+def _of_version(rows: Sequence[Any], version: str | None) -> list[Any] | None:
+    """The rows of SQLITE_DOCUMENTS or POSTGRESQL_MATCHES, if the index is of ``version``."""
+    indexed_version = next(second for first, second in rows if first is None)
     if indexed_version != version:
         return None
-    return {(kind, record_id) for kind, record_id in rows if kind is not None}
+    return [row for row in rows if row[0] is not None]
 
 
 def _unreadable(error: Exception) -> DataUnavailableError:
@@ -298,12 +354,12 @@ class _Text:
 
     def spans(self, terms: list[str]) -> list[tuple[int, int]]:
         """Where the words that a term begins stand, in order."""
-        found = set()
+        vocabulary, found = self.vocabulary, set()
         for term in terms:
-            for word in self.vocabulary[bisect_left(self.vocabulary, term) :]:
-                if not word.startswith(term):
-                    break
-                found.update(self.places[word])
+            at = bisect_left(vocabulary, term)
+            while at < len(vocabulary) and vocabulary[at].startswith(term):
+                found.update(self.places[vocabulary[at]])
+                at += 1
         return sorted(found)
 
 
@@ -311,24 +367,41 @@ class _Text:
 class _Record:
     """A record as a search looks at it, worked out once per data version."""
 
+    kind: str
+    place: int  # in the order of the index's documents: among hits of equal rank, first first
     shown: dict[str, str]  # what a hit shows of it besides its snippet and rank
-    order: tuple[int, int]  # among hits of equal rank: its kind's place in KINDS, its own place
     texts: tuple[_Text, ...]  # its name, aliases and other texts
     in_name: str  # the words of its name, as in _Text.words
     in_names: str  # of its name and aliases
     anywhere: str  # of all its texts
 
+    @classmethod
+    def of(cls, snapshot: Snapshot, kind: str, record: Any, place: int) -> "_Record":
+        fields = fields_of(record)
+        texts = tuple(_Text.of(text) for text in fields.all())
+        names = 1 + len(fields.aliases)
+        ref = snapshot.refs[record.id]
+        return cls(
+            kind,
+            place,
+            {"kind": kind, "id": record.id, "name": ref.name, "url": ref.url},
+            texts,
+            in_name=texts[0].words,
+            in_names="".join(text.words for text in texts[:names]),
+            anywhere="".join(text.words for text in texts),
+        )
+
     def hit(self, terms: list[str], needles: list[str]) -> dict[str, Any] | None:
         """The record as a hit, if it holds every term; ``needles`` are the terms, each after a
         space."""
-        if not all(needle in self.anywhere for needle in needles):
+        if not _holds(self.anywhere, needles):
             return None
-        if all(needle in self.in_name for needle in needles):
-            rank = IN_NAME
-        elif all(needle in self.in_names for needle in needles):
-            rank = IN_ALIASES
-        else:
+        if not _holds(self.in_names, needles):
             rank = IN_TEXT
+        elif _holds(self.in_name, needles):
+            rank = IN_NAME
+        else:
+            rank = IN_ALIASES
         best = self._best(needles)
         return {**self.shown, "snippet": _snippet(best.text, best.spans(terms)), "rank": rank}
 
@@ -344,31 +417,25 @@ class _Record:
         return best
 
 
-# Per collection, and so per data version: a snapshot's collections live as long as it does.
-_RECORDS: WeakKeyDictionary[Collection[Any], dict[str, _Record]] = WeakKeyDictionary()
+def _holds(words: str, needles: list[str]) -> bool:
+    """Whether every needle is in ``words``: a loop, as ``all()`` of a generator costs more
+    than the test itself for the one or two words of most queries."""
+    for needle in needles:  # noqa: SIM110
+        if needle not in words:
+            return False
+    return True
 
 
-def _prepared(snapshot: Snapshot, kind: str) -> dict[str, _Record]:
-    """The records of one kind by id, in their collection's order."""
-    collection = _collection(snapshot, kind)
-    records = _RECORDS.get(collection)
-    if records is None:
-        records = {}
-        for position, record in enumerate(collection):
-            fields = fields_of(record)
-            texts = tuple(_Text.of(text) for text in fields.all())
-            names = 1 + len(fields.aliases)
-            ref = snapshot.refs[record.id]
-            records[record.id] = _Record(
-                {"kind": kind, "id": record.id, "name": ref.name, "url": ref.url},
-                (KINDS.index(kind), position),
-                texts,
-                in_name=texts[0].words,
-                in_names="".join(text.words for text in texts[:names]),
-                anywhere="".join(text.words for text in texts),
-            )
-        _RECORDS[collection] = records
-    return records
+class _Records:
+    """The records of one snapshot as a search looks at them."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.in_order = [
+            _Record.of(snapshot, kind, record, place)
+            for place, (kind, record) in enumerate(_indexed(snapshot))
+        ]
+        self.by_key = {(record.kind, record.shown["id"]): record for record in self.in_order}
 
 
 def _snippet(text: str, spans: list[tuple[int, int]]) -> str:
