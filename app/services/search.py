@@ -59,17 +59,18 @@ _NEWEST_VERSION = (
     f"SELECT version FROM {tables.DatasetLoad.__tablename__} ORDER BY seq DESC LIMIT 1"
 )
 SQLITE_DOCUMENTS = (
-    f"SELECT NULL, ({_NEWEST_VERSION}) UNION ALL SELECT rowid, words FROM {INDEX_TABLE}"
+    f"SELECT NULL, ({_NEWEST_VERSION}), NULL, NULL UNION ALL "
+    f"SELECT rowid, kind, record_id, words FROM {INDEX_TABLE}"
 )
 POSTGRESQL_MATCHES = text(
     f"SELECT NULL, ({_NEWEST_VERSION}) UNION ALL "
     f"SELECT kind, record_id FROM {INDEX_TABLE} "
     "WHERE words @@ to_tsquery('simple', :query)"
 )
-# On SQLite, a copy of the index's rowids and words in memory, made once per data version. Asking
-# the file took eight system calls a search to take and release its lock, which made the index the
+# On SQLite, a copy of the index's words in memory, made once per data version. Asking the file
+# took eight system calls a search to take and release its lock, which made the index the
 # costliest step of an uncached search under load; the copy takes none. Contentless, as only the
-# rowids of matches are asked of it.
+# rowids of matches are asked of it (FTS5 gives them at half the cost of its other columns).
 REPLICA_TABLE = (
     f"CREATE VIRTUAL TABLE {INDEX_TABLE} USING fts5("
     "words, content = '', tokenize = 'unicode61 remove_diacritics 0')"
@@ -133,18 +134,17 @@ def _collection(snapshot: Snapshot, kind: str) -> Collection[Any]:
 
 
 def _indexed(snapshot: Snapshot) -> Iterator[tuple[str, Any]]:
-    """Every record of ``snapshot`` with its kind, in the order of the index's documents: by
-    ``KINDS``, then as its collection lists them. On SQLite a document's rowid is its place in
-    this order, counted from 1; a data version's collections are always in the same order."""
+    """Every record of ``snapshot`` with its kind: by ``KINDS``, then as its collection lists
+    them, which is also the order of hits of equal rank."""
     for kind in KINDS:
         for record in _collection(snapshot, kind):
             yield kind, record
 
 
-def _documents(snapshot: Snapshot) -> Iterator[dict[str, Any]]:
-    for rowid, (kind, record) in enumerate(_indexed(snapshot), start=1):
+def _documents(snapshot: Snapshot) -> Iterator[dict[str, str]]:
+    for kind, record in _indexed(snapshot):
         document = " ".join(word for field in fields_of(record).all() for word in words(field))
-        yield {"rowid": rowid, "kind": kind, "record_id": record.id, "words": document}
+        yield {"kind": kind, "record_id": record.id, "words": document}
 
 
 def rebuild_search_index(session: Session) -> None:
@@ -157,17 +157,14 @@ def rebuild_search_index(session: Session) -> None:
     session.execute(text(f"DELETE FROM {INDEX_TABLE}"))
     if not documents:
         return
-    if _is_postgresql(session):  # no rowids: a match is known by its kind and id
-        statement = (
+    words_value = "to_tsvector('simple', :words)" if _is_postgresql(session) else ":words"
+    session.execute(
+        text(
             f"INSERT INTO {INDEX_TABLE} (kind, record_id, words) "
-            "VALUES (:kind, :record_id, to_tsvector('simple', :words))"
-        )
-    else:
-        statement = (
-            f"INSERT INTO {INDEX_TABLE} (rowid, kind, record_id, words) "
-            "VALUES (:rowid, :kind, :record_id, :words)"
-        )
-    session.execute(text(statement), documents)
+            f"VALUES (:kind, :record_id, {words_value})"
+        ),
+        documents,
+    )
 
 
 def search_index_is_empty(session: Session) -> bool:
@@ -205,8 +202,7 @@ class SearchIndex:
         self._engine = engine
         self._on_sqlite = engine.dialect.name == "sqlite"
         self._sqlite: sqlite3.Connection | None = None
-        self._replica: sqlite3.Connection | None = None
-        self._replica_version: str | None = None
+        self._replica: _Replica | None = None
         if self._on_sqlite:
             event.listen(engine, "engine_disposed", self._close)
         self._records: _Records | None = None  # of the newest snapshot searched
@@ -256,13 +252,13 @@ class SearchIndex:
         if replica is None:
             return None
         query = " AND ".join(f'"{term}"*' for term in terms)
-        rows = replica.execute(REPLICA_MATCHES, (query,)).fetchall()
-        return [records.in_order[rowid - 1] for (rowid,) in rows]
+        rows = replica.connection.execute(REPLICA_MATCHES, (query,)).fetchall()
+        return [records.by_key[replica.keys[rowid]] for (rowid,) in rows]
 
-    def _replica_of(self, version: str | None) -> sqlite3.Connection | None:
+    def _replica_of(self, version: str | None) -> "_Replica | None":
         """The index of ``version`` in memory; None when the file's index is not of it, or is
         locked by a load."""
-        if self._replica is not None and self._replica_version == version:
+        if self._replica is not None and self._replica.version == version:
             return self._replica
         try:
             rows = self._sqlite_connection().execute(SQLITE_DOCUMENTS).fetchall()
@@ -276,11 +272,7 @@ class SearchIndex:
         if documents is None:
             return None
         self._close_replica()
-        # Used on the event loop only, which may run in another thread than the one it began in.
-        self._replica = sqlite3.connect(":memory:", check_same_thread=False)
-        self._replica.execute(REPLICA_TABLE)
-        self._replica.executemany(REPLICA_INSERT, documents)
-        self._replica_version = version
+        self._replica = _Replica.of(version, documents)
         return self._replica
 
     def _postgresql_candidates(
@@ -317,13 +309,33 @@ class SearchIndex:
 
     def _close_replica(self) -> None:
         if self._replica is not None:
-            self._replica.close()
+            self._replica.connection.close()
             self._replica = None
+
+
+@dataclass(frozen=True)
+class _Replica:
+    """The index of one data version in memory (``REPLICA_TABLE``), with the rowids it shares
+    with the file's index."""
+
+    version: str | None
+    connection: sqlite3.Connection
+    keys: dict[int, tuple[str, str]]  # each rowid's document: its record's kind and id
+
+    @classmethod
+    def of(cls, version: str | None, documents: Sequence[Any]) -> "_Replica":
+        """From the rows of SQLITE_DOCUMENTS: rowid, kind, record id and words."""
+        # Used on the event loop only, which may run in another thread than the one it began in.
+        connection = sqlite3.connect(":memory:", check_same_thread=False)
+        connection.execute(REPLICA_TABLE)
+        connection.executemany(REPLICA_INSERT, [(rowid, words) for rowid, _, _, words in documents])
+        keys = {rowid: (kind, record_id) for rowid, kind, record_id, _ in documents}
+        return cls(version, connection, keys)
 
 
 def _of_version(rows: Sequence[Any], version: str | None) -> list[Any] | None:
     """The rows of SQLITE_DOCUMENTS or POSTGRESQL_MATCHES, if the index is of ``version``."""
-    indexed_version = next(second for first, second in rows if first is None)
+    indexed_version = next(row[1] for row in rows if row[0] is None)
     if indexed_version != version:
         return None
     return [row for row in rows if row[0] is not None]

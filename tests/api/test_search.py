@@ -204,6 +204,28 @@ def seeded_sqlite(tmp_path: Path) -> str:
     return url
 
 
+def test_a_search_finds_its_records_however_the_index_numbers_its_documents(
+    tmp_path: Path,
+) -> None:
+    """On SQLite a match comes back as its document's rowid: the record it stands for is what
+    the index says, not a place in the snapshot's order."""
+    url = seeded_sqlite(tmp_path)
+    database = sqlite3.connect(tmp_path / "muster.db")  # the same documents, numbered backwards
+    with database:
+        database.execute("CREATE TEMP TABLE documents AS SELECT * FROM search_index")
+        database.execute("DELETE FROM search_index")
+        database.execute(
+            "INSERT INTO search_index (kind, record_id, words) "
+            "SELECT kind, record_id, words FROM documents ORDER BY rowid DESC"
+        )
+    database.close()
+    with TestClient(create_app(Settings(database_url=url, response_cache=False))) as client:
+        for query in QUERIES:
+            assert {(hit["kind"], hit["id"]) for hit in search(client, query)} == expected_hits(
+                query
+            ), query
+
+
 def test_a_search_answers_for_the_snapshot_s_version_while_a_newer_one_is_loaded(
     database_url: str, seed_copy: Path
 ) -> None:
