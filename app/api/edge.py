@@ -8,6 +8,7 @@ data version, path, query and representation. Everything that is the same for ev
 CORS for an allow-list) is added per request.
 """
 
+import asyncio
 import gzip
 import itertools
 import logging
@@ -170,6 +171,50 @@ class RequestIds:
 _request_ids = RequestIds()  # one per process, so one fork hook
 
 
+class AccessLog:
+    """One line per request for the ``muster.access`` logger, made and logged at the end of the
+    event loop's turn together with those of the other requests answered in it.
+
+    Made among each request's own work, a line took about a third of the time of a cached
+    response under load; made one after another, the logging code stays in the processor's
+    caches and the same lines cost a fraction of that. A line's time is when it is logged, at
+    most one turn after its response was sent; its ``duration_ms`` is the request's own.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: list[tuple[str, str, int, float, str]] = []
+
+    def add(self, method: str, path: str, status: int, duration_ms: float, request_id: str) -> None:
+        if not self._waiting:
+            asyncio.get_running_loop().call_soon(self._log_waiting)
+        self._waiting.append((method, path, status, duration_ms, request_id))
+
+    def _log_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for method, path, status, duration_ms, request_id in waiting:
+            # What access_log.info() does, less finding the caller's file and line, which no log
+            # format shows and which took a tenth of the time of a cached response.
+            record = access_log.makeRecord(
+                access_log.name,
+                logging.INFO,
+                __file__,
+                0,
+                "%s %s %d %.1fms %s",
+                (method, path, status, duration_ms, request_id),
+                None,
+                extra={
+                    "fields": {
+                        "request_id": request_id,
+                        "method": method,
+                        "path": path,
+                        "status": status,
+                        "duration_ms": duration_ms,
+                    }
+                },
+            )
+            access_log.handle(record)
+
+
 @lru_cache(maxsize=256)
 def _normalized_query(query_string: bytes) -> str:
     """The query as a cache key: parameters sorted, so their order does not matter. Remembered,
@@ -195,6 +240,7 @@ class Edge:
         self.cors = CorsPolicy(settings.cors_origins)
         self._fixed_headers = SECURITY_HEADERS + self.cors.fixed_headers
         self._cache_version: str | None = None
+        self._access = AccessLog()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -224,28 +270,7 @@ class Edge:
         status = await self._send(send, prepared, scope, request_id, head=method == "HEAD")
         if access_log.isEnabledFor(logging.INFO):
             duration_ms = round((time.perf_counter() - started) * 1000, 3)
-            logged_path = shorten(path)
-            # What access_log.info() does, less finding the caller's file and line, which no
-            # log format shows and which took a tenth of the time of a cached response.
-            record = access_log.makeRecord(
-                access_log.name,
-                logging.INFO,
-                __file__,
-                0,
-                "%s %s %d %.1fms %s",
-                (method, logged_path, status, duration_ms, request_id),
-                None,
-                extra={
-                    "fields": {
-                        "request_id": request_id,
-                        "method": method,
-                        "path": logged_path,
-                        "status": status,
-                        "duration_ms": duration_ms,
-                    }
-                },
-            )
-            access_log.handle(record)
+            self._access.add(method, shorten(path), status, duration_ms, request_id)
 
     def _refuse_target(self, scope: Scope, path: str) -> Prepared | None:
         """A 414 for a query string or a whole URL past its limit, before any routing."""

@@ -3,6 +3,7 @@
 import json
 import logging
 import logging.config
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -156,7 +157,12 @@ def test_each_request_is_one_json_access_log_line(
         api.get("/v1/forces", headers={"If-None-Match": "*"}),
         api.delete("/v1/forces/jtf-north"),
     ]
-    records = [record for record in caplog.records if record.name == "muster.access"]
+    # A request's line is logged at the end of the event loop's turn that answered it, which may
+    # come just after the client has its response.
+    deadline = time.monotonic() + 5
+    while len(_access_records(caplog)) < len(responses) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    records = _access_records(caplog)
     assert len(records) == len(responses)
     for record, response in zip(records, responses, strict=True):
         line = json.loads(JsonFormatter().format(record))
@@ -171,6 +177,10 @@ def test_each_request_is_one_json_access_log_line(
         304,
         405,
     ]
+
+
+def _access_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.name == "muster.access"]
 
 
 @pytest.mark.parametrize("log_format", ["json", "text"])
