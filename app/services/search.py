@@ -19,6 +19,7 @@ import sqlite3
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -192,7 +193,7 @@ class SearchIndex:
     On SQLite the index is copied into memory once per data version (``REPLICA_TABLE``), and
     the copy is asked on the event loop: it answers in microseconds, and a trip through the
     thread pool would cost several times that. The copy is read from the file through a
-    connection of its own that never waits for a lock: while a load commits, which locks the
+    connection that never waits for a lock: while a load commits, which locks the
     file for a moment, waiting would hold up every request, so the snapshot's records are looked
     through instead, as when the index is of another version. PostgreSQL is a network round
     trip away: it is asked from the thread pool, through the engine, on every search.
@@ -201,10 +202,9 @@ class SearchIndex:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._on_sqlite = engine.dialect.name == "sqlite"
-        self._sqlite: sqlite3.Connection | None = None
         self._replica: _Replica | None = None
         if self._on_sqlite:
-            event.listen(engine, "engine_disposed", self._close)
+            event.listen(engine, "engine_disposed", self._close_replica)
         self._records: _Records | None = None  # of the newest snapshot searched
 
     async def search(
@@ -260,8 +260,10 @@ class SearchIndex:
         locked by a load."""
         if self._replica is not None and self._replica.version == version:
             return self._replica
+        (file,), options = self._engine.dialect.create_connect_args(self._engine.url)
         try:
-            rows = self._sqlite_connection().execute(SQLITE_DOCUMENTS).fetchall()
+            with closing(sqlite3.connect(file, timeout=0, **options)) as database:
+                rows = database.execute(SQLITE_DOCUMENTS).fetchall()
         except sqlite3.OperationalError as error:
             if error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:  # a load is committing
                 return None
@@ -292,22 +294,9 @@ class SearchIndex:
             return None
         return [records.by_key[kind, record_id] for kind, record_id in matches]
 
-    def _sqlite_connection(self) -> sqlite3.Connection:
-        if self._sqlite is None:
-            arguments, options = self._engine.dialect.create_connect_args(self._engine.url)
-            (database,) = arguments
-            self._sqlite = sqlite3.connect(database, timeout=0, **options)
-        return self._sqlite
-
-    def _close(self, _engine: Engine) -> None:
-        """Closes the SQLite connections with the engine's (the server stops); a later search
-        opens others."""
-        if self._sqlite is not None:
-            self._sqlite.close()
-            self._sqlite = None
-        self._close_replica()
-
-    def _close_replica(self) -> None:
+    def _close_replica(self, _engine: Engine | None = None) -> None:
+        """Closes the copy in memory, with the engine's connections when the server stops (a
+        later search makes another)."""
         if self._replica is not None:
             self._replica.connection.close()
             self._replica = None

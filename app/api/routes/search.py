@@ -31,9 +31,8 @@ class SearchQuery(ListQuery):
     kind: Kind | None = Field(None, description="Only records of this collection.")
 
 
-# Async like the other handlers, though it reads the index: on SQLite the index answers at once
-# (SearchIndex reads it on the event loop without waiting for a lock); PostgreSQL is asked from
-# the thread pool.
+# Async like the other handlers, though it asks the index: on SQLite a copy in memory answers at
+# once, on the event loop; PostgreSQL is asked from the thread pool (see SearchIndex).
 @router.get("", response_model=Page[SearchHit])
 async def search(
     request: Request,
