@@ -16,6 +16,7 @@ from app.db import is_sqlite, make_engine, read_only_sqlite_url
 from app.ingest.check import InvalidBundlesError, read_dataset
 from app.ingest.loader import LoadReport, NotMigratedError, has_data, load_dataset
 from app.logging import log_config
+from app.models.kinds import Kind
 
 cli = typer.Typer(
     help="Muster: source-cited facts about the January 2025 U.S. troop deployment to the border.",
@@ -44,11 +45,10 @@ def check(path: BundlesPath) -> None:
     except InvalidBundlesError as failure:
         _fail([*map(str, failure.problems), f"{len(failure.problems)} problem(s) found"])
         return
-    counts = ", ".join(f"{len(getattr(dataset, kind))} {kind}" for kind in _KINDS)
+    counts = ", ".join(
+        f"{len(getattr(dataset, kind.value))} {kind}" for kind in Kind if kind is not Kind.sources
+    )
     typer.echo(f"ok: {len(dataset.sources)} sources, {counts}; data version {dataset.version}")
-
-
-_KINDS = ("forces", "agencies", "waves", "authorities", "activities", "facts")
 
 
 @cli.command()
@@ -73,6 +73,11 @@ def load(path: BundlesPath) -> None:
 def _describe(report: LoadReport) -> str:
     if report.unchanged:
         return f"unchanged: data version {report.version} is already loaded"
+    if report.rendered_again:
+        return (
+            f"rendered again: data version {report.version} is unchanged, "
+            "but this version of Muster renders it differently"
+        )
     lines = [f"loaded data version {report.version} (was {report.previous_version or 'empty'})"]
     for kind, counts in sorted(report.changes.items()):
         if counts:

@@ -22,12 +22,14 @@ class Settings(BaseSettings):
     """Upper bound on the bytes the response cache holds."""
     version_poll_seconds: float = 1.0
     """On databases other than SQLite, how often to ask whether a new data version was loaded."""
+    query_timeout_seconds: float = Field(2.0, gt=0)
+    """Longest a request waits for the database before it answers 503."""
     host: str = "127.0.0.1"
     """Address `muster serve` listens on; 0.0.0.0 for every interface (as in the container)."""
     port: int = Field(8000, ge=1, le=65535)
     """Port `muster serve` listens on."""
     workers: int = Field(1, ge=1)
-    """Worker processes of `muster serve`. Each holds its own copy of the data, which is small."""
+    """Worker processes of `muster serve`. Each reads the database and keeps no copy of it."""
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     log_format: Literal["json", "text"] = "json"
     """How `muster serve` logs to stderr: one JSON object per line, or plain text lines."""

@@ -2,9 +2,9 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import cache
+from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import make_url
 from starlette.types import StatelessLifespan
@@ -13,8 +13,7 @@ from app import __version__
 from app.api.docs import install_docs
 from app.api.edge import Edge, ResponseCache
 from app.api.errors import Problem, install_problem_handlers
-from app.api.formats import document_csv
-from app.api.query import document_query_params
+from app.api.listing import refuse_repeated_parameters
 from app.api.routes import (
     activities,
     agencies,
@@ -31,8 +30,8 @@ from app.api.routes import (
 )
 from app.config import Settings, get_settings
 from app.db import is_sqlite, make_engine, read_only_sqlite_url
-from app.services.search import SearchIndex
-from app.services.store import DataStore, polled_change_token, sqlite_change_token
+from app.services.records import Totals
+from app.services.store import DataStore
 
 DESCRIPTION = """
 Structured, source-cited facts about the January 2025 U.S. troop deployment to the southern
@@ -100,6 +99,7 @@ def create_api(lifespan: StatelessLifespan[FastAPI] | None = None) -> FastAPI:
         openapi_tags=TAGS,
         generate_unique_id_function=_operation_id,
         redirect_slashes=False,
+        dependencies=[Depends(refuse_repeated_parameters)],
         lifespan=lifespan,
         docs_url=None,  # install_docs serves the docs pages without a CDN
         redoc_url=None,
@@ -112,11 +112,6 @@ def create_api(lifespan: StatelessLifespan[FastAPI] | None = None) -> FastAPI:
     for router in ROUTERS:
         api.include_router(router)
     install_docs(api)
-    # FastAPI's document, finished once: each step adds to the document it is given, and the
-    # routes do not change after this.
-    document = api.openapi
-    routes = [route for router in ROUTERS for route in router.routes]
-    api.openapi = cache(lambda: document_csv(document_query_params(document(), routes)))  # type: ignore[method-assign]
     return api
 
 
@@ -125,10 +120,23 @@ def create_store(settings: Settings) -> DataStore:
     url = settings.database_url
     if is_sqlite(url):
         engine = make_engine(read_only_sqlite_url(url))
-        return DataStore(engine, sqlite_change_token(make_url(url).database or ""))
+        return DataStore(engine, sqlite_file=Path(make_url(url).database or ""))
     # On PostgreSQL the database itself holds the server to it: its transactions are READ ONLY.
-    engine = make_engine(url, execution_options={"postgresql_readonly": True})
-    return DataStore(engine, polled_change_token(engine, settings.version_poll_seconds))
+    # Timeouts, so that a server that does not answer makes requests fail, not hang.
+    engine = make_engine(
+        url,
+        execution_options={"postgresql_readonly": True},
+        connect_args={
+            "connect_timeout": max(1, round(settings.query_timeout_seconds)),
+            "options": f"-c statement_timeout={round(settings.query_timeout_seconds * 1000)}",
+        },
+        pool_timeout=settings.query_timeout_seconds,
+    )
+    return DataStore(
+        engine,
+        poll_seconds=settings.version_poll_seconds,
+        poll_timeout_seconds=settings.query_timeout_seconds,
+    )
 
 
 def create_app(settings: Settings | None = None) -> Edge:
@@ -136,8 +144,10 @@ def create_app(settings: Settings | None = None) -> Edge:
     cache = ResponseCache(settings.response_cache_bytes) if settings.response_cache else None
     store = create_store(settings)
     api = create_api(lifespan=_closing(store))
-    api.state.search_index = SearchIndex(store.engine)
+    api.state.store = store
+    api.state.totals = Totals()
     api.state.max_page_size = settings.max_page_size
+    api.state.query_timeout_seconds = settings.query_timeout_seconds
     return Edge(api, store, cache, settings)
 
 
@@ -148,6 +158,6 @@ def _closing(store: DataStore) -> StatelessLifespan[FastAPI]:
     @asynccontextmanager
     async def lifespan(_api: FastAPI) -> AsyncIterator[None]:
         yield
-        store.engine.dispose()
+        store.close()
 
     return lifespan

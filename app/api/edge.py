@@ -18,12 +18,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 import xxhash
 
+from app.api.caching import CACHEABLE
+from app.api.deps import ANSWERED_FROM
 from app.api.errors import problem_response, shorten
 from app.api.formats import negotiate
 from app.config import Settings
@@ -48,7 +48,6 @@ CACHE_CONTROL = b"public, max-age=60"
 VARY = b"Accept, Accept-Encoding"
 GZIP_MIN_BYTES = 1024
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-CACHED_PREFIXES = ("/v1/",)
 
 # What a browser page on another origin may do: read, with the headers a client needs to see.
 CORS_METHODS = b"GET, HEAD, OPTIONS"
@@ -215,13 +214,6 @@ class AccessLog:
             access_log.handle(record)
 
 
-@lru_cache(maxsize=256)
-def _normalized_query(query_string: bytes) -> str:
-    """The query as a cache key: parameters sorted, so their order does not matter. Remembered,
-    as clients repeat their queries and parsing took a tenth of a cached response's time."""
-    return urlencode(sorted(parse_qsl(query_string.decode("latin-1"), True)))
-
-
 def _etag_matches(if_none_match: bytes, etag: bytes) -> bool:
     tags = {tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")}
     return b"*" in tags or etag in tags
@@ -239,7 +231,7 @@ class Edge:
         self.max_body_bytes = settings.max_body_bytes
         self.cors = CorsPolicy(settings.cors_origins)
         self._fixed_headers = SECURITY_HEADERS + self.cors.fixed_headers
-        self._cache_version: str | None = None
+        self._cache_seq: int | None = None
         self._access = AccessLog()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -333,42 +325,31 @@ class Edge:
         return self._prepare(204, headers, b"")
 
     async def _respond(self, scope: Scope, receive: Receive, path: str) -> Prepared:
-        # Only GET routes exist: other methods are answered 405 by routing, data or not.
-        uses_data = scope["method"] == "GET" and (
-            path.startswith(CACHED_PREFIXES) or path == "/" or path == "/readyz"
-        )
-        version = None
-        if uses_data:
-            try:
-                snapshot = self.store.current()
-            except DataUnavailableError as error:
-                if path == "/readyz":
-                    scope.setdefault("state", {})["data_error"] = str(error)
-                    return await self._call_app(scope, receive)
-                return self._problem(503, f"the data cannot be read: {error}", path)
-            scope.setdefault("state", {})["snapshot"] = snapshot
-            version = snapshot.version
-        cacheable = (
-            self.cache is not None
-            and scope["method"] == "GET"
-            and path.startswith(CACHED_PREFIXES)
-            and version is not None
-        )
-        if not cacheable:
+        if self.cache is None or scope["method"] != "GET":
             return await self._call_app(scope, receive)
-        assert self.cache is not None
-        if version != self._cache_version:
+        try:
+            current = self.store.current()
+        except DataUnavailableError:
+            return await self._call_app(scope, receive)  # the route says so, as a problem
+        if current.seq != self._cache_seq:
             self.cache.clear()
-            self._cache_version = version
-        query = _normalized_query(scope["query_string"])
+            self._cache_seq = current.seq
+        # The query string as sent: the handlers read exactly it, so equal keys, equal answers.
+        query = scope["query_string"].decode("latin-1")
         representation = negotiate(None, _header(scope, b"accept").decode("latin-1")).value
         key = (path, query, representation)
         prepared = self.cache.get(key)
         if prepared is None:
             prepared = await self._call_app(scope, receive)
-            # A load may have switched the version while the app answered from the old one:
-            # that answer must not be served as the new version's.
-            if prepared.status == 200 and version == self._cache_version:
+            answered_from = scope.get(ANSWERED_FROM)
+            # Only routes that opt in are kept, and only an answer from the version the cache
+            # holds: a load may have committed while the route answered.
+            if (
+                prepared.status == 200
+                and scope.get(CACHEABLE)
+                and answered_from is not None
+                and answered_from.seq == self._cache_seq
+            ):
                 self.cache.put(key, prepared)
         return prepared
 
@@ -395,9 +376,6 @@ class Edge:
             # facts (44 KB) in under 1 µs; blake2b took 46 µs, an eighth of an uncached response.
             etag = b'"' + xxhash.xxh3_128_hexdigest(body).encode() + b'"'
             headers += [(b"etag", etag), (b"cache-control", CACHE_CONTROL), (b"vary", VARY)]
-        snapshot = scope.get("state", {}).get("snapshot")
-        if snapshot is not None and snapshot.version:
-            headers.append((b"x-data-version", snapshot.version.encode()))
         return self._prepare(status, headers, body, etag)
 
     def _prepare(

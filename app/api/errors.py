@@ -7,11 +7,10 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-
-from app.api.query import query_model_of
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPES = "https://muster.invalid/problems/"
@@ -82,10 +81,16 @@ def problem_response(
 
 def accepted_params(route: object) -> list[str]:
     """The query parameters a route takes, by the names a client uses."""
-    model = query_model_of(route)
-    if model is None:
+    if not isinstance(route, APIRoute):
         return []
-    return sorted(field.alias or name for name, field in model.model_fields.items())
+    names = []
+    for parameter in route.dependant.query_params:
+        model = parameter.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            names += [field.alias or name for name, field in model.model_fields.items()]
+        else:
+            names.append(parameter.alias)
+    return sorted(names)
 
 
 def _validation_problem(request: Request, error: RequestValidationError) -> Response:

@@ -31,23 +31,14 @@ def requested_format(request: Request, requested: Format | None) -> Format:
     return negotiate(requested, request.headers.get("accept", ""))
 
 
-def document_csv(spec: dict[str, Any]) -> dict[str, Any]:
-    """Say in an OpenAPI document that each operation taking ``format`` also answers CSV."""
-    for operation in (op for item in spec["paths"].values() for op in item.values()):
-        if any(p["name"] == "format" for p in operation.get("parameters", [])):
-            content = operation["responses"]["200"]["content"]
-            content.setdefault("text/csv", {"schema": {"type": "string"}})
-    return spec
-
-
 def flatten(item: dict[str, Any]) -> dict[str, Any]:
     """One CSV row: a Quantity becomes value/min/max/... columns, references become their ids,
     citations become the first quote and the count."""
     row: dict[str, Any] = {}
     for name, value in item.items():
         if name == "facts":
-            row["fact_count"] = len(value)
-        elif name == "citations":
+            continue  # a detail's first facts: its fact_count and facts_url say the rest
+        if name == "citations":
             row["citation_count"] = len(value)
             first = value[0] if value else {}
             row["first_quote"] = first.get("quote")
@@ -80,8 +71,8 @@ def csv_columns(model: type[BaseModel]) -> list[str]:
     for name, field in model.model_fields.items():
         inner = _unwrap_optional(field.annotation)
         if name == "facts":
-            columns.append("fact_count")
-        elif name == "citations":
+            continue
+        if name == "citations":
             columns += [
                 "citation_count",
                 "first_quote",

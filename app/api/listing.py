@@ -1,24 +1,28 @@
-"""What every list and detail endpoint shares: query models, sorting, paging, representations."""
+"""What every list and detail endpoint shares: query models, orders, paging, representations."""
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
-from typing import Annotated, Any, TypeVar
+from enum import Enum
+from typing import Annotated, Any
 
 import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.api.errors import ProblemError
+from app.api.deps import Data
+from app.api.errors import ProblemError, shorten
 from app.api.formats import Format, csv_columns, requested_format, to_csv
-from app.api.pagination import SortKey, page_url, paginate, query_fingerprint
-from app.services.snapshot import Collection
+from app.api.pagination import decode_cursor, encode_cursor, page_url, query_fingerprint
+from app.models.kinds import Kind
+from app.models.public import DETAIL_MODELS, FACTS_EMBEDDED, facts_url
+from app.services import records
+from app.services.records import Order, Page, Selection
+from app.services.store import LoadState, Reading
 
 JSON_MEDIA_TYPE = "application/json"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
-ItemT = TypeVar("ItemT")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -65,91 +69,166 @@ class ListQuery(DetailQuery):
     )
 
 
-def json_response(payload: Any) -> Response:
-    return Response(orjson.dumps(payload), media_type=JSON_MEDIA_TYPE)
+CSV_TWIN: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
+}
+"""What a router whose every route takes ``format`` declares: each also answers CSV."""
 
 
-def list_response(
+async def refuse_repeated_parameters(request: Request) -> None:
+    """A 400 for a query parameter given more than once: no parameter is a list, and a handler
+    reads one value, so which one would be a guess (and the response cache's key the query as
+    sent, which must mean one thing)."""
+    names = [name for name, _ in request.query_params.multi_items()]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ProblemError(
+            400,
+            f"given more than once: {', '.join(shorten(name) for name in repeated)}; "
+            "give each parameter once",
+            slug="repeated-parameter",
+            invalid_params=[
+                {"name": shorten(name), "reason": "given more than once"} for name in repeated
+            ],
+        )
+
+
+BY_ID = Order(("id",), (str,))
+BY_NAME = Order(("sort_name", "id"), (str, str))
+ENTITY_ORDERS = {"id": BY_ID, "name": BY_NAME}
+
+
+def order_of(orders: dict[str, Order], sort: str) -> Order:
+    """The order ``sort`` names: a key of ``orders``, descending when it starts with ``-``."""
+    order = orders[sort.removeprefix("-")]
+    return order.reversed() if sort.startswith("-") else order
+
+
+def iso(day: dt.date | None) -> str | None:
+    """A day as the tables hold and compare it."""
+    return day.isoformat() if day else None
+
+
+def json_response(payload: Any, state: LoadState | None = None) -> Response:
+    return Response(orjson.dumps(payload), media_type=JSON_MEDIA_TYPE, headers=_version(state))
+
+
+def _version(state: LoadState | None) -> dict[str, str]:
+    return {"X-Data-Version": state.version} if state and state.version else {}
+
+
+async def list_response(
     request: Request,
-    collection: Collection[Any],
+    data: Data,
     query: ListQuery,
-    *,
-    matches: Callable[[Any], bool] | None,
-    sort_keys: dict[str, Callable[[Any], SortKey]],
-    sort: str,
+    selection: Selection,
+    order: Order,
     item_model: type[BaseModel],
 ) -> Response:
-    """One page of the records of ``collection`` that ``matches`` (all when None), in the order
-    ``sort`` names.
-
-    ``sort`` is a key of ``sort_keys``, descending when it starts with ``-``.
-    """
-    descending = sort.startswith("-")
-    key = sort_keys[sort.removeprefix("-")]
-    ordered = collection.ordered(key, descending=descending)
-    selected = ordered if matches is None else [record for record in ordered if matches(record)]
-    return page_response(
-        request,
-        selected,
-        query,
-        key=key,
-        row=lambda record: collection.listed[record.id],
-        json_row=lambda record: collection.listed_json[record.id],
-        item_model=item_model,
-        descending=descending,
+    """One page of the rows ``selection`` picks, in ``order``, as the list envelope or CSV."""
+    filters = query.model_dump(exclude={"cursor", "limit", "format"}, mode="json")
+    fingerprint = query_fingerprint(filters)
+    after = decode_cursor(query.cursor, fingerprint, order) if query.cursor else None
+    limit = min(query.limit, data.max_page_size)
+    page = await data.read(
+        lambda reading: records.read_page(
+            reading, selection, order, after=after, limit=limit, totals=data.totals
+        )
     )
+    return page_response(request, data, query, page, item_model, fingerprint)
 
 
 def page_response(
     request: Request,
-    items: Sequence[ItemT],
+    data: Data,
     query: ListQuery,
-    *,
-    key: Callable[[ItemT], SortKey],
-    row: Callable[[ItemT], dict[str, Any]],
-    json_row: Callable[[ItemT], dict[str, Any] | orjson.Fragment] | None = None,
+    page: Page,
     item_model: type[BaseModel],
-    descending: bool = False,
+    fingerprint: str,
 ) -> Response:
-    """One page of ``items`` (selected, and sorted by ``key``) as the list envelope or CSV, each
-    item shown as ``row`` makes it; in JSON, as ``json_row`` makes it when given (the same, or its
-    serialised form)."""
-    filters = query.model_dump(exclude={"cursor", "limit", "format"}, mode="json")
-    page, cursor = paginate(
-        items,
-        key=key,
-        limit=min(query.limit, request.app.state.max_page_size),
-        cursor=query.cursor,
-        fingerprint=query_fingerprint(filters),
-        descending=descending,
-    )
     next_url = None
-    if cursor:
+    if page.next_key is not None:
         params = query.model_dump(
             exclude={"cursor"}, exclude_defaults=True, mode="json", by_alias=True
         )
-        # The path as the edge layer normalised it; request.url would build a whole URL for it.
-        next_url = page_url(request.scope["path"], params, cursor)
-    headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
+        next_url = page_url(
+            request.scope["path"], params, encode_cursor(page.next_key, fingerprint)
+        )
+    headers = _version(data.answered_from())
+    if next_url:
+        headers["Link"] = f'<{next_url}>; rel="next"'
     if requested_format(request, query.format) is Format.csv:
-        body = to_csv([row(item) for item in page], csv_columns(item_model))
-        return Response(body, media_type=CSV_MEDIA_TYPE, headers=headers)
-    data = [(json_row or row)(item) for item in page]
-    body = orjson.dumps({"data": data, "next": next_url, "total": len(items)})
+        rows = [orjson.loads(document) for document in page.documents]
+        return Response(
+            to_csv(rows, csv_columns(item_model)), media_type=CSV_MEDIA_TYPE, headers=headers
+        )
+    body = orjson.dumps(
+        {
+            "data": [orjson.Fragment(document) for document in page.documents],
+            "next": next_url,
+            "total": page.total,
+        }
+    )
     return Response(body, media_type=JSON_MEDIA_TYPE, headers=headers)
 
 
-def detail_response(
+def not_found(kind: Kind, record_id: str) -> ProblemError:
+    return ProblemError(404, f"no {kind} record has the id {record_id[:80]!r}")
+
+
+async def detail_response(
     request: Request,
-    collection: Collection[Any],
+    data: Data,
+    kind: Kind,
     record_id: str,
     query: DetailQuery,
-    detail_model: type[BaseModel],
+    as_of: dt.date | None = None,
 ) -> Response:
-    body = collection.detailed_json.get(record_id)
-    if body is None:
-        raise ProblemError(404, f"no {collection.kind} record has the id {record_id[:80]!r}")
+    """One record's detail page; for an entity, with the first facts about it known on
+    ``as_of`` (everything known when None)."""
+    document = await data.read(lambda reading: _detail(reading, kind, record_id, iso(as_of)))
+    if document is None:
+        raise not_found(kind, record_id)
+    return document_response(request, data, kind, document, query)
+
+
+def document_response(
+    request: Request, data: Data, kind: Kind, document: bytes, query: DetailQuery
+) -> Response:
+    """A record's detail document, as JSON or as a CSV of one row."""
+    headers = _version(data.answered_from())
     if requested_format(request, query.format) is Format.csv:
-        data = collection.detailed[record_id]
-        return Response(to_csv([data], csv_columns(detail_model)), media_type=CSV_MEDIA_TYPE)
-    return Response(body, media_type=JSON_MEDIA_TYPE)
+        row = orjson.loads(document)
+        return Response(
+            to_csv([row], csv_columns(DETAIL_MODELS[kind])),
+            media_type=CSV_MEDIA_TYPE,
+            headers=headers,
+        )
+    return Response(document, media_type=JSON_MEDIA_TYPE, headers=headers)
+
+
+def _detail(reading: Reading, kind: Kind, record_id: str, as_of: str | None) -> bytes | None:
+    column = "detailed" if kind.is_entity else "listed"
+    stored = records.read_document(reading, kind.value, column, record_id)
+    if stored is None:
+        return None
+    if not kind.is_entity:
+        return stored.encode()
+    detail = orjson.loads(stored)
+    detail["facts"] = records.facts_about(reading, record_id, as_of, FACTS_EMBEDDED)
+    if as_of is not None:
+        detail["fact_count"] = records.count_facts_about(reading, record_id, as_of)
+        detail["facts_url"] = f"{facts_url(record_id)}&as_of={as_of}"
+        if kind is Kind.waves:
+            records.wave_known_on(reading.connection, detail, as_of)
+    return orjson.dumps(detail)
+
+
+def entity_selection(kind: Kind, /, **filters: Any) -> Selection:
+    """The rows of an entity's table whose columns equal the given filters (None: any)."""
+    selection = Selection(kind.value, "listed")
+    for column, value in filters.items():
+        if value is not None:
+            plain = value.value if isinstance(value, Enum) else value  # drivers bind plain str
+            selection.where(f"{column} = :{column}", **{column: plain})
+    return selection

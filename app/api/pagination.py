@@ -1,18 +1,15 @@
-"""Keyset pagination over an ordered list, with an opaque cursor bound to its query."""
+"""Opaque cursors for keyset pagination, bound to their query and checked against its order."""
 
 import base64
 import binascii
 import hashlib
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 import orjson
 
 from app.api.errors import ProblemError
-
-ItemT = TypeVar("ItemT")
-SortKey = tuple[Any, ...]
+from app.services.records import Order, SortKey
 
 
 def query_fingerprint(params: dict[str, Any]) -> str:
@@ -34,16 +31,18 @@ class InvalidCursorError(ProblemError):
 
 
 def encode_cursor(key: SortKey, fingerprint: str) -> str:
-    raw = orjson.dumps({"k": list(key), "q": fingerprint}, default=str)
+    raw = orjson.dumps({"k": list(key), "q": fingerprint})
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, fingerprint: str) -> SortKey:
+def decode_cursor(cursor: str, fingerprint: str, order: Order) -> SortKey:
+    """The sort key a cursor holds, refused unless it is one this query could have issued: of
+    this query's fingerprint, with one value of the right type per column of its order."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         decoded = orjson.loads(raw)
         key, owner = decoded["k"], decoded["q"]
-        if not isinstance(key, list) or not isinstance(owner, str):
+        if not isinstance(key, list) or not isinstance(owner, str) or set(decoded) != {"k", "q"}:
             raise TypeError
     except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError) as error:
         raise InvalidCursorError("not a cursor this API issued") from error
@@ -51,42 +50,11 @@ def decode_cursor(cursor: str, fingerprint: str) -> SortKey:
         raise InvalidCursorError(
             "it belongs to a query with other filters or sort; start again without it"
         )
+    if len(key) != len(order.types) or not all(
+        type(value) is expected for value, expected in zip(key, order.types, strict=False)
+    ):
+        raise InvalidCursorError("not a cursor for this list")
     return tuple(key)
-
-
-def paginate(
-    items: Sequence[ItemT],
-    *,
-    key: Callable[[ItemT], SortKey],
-    limit: int,
-    cursor: str | None,
-    fingerprint: str,
-    descending: bool = False,
-) -> tuple[list[ItemT], str | None]:
-    """The page after ``cursor`` of ``items`` (sorted by ``key``) and the next page's cursor.
-
-    Keys hold strings and numbers only, never None, so that any two compare.
-    """
-    start = 0
-    if cursor is not None:
-        after = decode_cursor(cursor, fingerprint)
-        keys = [_comparable(key(item)) for item in items]
-        try:
-            target = _comparable(after)
-            start = next(
-                (i for i, k in enumerate(keys) if (k < target if descending else k > target)),
-                len(items),
-            )
-        except TypeError as error:
-            raise InvalidCursorError("not a cursor for this list") from error
-    page = list(items[start : start + limit])
-    more = start + limit < len(items)
-    return page, encode_cursor(key(page[-1]), fingerprint) if more and page else None
-
-
-def _comparable(key: SortKey) -> SortKey:
-    """Keys as they survive JSON: dates and enums become strings, so both sides compare alike."""
-    return tuple(orjson.loads(orjson.dumps(list(key), default=str)))
 
 
 def page_url(path: str, params: dict[str, Any], cursor: str) -> str:

@@ -28,12 +28,11 @@ from app.ingest.bundle import (
 )
 from app.ingest.yaml_lines import YamlError, line_of, read_yaml
 from app.models.common import Citation, Quantity, Rank
+from app.models.kinds import ENTITY_KINDS
 from app.services.as_of import overlap
 from app.services.quantities import Measure, disagree, measure
 
 RecordT = TypeVar("RecordT", bound=BaseModel)
-
-ENTITY_KINDS = ("forces", "agencies", "waves", "authorities", "activities")
 
 
 @dataclass(frozen=True, order=True)

@@ -1,19 +1,43 @@
-"""Replacing the dataset in the database in one transaction, and saying what changed."""
+"""Replacing the dataset in the database in one transaction, and saying what changed.
 
+The load writes the rows of every record and what the API serves of them, rendered
+(``app/services/render.py``), in batches: its memory holds one batch of rendered rows, not the
+dataset's.
+
+On SQLite the load never writes the file a server reads. It copies the file, loads into the copy
+and renames the copy over the file: readers see the old file or the new one, whole, and a load
+killed at any moment leaves the served file as it was, with no hot journal to roll back (which a
+read-only server could not do). A server notices the new file by its inode (app/services/store.py).
+On PostgreSQL the load is one transaction.
+"""
+
+import fcntl
 import hashlib
+import os
+import sqlite3
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, inspect
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy import Connection, Engine, delete, event, insert, inspect, select, text
+from sqlmodel import SQLModel, col
 
-from app.ingest.bundle import ForceRecord
-from app.ingest.check import Dataset, Located
+from app.db import is_sqlite
+from app.ingest.check import Dataset
 from app.models import tables
-from app.models.common import DateValue
-from app.services.search import INDEX_TABLE, rebuild_search_index, search_index_is_empty
+from app.models.kinds import ENTITY_KINDS, Kind
+from app.services import render, search
+
+BATCH_ROWS = 2000
+"""Rows written per statement: enough for executemany to pay, few enough to bound memory."""
+
+CHANGE_HISTORY_LOADS = 100
+"""How many loads' record changes are kept for ``/v1/changes``; older versions answer 410."""
 
 
 class NotMigratedError(RuntimeError):
@@ -25,69 +49,400 @@ class LoadReport:
     version: str
     previous_version: str | None
     changes: dict[str, Counter[str]] = field(default_factory=dict)
+    rendered_again: bool = False
+    """The data was unchanged, but the code that renders it had changed, so it was rendered."""
 
     @property
     def unchanged(self) -> bool:
-        return self.version == self.previous_version
+        return self.version == self.previous_version and not self.rendered_again
 
 
-def current_version(session: Session) -> str | None:
-    newest = select(tables.DatasetLoad.version).order_by(col(tables.DatasetLoad.seq).desc())
-    return session.exec(newest.limit(1)).first()
+def current_version(connection: Connection) -> str | None:
+    newest = select(col(tables.DatasetLoad.version)).order_by(col(tables.DatasetLoad.seq).desc())
+    return connection.execute(newest.limit(1)).scalar()
 
 
 def has_data(engine: Engine) -> bool:
-    with Session(engine) as session:
-        return current_version(session) is not None
+    with engine.connect() as connection:
+        return current_version(connection) is not None
 
 
 def load_dataset(engine: Engine, dataset: Dataset) -> LoadReport:
-    """Replace every data row with ``dataset`` in one transaction; on any error nothing changes."""
-    missing = {*tables.DATA_TABLE_NAMES, INDEX_TABLE} - set(inspect(engine).get_table_names())
+    """Replace every data row with ``dataset``; on any error nothing changes."""
+    missing = {*tables.DATA_TABLE_NAMES, search.INDEX_TABLE} - set(
+        inspect(engine).get_table_names()
+    )
     if missing:
         raise NotMigratedError(
             f"the database is not migrated (no table {sorted(missing)[0]!r}): "
             "run `muster db upgrade`"
         )
-    digests = _record_digests(dataset)
-    with Session(engine) as session, session.begin():
-        previous = current_version(session)
-        report = LoadReport(dataset.version, previous)
-        if report.unchanged:
-            if search_index_is_empty(session):  # it came with an upgrade after the data did
-                rebuild_search_index(session)
+    if is_sqlite(str(engine.url)) and engine.url.database not in (None, "", ":memory:"):
+        return _load_into_a_copy(engine, Path(engine.url.database), dataset)
+    with engine.begin() as connection:
+        return _load(connection, dataset)
+
+
+def _load_into_a_copy(engine: Engine, database: Path, dataset: Dataset) -> LoadReport:
+    """Load into a copy of the SQLite file, then rename it over the file (see the docstring)."""
+    engine.dispose()  # its connections would keep reading the file that is replaced
+    lock_path = database.with_name(f".{database.name}.load-lock")
+    staging = database.with_name(f".{database.name}.loading")
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one load at a time: the second copies the first's
+        staging.unlink(missing_ok=True)  # left by a load that was killed
+        try:
+            # Opened for writing, the file rolls back any hot journal an older Muster left.
+            with (
+                closing(sqlite3.connect(database)) as live,
+                closing(sqlite3.connect(staging)) as copy,
+            ):
+                live.backup(copy)
+            staging_engine = render_engine(f"sqlite:///{staging}")
+            try:
+                with staging_engine.begin() as connection:
+                    report = _load(connection, dataset)
+            finally:
+                staging_engine.dispose()
+            if report.unchanged:
+                return report
+            _durable(staging)
+            os.chmod(staging, database.stat().st_mode)
+            os.replace(staging, database)
+            _durable(database.parent)
             return report
-        old_digests = {
-            (row.kind, row.record_id): row.digest
-            for row in session.exec(select(tables.RecordDigest))
-        }
-        changes = _diff(old_digests, digests)
-        for table in reversed(tables.DATA_TABLES):
-            session.execute(delete(table))
-        rows = _rows(dataset) + [
-            tables.RecordDigest(kind=kind, record_id=record_id, digest=digest)
+        finally:
+            staging.unlink(missing_ok=True)
+
+
+def render_engine(url: str) -> Engine:
+    """An engine on a staging copy: no journal and no syncing while it is written, as a failed or
+    killed load just deletes the copy; the copy is synced once, whole, before it is renamed."""
+    from app.db import make_engine
+
+    engine = make_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _unjournaled(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA journal_mode = OFF")
+        dbapi_connection.execute("PRAGMA synchronous = OFF")
+
+    return engine
+
+
+def _durable(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _load(connection: Connection, dataset: Dataset) -> LoadReport:
+    newest = connection.execute(
+        select(col(tables.DatasetLoad.version), col(tables.DatasetLoad.render_version))
+        .order_by(col(tables.DatasetLoad.seq).desc())
+        .limit(1)
+    ).first()
+    previous_version = newest.version if newest else None
+    report = LoadReport(dataset.version, previous_version)
+    if newest is not None and newest.version == dataset.version:
+        if newest.render_version == render.RENDER_VERSION:
+            return report
+        report.rendered_again = True
+    digests = _record_digests(dataset)
+    old_digests = {
+        (kind, record_id): digest
+        for kind, record_id, digest in connection.execute(
+            select(
+                col(tables.RecordDigest.kind),
+                col(tables.RecordDigest.record_id),
+                col(tables.RecordDigest.digest),
+            )
+        )
+    }
+    changes = _diff(old_digests, digests)
+    for table in reversed(tables.DATA_TABLES):
+        connection.execute(delete(table))
+    connection.execute(text(f"DELETE FROM {search.INDEX_TABLE}"))
+    _write_rows(connection, dataset)
+    _write(
+        connection,
+        tables.RecordDigest,
+        (
+            {"kind": kind, "record_id": record_id, "digest": digest}
             for (kind, record_id), digest in digests.items()
-        ]
-        for table in tables.DATA_TABLES:  # parents first: foreign keys are checked per insert
-            session.add_all(row for row in rows if type(row) is table)
-            session.flush()
-        rebuild_search_index(session)
-        summary = {
-            kind: dict(Counter(change for (k, _), change in changes.items() if k == kind))
-            for kind in sorted({kind for kind, _ in changes})
-        }
-        load = tables.DatasetLoad(
-            version=dataset.version, loaded_at=datetime.now(UTC), summary=summary
-        )
-        session.add(load)
-        session.flush()
-        assert load.seq is not None
-        session.add_all(
-            tables.DatasetChange(seq=load.seq, kind=kind, record_id=record_id, change=change)
+        ),
+    )
+    summary = {
+        kind: dict(Counter(change for (k, _), change in changes.items() if k == kind))
+        for kind in sorted({kind for kind, _ in changes})
+    }
+    seq = connection.execute(
+        insert(tables.DatasetLoad).returning(col(tables.DatasetLoad.seq)),
+        {
+            "version": dataset.version,
+            "loaded_at": datetime.now(UTC),
+            "summary": summary,
+            "render_version": render.RENDER_VERSION,
+        },
+    ).scalar_one()
+    assert seq is not None  # the database numbers it
+    _write(
+        connection,
+        tables.DatasetChange,
+        (
+            {"seq": seq, "kind": kind, "record_id": record_id, "change": change}
             for (kind, record_id), change in sorted(changes.items())
-        )
-        report.changes = {kind: Counter(counts) for kind, counts in summary.items()}
+        ),
+    )
+    _prune_history(connection, seq)
+    report.changes = {kind: Counter(counts) for kind, counts in summary.items()}
     return report
+
+
+def _prune_history(connection: Connection, newest_seq: int) -> None:
+    """Forget the loads before the last ``CHANGE_HISTORY_LOADS``: their versions then answer
+    410 on ``/v1/changes``, which tells a client to resync."""
+    oldest_kept = newest_seq - CHANGE_HISTORY_LOADS + 1
+    connection.execute(
+        delete(tables.DatasetChange).where(col(tables.DatasetChange.seq) < oldest_kept)
+    )
+    connection.execute(delete(tables.DatasetLoad).where(col(tables.DatasetLoad.seq) < oldest_kept))
+
+
+def _batches(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, BATCH_ROWS)):
+        yield batch
+
+
+def _write(connection: Connection, table: type[SQLModel], rows: Iterable[dict[str, Any]]) -> None:
+    statement = insert(table)
+    for batch in _batches(rows):
+        connection.execute(statement, batch)
+
+
+def _write_rows(connection: Connection, dataset: Dataset) -> None:
+    """Every record's rows, rendered, parents before children (foreign keys are checked per
+    row); search places in ``render.SEARCH_ORDER``."""
+    renderer = render.Renderer(dataset)
+    index = search.IndexWriter(connection)
+    entity_count = sum(len(getattr(dataset, kind.value)) for kind in ENTITY_KINDS)
+    source_places = iter(range(entity_count, entity_count + len(dataset.sources)))
+    fact_places = iter(range(entity_count + len(dataset.sources), 1 << 62))
+    entity_places = iter(range(entity_count))
+
+    sources: list[Any] = list(renderer.records(Kind.sources))
+    _write(
+        connection,
+        tables.Source,
+        (
+            {
+                **source.model_dump(exclude={"web_url", "fact_count", "url"}),
+                "url": source.web_url,
+                "listed": render.dumps(source.model_dump(mode="json")),
+            }
+            for source in sources
+        ),
+    )
+    waves = []
+    for kind in ENTITY_KINDS:
+        details: list[Any] = list(renderer.records(kind))
+        for detail in details:
+            index.add(
+                next(entity_places), render.search_entry(kind, detail, renderer.refs[detail.id])
+            )
+        if kind is Kind.waves:
+            waves = details  # they cite facts, so they are written after them
+            continue
+        _write(connection, ENTITY_TABLES[kind], _entity_rows(kind, details, dataset))
+        if kind is Kind.activities:
+            _write_activity_links(connection, dataset)
+    for source in sources:
+        index.add(
+            next(source_places), render.search_entry(Kind.sources, source, renderer.refs[source.id])
+        )
+    kind_of = {entity_id: ref.kind for entity_id, ref in renderer.refs.items()}
+    for batch in _batches_of(renderer.facts()):
+        _write(connection, tables.Fact, (_fact_row(fact) for fact in batch))
+        _write(
+            connection,
+            tables.FactAbout,
+            (
+                {
+                    "fact_id": fact.document.id,
+                    "entity_id": ref.id,
+                    "entity_kind": kind_of[ref.id],
+                    "position": position,
+                    "told_at": fact.told_at,
+                }
+                for fact in batch
+                for position, ref in enumerate(fact.document.about)
+            ),
+        )
+        _write(
+            connection,
+            tables.Citation,
+            (
+                {"fact_id": fact.document.id, "position": position, **citation.model_dump()}
+                for fact in batch
+                for position, citation in enumerate(fact.document.citations)
+            ),
+        )
+        for fact in batch:
+            index.add(
+                next(fact_places),
+                render.search_entry(Kind.facts, fact.document, renderer.fact_ref(fact.document.id)),
+            )
+    _write(connection, tables.Wave, _entity_rows(Kind.waves, waves, dataset))
+    _write(
+        connection,
+        tables.WaveMember,
+        (
+            {"wave_id": w.record.id, "force_id": m.force, "fact_id": m.fact, "position": position}
+            for w in dataset.waves
+            for position, m in enumerate(w.record.composition)
+        ),
+    )
+    index.flush()
+
+
+def _batches_of(items: Iterable[render.RenderedFact]) -> Iterator[list[render.RenderedFact]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, BATCH_ROWS)):
+        yield batch
+
+
+ENTITY_TABLES: dict[Kind, type[SQLModel]] = {
+    Kind.forces: tables.Force,
+    Kind.agencies: tables.Agency,
+    Kind.waves: tables.Wave,
+    Kind.authorities: tables.Authority,
+    Kind.activities: tables.Activity,
+}
+
+
+def _entity_rows(kind: Kind, details: list[Any], dataset: Dataset) -> Iterator[dict[str, Any]]:
+    records = {located.record.id: located.record for located in getattr(dataset, kind.value)}
+    if kind is Kind.forces:
+        details = _parents_first(details)
+    for detail in details:
+        record = records[detail.id]
+        row = _entity_columns(kind, record)
+        row |= {
+            "sort_name": detail.name.casefold(),
+            "listed": render.dumps(render.listed_document(kind, detail)),
+            "detailed": render.dumps(detail.model_dump(mode="json")),
+        }
+        yield row
+
+
+def _entity_columns(kind: Kind, record: Any) -> dict[str, Any]:
+    """A record's own columns, as the bundle gives them."""
+    common: dict[str, Any] = record.model_dump(include={"id", "name", "aliases", "description"})
+    match kind:
+        case Kind.forces:
+            return common | {
+                "kind": record.kind,
+                "component": record.component.value if record.component else None,
+                "branch": record.branch,
+                "parent_id": record.parent,
+                "base": record.base,
+                "operations": record.operations,
+                "supports": record.supports,
+            }
+        case Kind.agencies:
+            return common | {"kind": record.kind, "level": record.level}
+        case Kind.authorities:
+            return common | {
+                "kind": record.kind.value,
+                "citation": record.citation,
+                "year": record.year,
+                "reference_source_id": record.reference_source,
+                "status": record.status,
+                "binds": record.binds,
+            }
+        case Kind.activities:
+            return common | {"category": record.category, "status": record.status.value}
+        case Kind.waves:
+            return common | {
+                "status": record.status.value,
+                "size_fact_id": record.size_fact,
+                "joins_id": record.joins,
+                "origin": record.origin,
+                "destination": record.destination,
+                "tasks": record.tasks,
+                "dates": [d.model_dump(mode="json") for d in record.dates],
+            }
+    raise ValueError(kind)
+
+
+def _write_activity_links(connection: Connection, dataset: Dataset) -> None:
+    _write(
+        connection,
+        tables.ActivityForce,
+        (
+            {"activity_id": a.record.id, "force_id": force_id}
+            for a in dataset.activities
+            for force_id in a.record.forces
+        ),
+    )
+    _write(
+        connection,
+        tables.ActivityAuthority,
+        (
+            {
+                "activity_id": a.record.id,
+                "authority_id": link.authority,
+                "effect": link.effect.value,
+            }
+            for a in dataset.activities
+            for link in a.record.authorities
+        ),
+    )
+
+
+def _parents_first(forces: list[Any]) -> list[Any]:
+    """Forces ordered so that each one's parent is written before it."""
+    parent_of = {force.id: force.parent.id if force.parent else None for force in forces}
+
+    def depth(force_id: str | None, seen: frozenset[str] = frozenset()) -> int:
+        parent = parent_of.get(force_id or "")
+        if parent is None or parent in seen:
+            return 0
+        return 1 + depth(parent, seen | {parent})
+
+    return sorted(forces, key=lambda force: depth(force.id))
+
+
+def _fact_row(fact: render.RenderedFact) -> dict[str, Any]:
+    document = fact.document
+    row: dict[str, Any] = {
+        "id": document.id,
+        "statement": document.statement,
+        "kind": document.kind,
+        "status": document.status,
+        "property": document.property,
+        "quantity": document.quantity.model_dump() if document.quantity else None,
+        "reported_on": document.reported_on,
+        "rank": document.rank,
+        "rank_reason": document.rank_reason,
+        "told_at": fact.told_at,
+        "date_key": document.date.date.isoformat() if document.date else "",
+        "measure": fact.measure,
+        "holds_from": fact.holds_from,
+        "holds_until": fact.holds_until,
+        "listed": render.dumps(document.model_dump(mode="json")),
+    }
+    event = render.event_document(document)
+    row["event"] = render.dumps(event) if event else None
+    for prefix in ("date", "valid_from", "valid_to"):
+        value = getattr(document, prefix)
+        row[prefix] = value.date if value else None
+        row[f"{prefix}_precision"] = value.precision.value if value else None
+    row["date_derivation"] = document.date.derivation if document.date else None
+    return row
 
 
 def _record_digests(dataset: Dataset) -> dict[tuple[str, str], str]:
@@ -114,134 +469,3 @@ def _diff(
         elif old[key] != digest:
             changes[key] = "changed"
     return changes
-
-
-def _parents_first(forces: list[Located[ForceRecord]]) -> list[Located[ForceRecord]]:
-    """Forces ordered so that each one's parent is inserted before it."""
-    parent_of = {force.record.id: force.record.parent for force in forces}
-
-    def depth(force_id: str | None, seen: frozenset[str] = frozenset()) -> int:
-        parent = parent_of.get(force_id or "")
-        if parent is None or parent in seen:
-            return 0
-        return 1 + depth(parent, seen | {parent})
-
-    return sorted(forces, key=lambda force: depth(force.record.id))
-
-
-def _dated(prefix: str, value: DateValue | None) -> dict[str, Any]:
-    """A ``DateValue`` as the flat columns ``<prefix>``, ``<prefix>_precision`` (and derivation)."""
-    columns: dict[str, Any] = {
-        prefix: value.date if value else None,
-        f"{prefix}_precision": value.precision.value if value else None,
-    }
-    if prefix == "date":
-        columns["date_derivation"] = value.derivation if value else None
-    return columns
-
-
-def _rows(dataset: Dataset) -> list[SQLModel]:
-    """The dataset as table rows, parents before children."""
-    rows: list[SQLModel] = []
-    for source_id, source in dataset.sources.items():
-        record = source.record
-        rows.append(
-            tables.Source(
-                id=source_id,
-                kind=record.kind,
-                publisher=record.publisher,
-                authors=record.authors,
-                published=record.published,
-                title=record.title,
-                description=record.description,
-                url=record.url,
-                sha256=source.sha256,
-                length=len(source.text),
-            )
-        )
-    for force in _parents_first(dataset.forces):
-        f = force.record
-        rows.append(
-            tables.Force(
-                **f.model_dump(include={"id", "name", "aliases", "description", "kind", "branch"}),
-                component=f.component.value if f.component else None,
-                parent_id=f.parent,
-                base=f.base,
-                operations=f.operations,
-                supports=f.supports,
-            )
-        )
-    rows += [tables.Agency(**agency.record.model_dump()) for agency in dataset.agencies]
-    for authority in dataset.authorities:
-        a = authority.record
-        rows.append(
-            tables.Authority(
-                **a.model_dump(exclude={"reference_source", "kind"}),
-                kind=a.kind.value,
-                reference_source_id=a.reference_source,
-            )
-        )
-    for activity in dataset.activities:
-        act = activity.record
-        rows.append(
-            tables.Activity(
-                **act.model_dump(exclude={"forces", "authorities", "status"}),
-                status=act.status.value,
-            )
-        )
-        rows += [tables.ActivityForce(activity_id=act.id, force_id=ref) for ref in act.forces]
-        rows += [
-            tables.ActivityAuthority(
-                activity_id=act.id, authority_id=link.authority, effect=link.effect.value
-            )
-            for link in act.authorities
-        ]
-    kind_of = {located.record.id: kind for kind, located in dataset.entities()}
-    for located in dataset.facts:
-        fact = located.record
-        citations = [written.resolve(located.source_id) for written in fact.citations]
-        published = [dataset.sources[c.source_id].record.published for c in citations]
-        rows.append(
-            tables.Fact(
-                id=fact.id,
-                statement=fact.statement,
-                kind=fact.kind.value,
-                status=fact.status.value,
-                property=fact.property,
-                quantity=fact.quantity.model_dump() if fact.quantity else None,
-                **_dated("date", fact.date),
-                **_dated("valid_from", fact.valid_from),
-                **_dated("valid_to", fact.valid_to),
-                reported_on=min((day for day in published if day), default=None),
-                rank=fact.rank.value,
-                rank_reason=fact.rank_reason,
-            )
-        )
-        rows += [
-            tables.FactAbout(
-                fact_id=fact.id, entity_id=ref, entity_kind=kind_of[ref], position=position
-            )
-            for position, ref in enumerate(fact.about)
-        ]
-        rows += [
-            tables.Citation(fact_id=fact.id, position=position, **citation.model_dump())
-            for position, citation in enumerate(citations)
-        ]
-    for wave in dataset.waves:
-        w = wave.record
-        rows.append(
-            tables.Wave(
-                **w.model_dump(include={"id", "name", "aliases", "description", "origin"}),
-                destination=w.destination,
-                status=w.status.value,
-                size_fact_id=w.size_fact,
-                joins_id=w.joins,
-                tasks=w.tasks,
-                dates=[d.model_dump(mode="json") for d in w.dates],
-            )
-        )
-        rows += [
-            tables.WaveMember(wave_id=w.id, force_id=m.force, fact_id=m.fact, position=position)
-            for position, m in enumerate(w.composition)
-        ]
-    return rows

@@ -6,6 +6,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.models.common import Citation, DateValue, Quantity
+from app.models.kinds import Kind
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
 
@@ -96,10 +97,27 @@ class EntityPublic(PublicModel):
     url: str = Field(description="The record's path in this API.")
 
 
+FACTS_EMBEDDED = 20
+"""How many facts a detail page embeds; the rest are a link away (``facts_url``)."""
+
+
+def facts_url(record_id: str) -> str:
+    """The list of every fact about a record."""
+    return f"/v1/facts?about={record_id}"
+
+
 class EntityDetail(PublicModel):
     """Adds what the sources say about the record."""
 
-    facts: list[FactPublic] = Field(description="Every fact about the record, with citations.")
+    facts: list[FactPublic] = Field(
+        description="The first 20 facts about the record, in the order the sources tell them, "
+        "with citations; every one of them is at `facts_url`."
+    )
+    fact_count: int = Field(description="How many facts are about the record.", examples=[7])
+    facts_url: str = Field(
+        description="The list of every fact about the record.",
+        examples=["/v1/facts?about=jtf-north"],
+    )
 
 
 class ForcePublic(EntityPublic):
@@ -471,3 +489,23 @@ class ChangeList(PublicModel):
         "and id; empty when the client is up to date."
     )
     total: int = Field(description="How many records differ.")
+
+
+LIST_MODELS: dict[Kind, type[BaseModel]] = {
+    Kind.sources: SourcePublic,
+    Kind.forces: ForcePublic,
+    Kind.agencies: AgencyPublic,
+    Kind.waves: WavePublic,
+    Kind.authorities: AuthorityPublic,
+    Kind.activities: ActivityPublic,
+    Kind.facts: FactPublic,
+}
+DETAIL_MODELS: dict[Kind, type[BaseModel]] = {
+    Kind.sources: SourcePublic,
+    Kind.forces: ForceDetail,
+    Kind.agencies: AgencyDetail,
+    Kind.waves: WaveDetail,
+    Kind.authorities: AuthorityDetail,
+    Kind.activities: ActivityDetail,
+    Kind.facts: FactPublic,
+}

@@ -2,12 +2,16 @@
 
 Entities have stable slug ids. Lists of plain values (aliases) and of ids that are never queried
 on their own are JSON columns; relations that the API filters or joins on are link tables.
+
+Each record's row also holds what the API serves of it, rendered by the load
+(``app/services/render.py``): its JSON documents (``listed``, ``detailed``) and its sort keys. A
+server reads them by key or by an indexed range and keeps no copy of the dataset.
 """
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
 # Named constraints, so that Alembic can alter and drop them the same way on every backend.
@@ -24,6 +28,16 @@ def json_list() -> Any:
     return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
+def document(description: str) -> Any:
+    """A JSON document, rendered by the load and sent as it is."""
+    return Field(sa_column=Column(Text, nullable=False), description=description)
+
+
+LISTED = "What a list shows of the record, as JSON."
+DETAILED = "What its detail page shows, as JSON, with an empty list of facts to fill."
+SORT_NAME = "The name as lists sort it: casefolded."
+
+
 class Source(SQLModel, table=True):
     __tablename__ = "sources"
 
@@ -37,10 +51,12 @@ class Source(SQLModel, table=True):
     url: str | None = None
     sha256: str
     length: int = Field(description="Length of the text in code points.")
+    listed: str = document(LISTED)
 
 
 class Force(SQLModel, table=True):
     __tablename__ = "forces"
+    __table_args__ = (Index("ix_forces_sort_name_id", "sort_name", "id"),)
 
     id: str = Field(primary_key=True)
     name: str
@@ -53,10 +69,14 @@ class Force(SQLModel, table=True):
     base: str | None = None
     operations: list[str] = json_list()
     supports: list[str] = json_list()
+    sort_name: str = Field(description=SORT_NAME)
+    listed: str = document(LISTED)
+    detailed: str = document(DETAILED)
 
 
 class Agency(SQLModel, table=True):
     __tablename__ = "agencies"
+    __table_args__ = (Index("ix_agencies_sort_name_id", "sort_name", "id"),)
 
     id: str = Field(primary_key=True)
     name: str
@@ -64,10 +84,14 @@ class Agency(SQLModel, table=True):
     description: str | None = None
     kind: str
     level: str
+    sort_name: str = Field(description=SORT_NAME)
+    listed: str = document(LISTED)
+    detailed: str = document(DETAILED)
 
 
 class Authority(SQLModel, table=True):
     __tablename__ = "authorities"
+    __table_args__ = (Index("ix_authorities_sort_name_id", "sort_name", "id"),)
 
     id: str = Field(primary_key=True)
     name: str
@@ -79,10 +103,14 @@ class Authority(SQLModel, table=True):
     reference_source_id: str | None = Field(default=None, foreign_key="sources.id")
     status: str
     binds: str | None = None
+    sort_name: str = Field(description=SORT_NAME)
+    listed: str = document(LISTED)
+    detailed: str = document(DETAILED)
 
 
 class Activity(SQLModel, table=True):
     __tablename__ = "activities"
+    __table_args__ = (Index("ix_activities_sort_name_id", "sort_name", "id"),)
 
     id: str = Field(primary_key=True)
     name: str
@@ -90,6 +118,9 @@ class Activity(SQLModel, table=True):
     description: str | None = None
     category: str
     status: str = Field(index=True)
+    sort_name: str = Field(description=SORT_NAME)
+    listed: str = document(LISTED)
+    detailed: str = document(DETAILED)
 
 
 class ActivityForce(SQLModel, table=True):
@@ -109,6 +140,10 @@ class ActivityAuthority(SQLModel, table=True):
 
 class Fact(SQLModel, table=True):
     __tablename__ = "facts"
+    __table_args__ = (
+        Index("ix_facts_date_key_id", "date_key", "id"),
+        Index("ix_facts_date_key_told_at", "date_key", "told_at"),
+    )
 
     id: str = Field(primary_key=True)
     statement: str
@@ -126,23 +161,43 @@ class Fact(SQLModel, table=True):
     reported_on: dt.date | None = Field(
         default=None, description="When the fact was first reported: its earliest source's date."
     )
-    rank: str = "normal"
+    rank: str = Field("normal", index=True)
     rank_reason: str | None = None
+    told_at: int = Field(
+        unique=True,
+        description="Its place in the order the sources tell the facts: by report date (undated "
+        "sources last), source and position in the source.",
+    )
+    date_key: str = Field(description="Its date as the date sort reads it; empty when undated.")
+    measure: str | None = Field(
+        default=None,
+        index=True,
+        description="What its figure measures (subject, property, unit, per), for the posture.",
+    )
+    holds_from: dt.date | None = Field(default=None, description="First day it may hold.")
+    holds_until: dt.date | None = Field(default=None, description="Last day it may hold.")
+    listed: str = document("The fact as the API shows it, as JSON.")
+    event: str | None = Field(
+        default=None,
+        sa_column=Column(Text),
+        description="The fact as a timeline event, as JSON; null when undated.",
+    )
 
 
 class FactAbout(SQLModel, table=True):
     __tablename__ = "fact_about"
-    __table_args__ = (Index("ix_fact_about_entity", "entity_id"),)
+    __table_args__ = (Index("ix_fact_about_entity_told_at", "entity_id", "told_at"),)
 
     fact_id: str = Field(foreign_key="facts.id", primary_key=True)
     entity_id: str = Field(primary_key=True)
     entity_kind: str
     position: int
+    told_at: int = Field(description="The fact's told_at, so a record's facts list by an index.")
 
 
 class Citation(SQLModel, table=True):
     __tablename__ = "citations"
-    __table_args__ = (Index("ix_citations_source_id", "source_id"),)
+    __table_args__ = (Index("ix_citations_source_id_fact_id", "source_id", "fact_id"),)
 
     fact_id: str = Field(foreign_key="facts.id", primary_key=True)
     position: int = Field(primary_key=True)
@@ -155,6 +210,7 @@ class Citation(SQLModel, table=True):
 
 class Wave(SQLModel, table=True):
     __tablename__ = "waves"
+    __table_args__ = (Index("ix_waves_sort_name_id", "sort_name", "id"),)
 
     id: str = Field(primary_key=True)
     name: str
@@ -167,6 +223,9 @@ class Wave(SQLModel, table=True):
     destination: str | None = None
     tasks: list[str] = json_list()
     dates: list[dict[str, Any]] = json_list()
+    sort_name: str = Field(description=SORT_NAME)
+    listed: str = document(LISTED)
+    detailed: str = document(DETAILED)
 
 
 class WaveMember(SQLModel, table=True):
@@ -187,6 +246,10 @@ class DatasetLoad(SQLModel, table=True):
     version: str = Field(index=True, description="Content hash of the loaded files.")
     loaded_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     summary: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    render_version: str = Field(
+        description="The version of the code that rendered the documents: a load renders the "
+        "data again when it differs, even if the data is unchanged."
+    )
 
 
 class DatasetChange(SQLModel, table=True):
@@ -210,6 +273,25 @@ class RecordDigest(SQLModel, table=True):
     digest: str
 
 
+class SearchRecord(SQLModel, table=True):
+    """A record as search shows it. ``place`` is its rowid in the full-text index
+    (``search_index``) and its place among hits of equal rank."""
+
+    __tablename__ = "search_records"
+    __table_args__ = (Index("ix_search_records_kind_place", "kind", "place"),)
+
+    place: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    kind: str
+    record_id: str
+    name: str
+    url: str
+    texts: list[str] = Field(
+        sa_column=Column(JSON, nullable=False),
+        description="Its searched texts: its name, aliases, then the others.",
+    )
+    names: int = Field(description="How many of the texts are its name and aliases.")
+
+
 # Tables that hold the dataset, parents before children: loads delete in reverse, insert in order.
 DATA_TABLES: tuple[type[SQLModel], ...] = (
     Source,
@@ -224,6 +306,7 @@ DATA_TABLES: tuple[type[SQLModel], ...] = (
     Citation,
     Wave,
     WaveMember,
+    SearchRecord,
     RecordDigest,
 )
 DATA_TABLE_NAMES = tuple(str(table.__tablename__) for table in DATA_TABLES)

@@ -1,1 +1,1 @@
-"""Reading the dataset: one immutable snapshot per data version, and queries over it."""
+"""Reading the dataset from the database, and rendering it for the load."""

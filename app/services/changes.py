@@ -5,15 +5,14 @@ by load). The difference since a version is those records of every later load, c
 record: what matters is whether the record existed before and whether it exists now.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from app.ingest.check import ENTITY_KINDS
-from app.models import tables
+from sqlalchemy import Connection, text
 
-# The order changes are listed in: sources, the entities, then the facts about them.
-KIND_ORDER = ("sources", *ENTITY_KINDS, "facts")
+from app.models.kinds import Kind
+
+KIND_ORDER = tuple(Kind)
 
 
 class Change(StrEnum):
@@ -33,41 +32,38 @@ class UnknownVersionError(LookupError):
     """No load of this data version is on record: it never existed here, or was pruned."""
 
 
-class ChangeLog:
-    """The loads, oldest first, and the record changes each made."""
+LAST_LOAD_OF = text("SELECT max(seq) FROM dataset_loads WHERE version = :version")
+LATER_CHANGES = text(
+    "SELECT kind, record_id, change FROM dataset_changes WHERE seq > :seq "
+    "ORDER BY kind, record_id, seq"
+)
 
-    def __init__(
-        self, loads: Iterable[tables.DatasetLoad], changes: Iterable[tables.DatasetChange]
-    ) -> None:
-        self._loads = sorted((load.seq or 0, load.version) for load in loads)
-        self._changes = sorted((c.seq, c.kind, c.record_id, c.change) for c in changes)
 
-    def since(self, version: str) -> list[RecordChange]:
-        """The net changes from ``version`` to the newest load, by kind then record id.
+def changes_since(connection: Connection, version: str) -> list[RecordChange]:
+    """The net changes from ``version`` to the newest load, by kind then record id.
 
-        Per record, over the later loads in order: absent before and present now is added;
-        present before and absent now is removed; present both times is changed (even if a
-        removal and a re-adding restored it exactly: past contents are not kept); absent both
-        times (added, then removed) is nothing.
-        """
-        # The same content may have been loaded more than once; its last load is the nearest.
-        seqs = [seq for seq, loaded in self._loads if loaded == version]
-        if not seqs:
-            raise UnknownVersionError(version)
-        first: dict[tuple[str, str], str] = {}
-        last: dict[tuple[str, str], str] = {}
-        for seq, kind, record_id, change in self._changes:
-            if seq > seqs[-1]:
-                first.setdefault((kind, record_id), change)
-                last[(kind, record_id)] = change
-        net = []
-        for (kind, record_id), earliest in first.items():
-            existed = earliest != Change.added
-            exists = last[(kind, record_id)] != Change.removed
-            if existed and exists:
-                net.append(RecordChange(kind, record_id, Change.changed))
-            elif exists:
-                net.append(RecordChange(kind, record_id, Change.added))
-            elif existed:
-                net.append(RecordChange(kind, record_id, Change.removed))
-        return sorted(net, key=lambda item: (KIND_ORDER.index(item.kind), item.record_id))
+    Per record, over the later loads in order: absent before and present now is added;
+    present before and absent now is removed; present both times is changed (even if a
+    removal and a re-adding restored it exactly: past contents are not kept); absent both
+    times (added, then removed) is nothing.
+    """
+    # The same content may have been loaded more than once; its last load is the nearest.
+    seq = connection.execute(LAST_LOAD_OF, {"version": version}).scalar()
+    if seq is None:
+        raise UnknownVersionError(version)
+    first: dict[tuple[str, str], str] = {}
+    last: dict[tuple[str, str], str] = {}
+    for kind, record_id, change in connection.execute(LATER_CHANGES, {"seq": seq}):
+        first.setdefault((kind, record_id), change)
+        last[(kind, record_id)] = change
+    net = []
+    for (kind, record_id), earliest in first.items():
+        existed = earliest != Change.added
+        exists = last[(kind, record_id)] != Change.removed
+        if existed and exists:
+            net.append(RecordChange(kind, record_id, Change.changed))
+        elif exists:
+            net.append(RecordChange(kind, record_id, Change.added))
+        elif existed:
+            net.append(RecordChange(kind, record_id, Change.removed))
+    return sorted(net, key=lambda item: (KIND_ORDER.index(Kind(item.kind)), item.record_id))

@@ -12,7 +12,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Literal
 
+import orjson
+from sqlalchemy import text
+
 from app.models.common import Quantity, Rank, WaveStatus
+from app.models.kinds import Kind
 from app.models.public import (
     DerivedQuantity,
     FactPublic,
@@ -22,22 +26,41 @@ from app.models.public import (
     Ref,
     WaveDetail,
 )
-from app.services.as_of import holds_on
-from app.services.quantities import Measure, add, in_words, measure
-from app.services.snapshot import Snapshot
+from app.services.quantities import add, in_words
+from app.services.records import KNOWN_ON, wave_known_on
+from app.services.store import Reading
 
 STATUS_ORDER = [status.value for status in WaveStatus]
 # The totals: waves of these statuses added up, per component.
 ARRIVED_STATUSES = (WaveStatus.in_place, WaveStatus.ordered)
 
 
-def newest_report(snapshot: Snapshot) -> dt.date | None:
+NEWEST_REPORT = text("SELECT max(reported_on) FROM facts")
+WAVES = text("SELECT detailed FROM waves")
+HOLDS_ON = (
+    "(facts.holds_from IS NULL OR facts.holds_from <= :day) "
+    "AND (facts.holds_until IS NULL OR facts.holds_until >= :day)"
+)
+FIRST_TOLD = (
+    "SELECT facts.listed FROM fact_about JOIN facts ON facts.id = fact_about.fact_id "
+    "WHERE fact_about.entity_id = :wave AND fact_about.position = 0{known} "
+    "ORDER BY fact_about.told_at LIMIT 1"
+)
+MEASURE_OF = text("SELECT measure FROM facts WHERE id = :id")
+SAME_THING = (
+    "SELECT facts.listed FROM facts WHERE facts.measure = :measure{known} ORDER BY facts.told_at"
+)
+COMPONENT_OF = text("SELECT component FROM forces WHERE id = :id")
+
+
+def newest_report(reading: Reading) -> dt.date | None:
     """The day of the newest report in the data: the default day of a posture."""
-    return max((fact.reported_on for fact in snapshot.facts if fact.reported_on), default=None)
+    day = reading.connection.execute(NEWEST_REPORT).scalar()
+    return dt.date.fromisoformat(day) if isinstance(day, str) else day
 
 
-def _measure_of(fact: FactPublic) -> Measure | None:
-    return measure(fact.about[0].id, fact.property, fact.quantity)
+def _fact(document: str) -> FactPublic:
+    return FactPublic.model_validate(orjson.loads(document))
 
 
 def _choose(candidates: Sequence[FactPublic], named: str | None) -> FactPublic | None:
@@ -50,37 +73,44 @@ def _choose(candidates: Sequence[FactPublic], named: str | None) -> FactPublic |
     return max(pool, key=lambda fact: (fact.reported_on or dt.date.min, fact.id == named))
 
 
-class _PostureBuilder:
+class _PostureReader:
     """The posture's figures and totals from the facts known on a day and holding on it."""
 
-    def __init__(self, snapshot: Snapshot, day: dt.date | None) -> None:
-        self.view = snapshot.known_on(day)
-        holding = [
-            fact
-            for fact in self.view.facts
-            if day is None or holds_on(fact.valid_from, fact.valid_to, day)
-        ]
-        self.same_thing: dict[Measure, list[FactPublic]] = defaultdict(list)
-        for fact in holding:
-            key = _measure_of(fact)
-            if key is not None:
-                self.same_thing[key].append(fact)
+    def __init__(self, reading: Reading, day: dt.date | None) -> None:
+        self.connection = reading.connection
+        self.day = day
+        # Without a day (no dated report at all), every fact is known and holds.
+        on_the_day = f" AND {KNOWN_ON} AND {HOLDS_ON}" if day else ""
+        self.first_told = text(FIRST_TOLD.format(known=f" AND {KNOWN_ON}" if day else ""))
+        self.same_thing = text(SAME_THING.format(known=on_the_day))
+        self.parameters = {"as_of": day.isoformat(), "day": day.isoformat()} if day else {}
+
+    def waves(self) -> list[WaveDetail]:
+        waves = []
+        for (document,) in self.connection.execute(WAVES):
+            data = orjson.loads(document)
+            if self.day is not None:
+                wave_known_on(self.connection, data, self.day.isoformat())
+            waves.append(WaveDetail.model_validate(data))
+        return sorted(waves, key=lambda w: (STATUS_ORDER.index(w.status), w.id))
 
     def figures(self) -> list[PostureFigure]:
-        waves = sorted(self.view.waves, key=lambda w: (STATUS_ORDER.index(w.status), w.id))
         figures = []
-        for wave in waves:
-            told = [fact for fact in wave.facts if fact.about[0].id == wave.id]
-            if not told:
+        for wave in self.waves():
+            told = self.connection.execute(
+                self.first_told, {"wave": wave.id, **self.parameters}
+            ).scalar()
+            if told is None:
                 continue  # not reported yet
+            first_told = _fact(told)
             size_fact = wave.size_fact.id if wave.size_fact else None
             shares = [member for member in wave.composition if member.fact.id != size_fact]
             # A wave of one force, whose size is that force's, counts that force.
             whole = [member.force for member in wave.composition if member.fact.id == size_fact]
             force = wave.joins or (whole[0] if whole else None)
-            figures.append(self._figure(wave, "size", force, size_fact, told[0]))
+            figures.append(self._figure(wave, "size", force, size_fact, first_told))
             figures += [
-                self._figure(wave, "share", member.force, member.fact.id, told[0])
+                self._figure(wave, "share", member.force, member.fact.id, first_told)
                 for member in shares
             ]
         return figures
@@ -93,23 +123,36 @@ class _PostureBuilder:
         named: str | None,
         first_told: FactPublic,
     ) -> PostureFigure:
-        key = _measure_of(self.view.facts.by_id[named]) if named else None
-        candidates = self.same_thing.get(key, []) if key else []
+        candidates: list[FactPublic] = []
+        if named:
+            measure = self.connection.execute(MEASURE_OF, {"id": named}).scalar()
+            if measure is not None:
+                candidates = [
+                    _fact(document)
+                    for (document,) in self.connection.execute(
+                        self.same_thing, {"measure": measure, **self.parameters}
+                    )
+                ]
         chosen = _choose(candidates, named)
         fact = chosen or first_told
+        component = (
+            self.connection.execute(COMPONENT_OF, {"id": force.id}).scalar() if force else None
+        )
         return PostureFigure(
-            component=self.view.forces.by_id[force.id].component if force else None,
+            component=component,
             status=wave.status,
-            wave=self.view.refs[wave.id],
+            wave=Ref(id=wave.id, kind=Kind.waves, name=wave.name, url=wave.url),
             force=force,
             part=part,
             quantity=chosen.quantity if chosen else None,
-            fact=self.view.refs[fact.id],
+            fact=Ref(id=fact.id, kind=Kind.facts, name=fact.statement, url=fact.url),
             rank=fact.rank,
             rank_reason=fact.rank_reason,
             reported_on=fact.reported_on,
             citations=fact.citations,
-            alternatives=[other for other in candidates if other is not chosen],
+            alternatives=[
+                other for other in candidates if other.id != (chosen.id if chosen else None)
+            ],
         )
 
     def totals(self, figures: Sequence[PostureFigure]) -> list[PostureTotal]:
@@ -159,14 +202,14 @@ class _PostureBuilder:
         return totals
 
 
-def posture_on(snapshot: Snapshot, as_of: dt.date | None) -> Posture:
+def posture_on(reading: Reading, as_of: dt.date | None) -> Posture:
     """The posture on ``as_of``, by default on the day of the newest report."""
-    day = as_of or newest_report(snapshot)
-    builder = _PostureBuilder(snapshot, day)
+    day = as_of or newest_report(reading)
+    builder = _PostureReader(reading, day)
     figures = builder.figures()
     return Posture(
         as_of=day,
-        data_version=snapshot.version,
+        data_version=reading.state.version,
         figures=figures,
         totals=builder.totals(figures),
     )

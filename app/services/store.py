@@ -1,100 +1,222 @@
-"""The current snapshot of the data, refreshed when ``muster load`` commits a new version."""
+"""The database as the server reads it: which load is current, and one read transaction per request.
 
+A request reads what it needs in one transaction, so a response is wholly from one data version:
+on SQLite a read transaction sees one file (a load replaces the file, never writes it: see
+app/ingest/loader.py), on PostgreSQL a REPEATABLE READ transaction sees one snapshot. The server
+keeps no copy of the data, only which load is current (``LoadState``), for the response cache and
+the ``X-Data-Version`` header.
+
+``DataStore.current()`` is asked on every request and must be cheap:
+
+- on SQLite, one ``stat`` of the file. A new inode is a new file (a load, or an operator who
+  replaced it, as one ships a file to replicas); a new size or modification time is a file changed
+  in place (a migration, a repair). Either way the pooled connections, which keep what they saw,
+  are dropped and the current load is read again. A missing file is unavailable data.
+- on PostgreSQL, the newest load as a background thread last polled it, every
+  ``poll_seconds``. A poll that fails, or has not answered for a while (a frozen server), makes
+  the data unavailable at once, so requests answer 503 instead of waiting on the database.
+"""
+
+import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col
 
 from app.models import tables
-from app.services.snapshot import Snapshot, read_snapshot
+
+logger = logging.getLogger("muster.store")
+
+NEWEST_LOAD = (
+    select(col(tables.DatasetLoad.seq), col(tables.DatasetLoad.version))
+    .order_by(col(tables.DatasetLoad.seq).desc())
+    .limit(1)
+)
 
 
 class DataUnavailableError(RuntimeError):
-    """The database cannot be read: missing, corrupt, unmigrated or unreachable."""
+    """The database cannot be read: missing, corrupt, unmigrated or unreachable. Its message is
+    safe to show to clients; the cause, which may say where the database is, goes to the log."""
+
+
+@dataclass(frozen=True)
+class LoadState:
+    """The load being served: its sequence number (None when there is no data) and version."""
+
+    seq: int | None
+    version: str | None
+
+    @property
+    def is_empty(self) -> bool:
+        return self.seq is None
+
+
+EMPTY = LoadState(None, None)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One request's read transaction and the load it sees."""
+
+    connection: Connection
+    state: LoadState
+
+    @property
+    def on_postgresql(self) -> bool:
+        return self.connection.dialect.name == "postgresql"
+
+
+def unavailable(error: BaseException) -> DataUnavailableError:
+    """A client-safe error for a database fault; the detail is logged."""
+    logger.warning("the database cannot be read: %s", _first_line(error))
+    reason = "the database cannot be read"
+    if isinstance(getattr(error, "orig", error), sqlite3.DatabaseError):
+        # SQLite's reasons name no place ("no such table: dataset_loads", "file is not a
+        # database"), and tell an operator what to repair.
+        reason += f": {_first_line(error)}"
+    return DataUnavailableError(reason)
+
+
+def _first_line(error: BaseException) -> str:
+    return str(getattr(error, "orig", None) or error).splitlines()[0][:200]
 
 
 class DataStore:
-    """Hands each request the current snapshot, re-reading the database only when it changed.
-
-    ``change_token`` is cheap and is asked on every request: on SQLite, ``PRAGMA data_version``
-    on a connection of our own (it changes when another connection commits); on other databases,
-    the newest load's sequence number, asked at most every ``poll_seconds``.
-    """
-
-    def __init__(self, engine: Engine, change_token: Callable[[], object]) -> None:
-        self._engine = engine
-        self._change_token = change_token
-        self._token: object = None
-        self._snapshot: Snapshot | None = None
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        sqlite_file: Path | None = None,
+        poll_seconds: float = 1.0,
+        poll_timeout_seconds: float = 2.0,
+    ) -> None:
+        self.engine = engine
+        self._sqlite_file = sqlite_file
+        self._poll_seconds = poll_seconds
+        self._poll_timeout = poll_timeout_seconds
+        self._identity: tuple[int, ...] | None = None
+        self._state: LoadState | None = None
         self._lock = threading.Lock()
+        self._poll_error: str | None = None
+        self._polled_at = 0.0
+        self._poller: threading.Thread | None = None
+        self._closed = threading.Event()
 
     @property
-    def engine(self) -> Engine:
-        """The read-only engine, for the queries a snapshot cannot answer (search)."""
-        return self._engine
+    def on_postgresql(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
 
-    def current(self) -> Snapshot:
+    def current(self) -> LoadState:
+        """The load being served; raises DataUnavailableError when the database cannot tell."""
+        if self._sqlite_file is not None:
+            return self._current_sqlite(self._sqlite_file)
+        return self._current_polled()
+
+    def _current_sqlite(self, database: Path) -> LoadState:
         try:
-            token = self._change_token()
-            if self._snapshot is not None and token == self._token:
-                return self._snapshot
-            with self._lock:
-                if self._snapshot is None or token != self._token:
-                    self._snapshot = read_snapshot(self._engine)
-                    self._token = token
-                return self._snapshot
+            status = os.stat(database)
+        except OSError as error:
+            self._forget()
+            logger.warning("the database file cannot be read: %s", error)
+            raise DataUnavailableError("the database file is missing") from error
+        identity = (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+        state = self._state
+        if state is not None and identity == self._identity:
+            return state
+        with self._lock:
+            if self._state is None or identity != self._identity:
+                self.engine.dispose()  # its connections saw the file as it was
+                self._state = self._read_state()
+                self._identity = identity
+            return self._state
+
+    def _read_state(self) -> LoadState:
+        try:
+            with self.engine.connect() as connection:
+                row = connection.execute(NEWEST_LOAD).first()
         except (SQLAlchemyError, sqlite3.Error) as error:
-            self._snapshot = None
-            raise DataUnavailableError(_reason(error)) from error
+            self._forget()
+            raise unavailable(error) from error
+        return LoadState(row.seq, row.version) if row else EMPTY
+
+    def _forget(self) -> None:
+        self._state = None
+        self._identity = None
+        self.engine.dispose()
+
+    def _current_polled(self) -> LoadState:
+        if self._poll_seconds <= 0:  # asked every time (tests): no thread, no staleness
+            self._poll()
+            if self._poll_error is not None:
+                raise DataUnavailableError(self._poll_error)
+            assert self._state is not None
+            return self._state
+        if self._poller is None:
+            with self._lock:
+                if self._poller is None:  # started here, not before: uvicorn forks workers
+                    self._poll()
+                    # The thread holds the store weakly: a store that is dropped unclosed (in
+                    # tests, an app never started) stops being polled.
+                    self._poller = threading.Thread(
+                        target=_keep_polling,
+                        args=(weakref.ref(self), self._poll_seconds, self._closed),
+                        name="muster-load-poll",
+                        daemon=True,
+                    )
+                    self._poller.start()
+        if self._poll_error is not None:
+            raise DataUnavailableError(self._poll_error)
+        if time.monotonic() - self._polled_at > self._poll_seconds + self._poll_timeout:
+            raise DataUnavailableError("the database is not answering")
+        assert self._state is not None
+        return self._state
+
+    def close(self) -> None:
+        """Stop polling and close the database connections (when the server stops)."""
+        self._closed.set()
+        self.engine.dispose()
+
+    def _poll(self) -> None:
+        try:
+            state = self._read_state()
+        except DataUnavailableError as error:
+            self._poll_error = str(error)
+            return
+        self._state = state
+        self._poll_error = None
+        self._polled_at = time.monotonic()
+
+    @contextmanager
+    def reading(self) -> Iterator[Reading]:
+        """A read transaction, and the load it sees."""
+        # Drops the connections to a file that was replaced, and fails at once when the
+        # database is known not to answer.
+        self.current()
+        try:
+            with self.engine.connect() as connection, connection.begin():
+                row = connection.execute(NEWEST_LOAD).first()
+                yield Reading(connection, LoadState(row.seq, row.version) if row else EMPTY)
+        except (SQLAlchemyError, sqlite3.Error) as error:
+            if self._sqlite_file is not None:
+                self._forget()  # a connection that saw a broken file keeps seeing it
+            raise unavailable(error) from error
 
 
-def _reason(error: Exception) -> str:
-    text = str(getattr(error, "orig", None) or error).splitlines()[0]
-    return text[:200]
-
-
-SQLITE_WAL_FORMAT = 2  # the header's file format version (byte 18) of a database in WAL mode
-
-
-def sqlite_change_token(database: str) -> Callable[[], object]:
-    """A token that changes whenever another connection commits to the SQLite file.
-
-    In rollback-journal mode (the default, Muster's), every commit increments the file change
-    counter, bytes 24 to 27 of the file's header, and that counter is what SQLite itself compares
-    to tell that another connection committed (``PRAGMA data_version``). Reading it is one
-    ``pread``; the pragma also takes and releases a file lock, a sixth of the time of a cached
-    response. A database in WAL mode does not keep the counter, so there the pragma answers.
-    """
-    connection = sqlite3.connect(
-        f"file:{database}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
-    )
-    descriptor = os.open(database, os.O_RDONLY)
-
-    def token() -> object:
-        header = os.pread(descriptor, 10, 18)  # bytes 18 to 27: format versions ... change counter
-        if len(header) == 10 and header[0] != SQLITE_WAL_FORMAT:
-            return header[6:]
-        return connection.execute("PRAGMA data_version").fetchone()[0]
-
-    return token
-
-
-def polled_change_token(engine: Engine, poll_seconds: float) -> Callable[[], object]:
-    """A token from the newest load's sequence number, asked at most every ``poll_seconds``."""
-    state: dict[str, object] = {"token": None, "asked_at": float("-inf")}
-
-    def token() -> object:
-        now = time.monotonic()
-        if now - float(state["asked_at"]) >= poll_seconds:  # type: ignore[arg-type]
-            with engine.connect() as connection:
-                state["token"] = connection.execute(
-                    select(func.max(tables.DatasetLoad.seq))
-                ).scalar()
-            state["asked_at"] = now
-        return state["token"]
-
-    return token
+def _keep_polling(
+    store_ref: "weakref.ref[DataStore]", every_seconds: float, closed: threading.Event
+) -> None:
+    while not closed.wait(every_seconds):
+        store = store_ref()
+        if store is None:
+            return
+        store._poll()
+        del store

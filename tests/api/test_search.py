@@ -1,10 +1,9 @@
 """/v1/search: every kind of record by its words, the same on SQLite and PostgreSQL."""
 
-import asyncio
-import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -15,8 +14,8 @@ from app.ingest.check import read_dataset
 from app.ingest.loader import load_dataset
 from app.main import create_app
 from app.models.public import SearchHit
-from app.services.search import SearchIndex
-from app.services.snapshot import Snapshot, read_snapshot
+from app.services import render
+from app.services import search as search_service
 from tests.api import seed
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
 from tests.helpers import add_a_rare_word
@@ -175,22 +174,36 @@ def test_a_database_without_its_search_index_answers_503(loaded_url: str) -> Non
         response = client.get("/v1/search", params={"q": "Lonestar"})
         assert response.status_code == 503
         assert response.headers["content-type"] == "application/problem+json"
-        assert "search index" in response.json()["detail"]
+        assert "the database cannot be read" in response.json()["detail"]
         assert client.get("/v1/forces").status_code == 200
 
 
-def test_data_loaded_before_the_index_existed_is_indexed_by_the_next_load(
-    database_url: str,
+def test_a_change_of_the_rendering_code_renders_the_same_data_again(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The index is rendered by the load: when the code that renders it changes, the next load of
+    unchanged data renders it again rather than keeping the old index."""
     engine = make_engine(database_url)
     load_dataset(engine, read_dataset(SEED_DATA))
-    migrate.downgrade(database_url, "0001")  # the schema as it was before search
-    migrate.upgrade(database_url)
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        assert search(client, "zzrendered") == []
+
+    original = search_service.fields_of
+
+    def with_a_marker(record: Any) -> search_service.Fields:
+        fields = original(record)
+        return search_service.Fields(fields.name, fields.aliases, [*fields.texts, "zzrendered"])
+
+    monkeypatch.setattr(search_service, "fields_of", with_a_marker)
+    monkeypatch.setattr(render, "RENDER_VERSION", "a-new-rendering")
     report = load_dataset(engine, read_dataset(SEED_DATA))
     engine.dispose()
-    assert report.unchanged
+    assert report.rendered_again
+    assert not report.unchanged
     with TestClient(create_app(Settings(database_url=database_url))) as client:
-        assert search(client, "Lonestar")[0]["id"] == "operation-lone-star"
+        response = client.get("/v1/search", params={"q": "zzrendered", "limit": 1})
+        kinds = ("sources", "forces", "agencies", "waves", "authorities", "activities", "facts")
+        assert response.json()["total"] == sum(len(seed.records(kind)) for kind in kinds)
 
 
 def seeded_sqlite(tmp_path: Path) -> str:
@@ -202,71 +215,6 @@ def seeded_sqlite(tmp_path: Path) -> str:
     load_dataset(engine, read_dataset(SEED_DATA))
     engine.dispose()
     return url
-
-
-def test_a_search_finds_its_records_however_the_index_numbers_its_documents(
-    tmp_path: Path,
-) -> None:
-    """On SQLite a match comes back as its document's rowid: the record it stands for is what
-    the index says, not a place in the snapshot's order."""
-    url = seeded_sqlite(tmp_path)
-    database = sqlite3.connect(tmp_path / "muster.db")  # the same documents, numbered backwards
-    with database:
-        database.execute("CREATE TEMP TABLE documents AS SELECT * FROM search_index")
-        database.execute("DELETE FROM search_index")
-        database.execute(
-            "INSERT INTO search_index (kind, record_id, words) "
-            "SELECT kind, record_id, words FROM documents ORDER BY rowid DESC"
-        )
-    database.close()
-    with TestClient(create_app(Settings(database_url=url, response_cache=False))) as client:
-        for query in QUERIES:
-            assert {(hit["kind"], hit["id"]) for hit in search(client, query)} == expected_hits(
-                query
-            ), query
-
-
-def test_a_search_answers_for_the_snapshot_s_version_while_a_newer_one_is_loaded(
-    database_url: str, seed_copy: Path
-) -> None:
-    """A request answered from one data version finds what that version holds, even when a load
-    has committed a newer version, and so a newer index, since its snapshot was taken."""
-    rare_fact = add_a_rare_word(seed_copy / ARTICLE_BUNDLE)
-    engine = make_engine(database_url)
-    load_dataset(engine, read_dataset(SEED_DATA))
-    old = read_snapshot(engine)
-    load_dataset(engine, read_dataset(seed_copy))
-    new = read_snapshot(engine)
-    index = SearchIndex(engine)
-
-    def search_in(snapshot: Snapshot, query: str) -> list[dict[str, Any]]:
-        return asyncio.run(index.search(snapshot, query))
-
-    def unchanged_hits(snapshot: Snapshot, query: str) -> list[dict[str, Any]]:
-        return [hit for hit in search_in(snapshot, query) if hit["id"] != rare_fact]
-
-    assert [hit["id"] for hit in search_in(old, "zyzzogeton")] == []
-    assert [hit["id"] for hit in search_in(new, "zyzzogeton")] == [rare_fact]
-    for query in QUERIES:  # the old snapshot's records looked through, the new index asked
-        assert unchanged_hits(old, query) == unchanged_hits(new, query), query
-    engine.dispose()
-
-
-def test_a_search_while_a_load_commits_answers_the_same_from_the_snapshot(tmp_path: Path) -> None:
-    """On SQLite a committing load locks the whole file, and the first search of a data version
-    reads the index from it on the event loop: it must neither wait for the lock nor fail, but
-    find the same hits in its snapshot."""
-    settings = Settings(database_url=seeded_sqlite(tmp_path), response_cache=False)
-    with TestClient(create_app(settings)) as client:
-        assert client.get("/v1/forces").status_code == 200  # the snapshot is read, not the index
-        load = sqlite3.connect(tmp_path / "muster.db", isolation_level=None)
-        load.execute("BEGIN EXCLUSIVE")  # what a load holds while it writes its commit
-        try:
-            locked = {query: search(client, query) for query in QUERIES}
-        finally:
-            load.execute("ROLLBACK")
-            load.close()
-        assert locked == {query: search(client, query) for query in QUERIES}
 
 
 def test_searches_leave_the_file_free_for_a_load_to_commit(tmp_path: Path, seed_copy: Path) -> None:

@@ -155,15 +155,26 @@ def test_an_answer_from_before_a_load_is_not_cached_as_the_new_one(
     edge = create_app(Settings(database_url=url))
     fact_path = f"/v1/facts/{old.dataset.facts[0].record.id}".encode()
     inner = edge.app
-    release = asyncio.Event()
+    answered, release = asyncio.Event(), asyncio.Event()
     calls = 0
 
     async def slow_first_call(scope: Any, receive: Any, send: Any) -> None:
+        """The first answer is read, then held back until a load has committed."""
         nonlocal calls
         calls += 1
-        if calls == 1:
-            await release.wait()
-        await inner(scope, receive, send)
+        if calls > 1:
+            await inner(scope, receive, send)
+            return
+        held: list[Any] = []
+
+        async def hold(message: Any) -> None:
+            held.append(message)
+
+        await inner(scope, receive, hold)
+        answered.set()
+        await release.wait()
+        for message in held:
+            await send(message)
 
     edge.app = slow_first_call
 
@@ -190,8 +201,7 @@ def test_an_answer_from_before_a_load_is_not_cached_as_the_new_one(
 
     async def scenario() -> list[str]:
         before_load = asyncio.create_task(get())
-        while calls == 0:  # until it has its snapshot of the old data and waits in the app
-            await asyncio.sleep(0)
+        await answered.wait()  # read from the old data, not yet sent
         engine = make_engine(url)
         load_dataset(engine, new.dataset)
         engine.dispose()

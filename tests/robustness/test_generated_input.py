@@ -52,11 +52,13 @@ def app(seed_url: str) -> Any:
 
 def _valid_only_in_form(case: schemathesis.Case[Any]) -> bool:
     """Whether a case the schema allows asks for what a schema cannot rule out: a cursor this
-    API never issued (cursors are opaque), or a search with no word in it."""
+    API never issued (cursors are opaque; an empty one is no cursor), or words to find (q) with no
+    word in them."""
     if case.meta is None or not case.meta.generation.mode.is_positive or not case.query:
         return False
     query = case.query
-    return "cursor" in query or (case.path == "/v1/search" and not words(str(query.get("q", ""))))
+    wordless = "q" in query and not words(str(query["q"]))
+    return bool(query.get("cursor")) or (case.path in ("/v1/search", "/v1/facts") and wordless)
 
 
 @schema.parametrize()

@@ -2,18 +2,28 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import snapshot_of
-from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
-from app.api.query import QueryModel
-from app.api.sorting import BY_ID_OR_NAME, RecordId
+from app.api.caching import CACHED
+from app.api.deps import DataDep
+from app.api.listing import (
+    CSV_TWIN,
+    ENTITY_ORDERS,
+    AsOfQuery,
+    ListQuery,
+    detail_response,
+    entity_selection,
+    list_response,
+    order_of,
+)
+from app.api.sorting import RecordId
 from app.models.common import ActivityStatus
+from app.models.kinds import Kind
 from app.models.public import ActivityDetail, ActivityPublic, Page
 
-router = APIRouter(prefix="/v1/activities", tags=["activities"])
+router = APIRouter(prefix="/v1/activities", tags=["activities"], responses=CSV_TWIN)
 
 
 class ActivityQuery(ListQuery):
@@ -24,35 +34,22 @@ class ActivityQuery(ListQuery):
     )
 
 
-@router.get("", response_model=Page[ActivityPublic])
+@router.get("", response_model=Page[ActivityPublic], dependencies=[CACHED])
 async def list_activities(
-    request: Request,
-    query: Annotated[ActivityQuery, QueryModel(ActivityQuery)],
+    request: Request, query: Annotated[ActivityQuery, Query()], data: DataDep
 ) -> Response:
     """List activities with whether troops may do them, and under which authority."""
-    snapshot = snapshot_of(request)
-    return list_response(
-        request,
-        snapshot.activities,
-        query,
-        matches=lambda activity: (
-            (query.status is None or activity.status == query.status)
-            and (query.category is None or activity.category == query.category)
-        ),
-        sort_keys=BY_ID_OR_NAME,
-        sort=query.sort,
-        item_model=ActivityPublic,
-    )
+    selection = entity_selection(Kind.activities, status=query.status, category=query.category)
+    order = order_of(ENTITY_ORDERS, query.sort)
+    return await list_response(request, data, query, selection, order, ActivityPublic)
 
 
-@router.get("/{activity_id}", response_model=ActivityDetail)
+@router.get("/{activity_id}", response_model=ActivityDetail, dependencies=[CACHED])
 async def get_activity(
     request: Request,
     activity_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
+    query: Annotated[AsOfQuery, Query()],
+    data: DataDep,
 ) -> Response:
     """One activity, who does it, what governs it, and every fact about it."""
-    snapshot = snapshot_of(request)
-    return detail_response(
-        request, snapshot.known_on(query.as_of).activities, activity_id, query, ActivityDetail
-    )
+    return await detail_response(request, data, Kind.activities, activity_id, query, query.as_of)

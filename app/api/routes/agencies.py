@@ -2,17 +2,27 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import snapshot_of
-from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
-from app.api.query import QueryModel
-from app.api.sorting import BY_ID_OR_NAME, RecordId
+from app.api.caching import CACHED
+from app.api.deps import DataDep
+from app.api.listing import (
+    CSV_TWIN,
+    ENTITY_ORDERS,
+    AsOfQuery,
+    ListQuery,
+    detail_response,
+    entity_selection,
+    list_response,
+    order_of,
+)
+from app.api.sorting import RecordId
+from app.models.kinds import Kind
 from app.models.public import AgencyDetail, AgencyPublic, Page
 
-router = APIRouter(prefix="/v1/agencies", tags=["agencies"])
+router = APIRouter(prefix="/v1/agencies", tags=["agencies"], responses=CSV_TWIN)
 
 
 class AgencyQuery(ListQuery):
@@ -22,31 +32,22 @@ class AgencyQuery(ListQuery):
     )
 
 
-@router.get("", response_model=Page[AgencyPublic])
+@router.get("", response_model=Page[AgencyPublic], dependencies=[CACHED])
 async def list_agencies(
-    request: Request, query: Annotated[AgencyQuery, QueryModel(AgencyQuery)]
+    request: Request, query: Annotated[AgencyQuery, Query()], data: DataDep
 ) -> Response:
     """List civilian departments and agencies."""
-    snapshot = snapshot_of(request)
-    return list_response(
-        request,
-        snapshot.agencies,
-        query,
-        matches=lambda agency: query.level is None or agency.level == query.level,
-        sort_keys=BY_ID_OR_NAME,
-        sort=query.sort,
-        item_model=AgencyPublic,
-    )
+    selection = entity_selection(Kind.agencies, level=query.level)
+    order = order_of(ENTITY_ORDERS, query.sort)
+    return await list_response(request, data, query, selection, order, AgencyPublic)
 
 
-@router.get("/{agency_id}", response_model=AgencyDetail)
+@router.get("/{agency_id}", response_model=AgencyDetail, dependencies=[CACHED])
 async def get_agency(
     request: Request,
     agency_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
+    query: Annotated[AsOfQuery, Query()],
+    data: DataDep,
 ) -> Response:
     """One agency, the forces that support it, and every fact about it."""
-    snapshot = snapshot_of(request)
-    return detail_response(
-        request, snapshot.known_on(query.as_of).agencies, agency_id, query, AgencyDetail
-    )
+    return await detail_response(request, data, Kind.agencies, agency_id, query, query.as_of)

@@ -2,18 +2,28 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import snapshot_of
-from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
-from app.api.query import QueryModel
-from app.api.sorting import BY_ID_OR_NAME, RecordId
+from app.api.caching import CACHED
+from app.api.deps import DataDep
+from app.api.listing import (
+    CSV_TWIN,
+    ENTITY_ORDERS,
+    AsOfQuery,
+    ListQuery,
+    detail_response,
+    entity_selection,
+    list_response,
+    order_of,
+)
+from app.api.sorting import RecordId
 from app.models.common import AuthorityKind
+from app.models.kinds import Kind
 from app.models.public import AuthorityDetail, AuthorityPublic, Page
 
-router = APIRouter(prefix="/v1/authorities", tags=["authorities"])
+router = APIRouter(prefix="/v1/authorities", tags=["authorities"], responses=CSV_TWIN)
 
 
 class AuthorityQuery(ListQuery):
@@ -23,32 +33,22 @@ class AuthorityQuery(ListQuery):
     )
 
 
-@router.get("", response_model=Page[AuthorityPublic])
+@router.get("", response_model=Page[AuthorityPublic], dependencies=[CACHED])
 async def list_authorities(
-    request: Request,
-    query: Annotated[AuthorityQuery, QueryModel(AuthorityQuery)],
+    request: Request, query: Annotated[AuthorityQuery, Query()], data: DataDep
 ) -> Response:
     """List legal authorities and what each permits or prohibits."""
-    snapshot = snapshot_of(request)
-    return list_response(
-        request,
-        snapshot.authorities,
-        query,
-        matches=lambda authority: query.kind is None or authority.kind == query.kind,
-        sort_keys=BY_ID_OR_NAME,
-        sort=query.sort,
-        item_model=AuthorityPublic,
-    )
+    selection = entity_selection(Kind.authorities, kind=query.kind)
+    order = order_of(ENTITY_ORDERS, query.sort)
+    return await list_response(request, data, query, selection, order, AuthorityPublic)
 
 
-@router.get("/{authority_id}", response_model=AuthorityDetail)
+@router.get("/{authority_id}", response_model=AuthorityDetail, dependencies=[CACHED])
 async def get_authority(
     request: Request,
     authority_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
+    query: Annotated[AsOfQuery, Query()],
+    data: DataDep,
 ) -> Response:
     """One authority, the activities it governs, and every fact about it."""
-    snapshot = snapshot_of(request)
-    return detail_response(
-        request, snapshot.known_on(query.as_of).authorities, authority_id, query, AuthorityDetail
-    )
+    return await detail_response(request, data, Kind.authorities, authority_id, query, query.as_of)

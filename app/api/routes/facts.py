@@ -1,23 +1,34 @@
 """Statements from the sources, each with its citations."""
 
-from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+import orjson
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import snapshot_of
+from app.api.caching import CACHED
+from app.api.deps import DataDep
 from app.api.errors import ProblemError
-from app.api.listing import AsOfQuery, Day, ListQuery, detail_response, list_response
-from app.api.pagination import SortKey
-from app.api.query import QueryModel
+from app.api.listing import (
+    CSV_TWIN,
+    AsOfQuery,
+    Day,
+    ListQuery,
+    document_response,
+    iso,
+    list_response,
+    not_found,
+    order_of,
+)
 from app.api.sorting import RecordId
 from app.models.common import FactKind, FactStatus, Rank
+from app.models.kinds import Kind
 from app.models.public import FactPublic, Page
-from app.services.snapshot import telling_order
+from app.services import records, search
+from app.services.records import KNOWN_ON, Order, Selection
 
-router = APIRouter(prefix="/v1/facts", tags=["facts"])
+router = APIRouter(prefix="/v1/facts", tags=["facts"], responses=CSV_TWIN)
 
 
 class FactQuery(ListQuery, AsOfQuery):
@@ -40,78 +51,93 @@ class FactQuery(ListQuery, AsOfQuery):
     )
 
 
-def _date_key(fact: FactPublic) -> SortKey:
-    return (fact.date.date.isoformat() if fact.date else "", fact.id)
-
-
-FACT_SORT_KEYS: dict[str, Callable[[Any], SortKey]] = {
-    "source": telling_order,
-    "date": _date_key,
-    "id": lambda fact: (fact.id,),
+FACT_ORDERS = {
+    "source": Order(("facts.told_at",), (int,)),
+    "date": Order(("facts.date_key", "facts.id"), (str, str)),
+    "id": Order(("facts.id",), (str,)),
 }
+# Facts about one record, in the order the sources tell them, straight from that record's index.
+ABOUT_ORDERS = FACT_ORDERS | {"source": Order(("fact_about.told_at",), (int,))}
 
 
-def _matcher(query: FactQuery) -> Callable[[FactPublic], bool] | None:
-    """The test a fact must pass to be listed; None when every fact is (no filter is given)."""
-    filters = (query.about, query.kind, query.status, query.rank, query.source, query.q)
-    if all(value is None for value in filters) and query.from_ is None and query.to is None:
-        return None
-    words = query.q.casefold().split() if query.q else []
+def fact_selection(query: FactQuery, *, on_postgresql: bool) -> Selection:
+    """The facts a query's filters select."""
+    if query.about is None:
+        selection = Selection("facts", "facts.listed")
+    else:
+        selection = Selection(
+            "facts JOIN fact_about ON fact_about.fact_id = facts.id", "facts.listed"
+        ).where("fact_about.entity_id = :about", about=query.about)
+    for column in ("kind", "status", "rank"):
+        value = getattr(query, column)
+        if value is not None:
+            selection.where(f"facts.{column} = :{column}", **{column: value.value})
+    if query.source is not None:
+        selection.where(
+            "facts.id IN (SELECT fact_id FROM citations WHERE source_id = :source)",
+            source=query.source,
+        )
+    if query.from_ is not None:
+        selection.where("facts.date >= :date_from", date_from=iso(query.from_))
+    if query.to is not None:
+        selection.where("facts.date <= :date_to", date_to=iso(query.to))
+    if query.as_of is not None:
+        selection.where(KNOWN_ON, as_of=iso(query.as_of))
+    if query.q is not None:
+        try:
+            terms = search.terms_of(query.q)
+        except search.EmptyQueryError as error:
+            raise _no_words("q") from error
+        matched = search.Matcher(terms, on_postgresql)
+        condition, parameters = matched.condition(None)
+        selection.where(
+            "facts.id IN (SELECT record_id FROM search_records WHERE kind = 'facts' AND place IN "
+            f"(SELECT {matched.place} FROM {search.INDEX_TABLE} WHERE {condition}))",
+            **parameters,
+        )
+    return selection
 
-    def matches(fact: FactPublic) -> bool:
-        if query.about is not None and all(ref.id != query.about for ref in fact.about):
-            return False
-        if query.kind is not None and fact.kind != query.kind:
-            return False
-        if query.status is not None and fact.status != query.status:
-            return False
-        if query.rank is not None and fact.rank != query.rank:
-            return False
-        if query.source is not None and all(c.source_id != query.source for c in fact.citations):
-            return False
-        if query.from_ is not None and (fact.date is None or fact.date.date < query.from_):
-            return False
-        if query.to is not None and (fact.date is None or fact.date.date > query.to):
-            return False
-        if words:
-            text = " ".join([fact.statement, *(c.quote for c in fact.citations)]).casefold()
-            return all(word in text for word in words)
-        return True
 
-    return matches
-
-
-@router.get("", response_model=Page[FactPublic])
-async def list_facts(
-    request: Request, query: Annotated[FactQuery, QueryModel(FactQuery)]
-) -> Response:
-    """List facts, filtered by what they are about, kind, status, source, words or date."""
-    snapshot = snapshot_of(request)
-    return list_response(
-        request,
-        snapshot.known_on(query.as_of).facts,
-        query,
-        matches=_matcher(query),
-        sort_keys=FACT_SORT_KEYS,
-        sort=query.sort,
-        item_model=FactPublic,
+def _no_words(name: str) -> ProblemError:
+    return ProblemError(
+        400,
+        f"{name}: has no letters or digits to search for",
+        slug="invalid-parameter",
+        invalid_params=[{"name": name, "reason": "has no letters or digits to search for"}],
     )
 
 
-@router.get("/{fact_id}", response_model=FactPublic)
+@router.get("", response_model=Page[FactPublic], dependencies=[CACHED])
+async def list_facts(
+    request: Request, query: Annotated[FactQuery, Query()], data: DataDep
+) -> Response:
+    """List facts, filtered by what they are about, kind, status, source, words or date."""
+    selection = fact_selection(query, on_postgresql=data.store.on_postgresql)
+    orders = FACT_ORDERS if query.about is None else ABOUT_ORDERS
+    return await list_response(
+        request, data, query, selection, order_of(orders, query.sort), FactPublic
+    )
+
+
+@router.get("/{fact_id}", response_model=FactPublic, dependencies=[CACHED])
 async def get_fact(
     request: Request,
     fact_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
+    query: Annotated[AsOfQuery, Query()],
+    data: DataDep,
 ) -> Response:
     """One fact with its citations."""
-    snapshot = snapshot_of(request)
-    known = snapshot.known_on(query.as_of)
-    fact = snapshot.facts.by_id.get(fact_id)
-    if fact is not None and fact_id not in known.facts.by_id:
-        raise ProblemError(
-            404,
-            f"fact {fact_id!r} was not reported by {query.as_of}: "
-            f"it was first reported on {fact.reported_on}",
-        )
-    return detail_response(request, known.facts, fact_id, query, FactPublic)
+    document = await data.read(
+        lambda reading: records.read_document(reading, "facts", "listed", fact_id)
+    )
+    if document is None:
+        raise not_found(Kind.facts, fact_id)
+    if query.as_of is not None:
+        reported_on = orjson.loads(document)["reported_on"]
+        if reported_on is not None and reported_on > query.as_of.isoformat():
+            raise ProblemError(
+                404,
+                f"fact {fact_id!r} was not reported by {query.as_of}: "
+                f"it was first reported on {reported_on}",
+            )
+    return document_response(request, data, Kind.facts, document.encode(), query)

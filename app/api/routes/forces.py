@@ -2,18 +2,28 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import snapshot_of
-from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
-from app.api.query import QueryModel
-from app.api.sorting import BY_ID_OR_NAME, RecordId
+from app.api.caching import CACHED
+from app.api.deps import DataDep
+from app.api.listing import (
+    CSV_TWIN,
+    ENTITY_ORDERS,
+    AsOfQuery,
+    ListQuery,
+    detail_response,
+    entity_selection,
+    list_response,
+    order_of,
+)
+from app.api.sorting import RecordId
 from app.models.common import Component
+from app.models.kinds import Kind
 from app.models.public import ForceDetail, ForcePublic, Page
 
-router = APIRouter(prefix="/v1/forces", tags=["forces"])
+router = APIRouter(prefix="/v1/forces", tags=["forces"], responses=CSV_TWIN)
 
 
 class ForceQuery(ListQuery):
@@ -24,34 +34,22 @@ class ForceQuery(ListQuery):
     )
 
 
-@router.get("", response_model=Page[ForcePublic])
+@router.get("", response_model=Page[ForcePublic], dependencies=[CACHED])
 async def list_forces(
-    request: Request, query: Annotated[ForceQuery, QueryModel(ForceQuery)]
+    request: Request, query: Annotated[ForceQuery, Query()], data: DataDep
 ) -> Response:
     """List forces: commands, units, task forces and operations."""
-    snapshot = snapshot_of(request)
-    return list_response(
-        request,
-        snapshot.forces,
-        query,
-        matches=lambda force: (
-            (query.component is None or force.component == query.component)
-            and (query.kind is None or force.kind == query.kind)
-        ),
-        sort_keys=BY_ID_OR_NAME,
-        sort=query.sort,
-        item_model=ForcePublic,
-    )
+    selection = entity_selection(Kind.forces, component=query.component, kind=query.kind)
+    order = order_of(ENTITY_ORDERS, query.sort)
+    return await list_response(request, data, query, selection, order, ForcePublic)
 
 
-@router.get("/{force_id}", response_model=ForceDetail)
+@router.get("/{force_id}", response_model=ForceDetail, dependencies=[CACHED])
 async def get_force(
     request: Request,
     force_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
+    query: Annotated[AsOfQuery, Query()],
+    data: DataDep,
 ) -> Response:
     """One force, what it does, the waves it is part of, and every fact about it."""
-    snapshot = snapshot_of(request)
-    return detail_response(
-        request, snapshot.known_on(query.as_of).forces, force_id, query, ForceDetail
-    )
+    return await detail_response(request, data, Kind.forces, force_id, query, query.as_of)

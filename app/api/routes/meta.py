@@ -5,13 +5,14 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app import __version__
-from app.api.deps import snapshot_of
+from app.api.caching import CACHED
+from app.api.deps import DataDep
 from app.api.errors import ProblemError
 from app.api.listing import json_response
+from app.models.kinds import Kind
+from app.services.store import DataStore, DataUnavailableError, Reading
 
 router = APIRouter(tags=["meta"])
-
-COLLECTIONS = ("sources", "forces", "agencies", "waves", "authorities", "activities", "facts")
 
 
 class Index(BaseModel):
@@ -39,11 +40,15 @@ class Readiness(Health):
     )
 
 
-@router.get("/", response_model=Index)
-async def index(request: Request) -> Response:
+@router.get("/", response_model=Index, dependencies=[CACHED])
+async def index(data: DataDep) -> Response:
     """Name, versions, and links to every collection and to the docs."""
-    snapshot = snapshot_of(request)
-    links = {name: f"/v1/{name}" for name in COLLECTIONS}
+
+    def read(reading: Reading) -> str | None:
+        return reading.state.version
+
+    version = await data.read(read)
+    links = {kind.value: f"/v1/{kind}" for kind in Kind}
     links |= {name: f"/v1/{name}" for name in ("search", "timeline", "posture", "changes")}
     links |= {"docs": "/docs"}
     links |= {"openapi": "/openapi.json"}
@@ -51,9 +56,10 @@ async def index(request: Request) -> Response:
         {
             "name": "Muster",
             "version": __version__,
-            "data_version": snapshot.version,
+            "data_version": version,
             "links": links,
-        }
+        },
+        data.answered_from(),
     )
 
 
@@ -66,10 +72,11 @@ async def healthz() -> Response:
 @router.get("/readyz", response_model=Readiness, responses={503: {"description": "Not ready"}})
 async def readyz(request: Request) -> Response:
     """The database answers, is migrated and holds data; otherwise 503 saying why."""
-    error = getattr(request.state, "data_error", None)
-    if error is not None:
-        raise ProblemError(503, f"the database cannot be read: {error}", slug="not-ready")
-    snapshot = request.state.snapshot
-    if snapshot.is_empty:
+    store: DataStore = request.app.state.store
+    try:
+        state = store.current()
+    except DataUnavailableError as error:
+        raise ProblemError(503, str(error), slug="not-ready") from error
+    if state.is_empty:
         raise ProblemError(503, "the database holds no data: run `muster load`", slug="not-ready")
-    return json_response({"status": "ok", "data_version": snapshot.version})
+    return json_response({"status": "ok", "data_version": state.version})

@@ -1,22 +1,25 @@
 """Search every kind of record by name, alias, description, statement and quote."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+import orjson
+from fastapi import APIRouter, Query, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import snapshot_of
+from app.api.caching import CACHED
+from app.api.deps import DataDep
 from app.api.errors import ProblemError
-from app.api.listing import ListQuery, page_response
-from app.api.query import QueryModel
+from app.api.listing import CSV_TWIN, ListQuery, page_response
+from app.api.pagination import decode_cursor, query_fingerprint
+from app.models.kinds import Kind
 from app.models.public import Page, SearchHit
-from app.services.search import EmptyQueryError, SearchIndex
-from app.services.store import DataUnavailableError
+from app.services import search as index
+from app.services.records import Order
+from app.services.records import Page as ResultPage
+from app.services.store import Reading
 
-router = APIRouter(prefix="/v1/search", tags=["search"])
-
-Kind = Literal["forces", "agencies", "waves", "authorities", "activities", "sources", "facts"]
+router = APIRouter(prefix="/v1/search", tags=["search"], responses=CSV_TWIN)
 
 
 class SearchQuery(ListQuery):
@@ -31,33 +34,58 @@ class SearchQuery(ListQuery):
     kind: Kind | None = Field(None, description="Only records of this collection.")
 
 
-# Async like the other handlers, though it asks the index: on SQLite a copy in memory answers at
-# once, on the event loop; PostgreSQL is asked from the thread pool (see SearchIndex).
-@router.get("", response_model=Page[SearchHit])
+# Best rank first, then by place; the cursor holds the last hit's rank and place.
+BY_RANK = Order(("rank", "place"), (int, int))
+HIT_FIELDS = tuple(SearchHit.model_fields)
+
+
+@router.get("", response_model=Page[SearchHit], dependencies=[CACHED])
 async def search(
-    request: Request,
-    query: Annotated[SearchQuery, QueryModel(SearchQuery)],
+    request: Request, query: Annotated[SearchQuery, Query()], data: DataDep
 ) -> Response:
     """Find records of every kind whose names, aliases or text hold all the words of `q`, best
     first. Each hit has a snippet with the matching words between « and »."""
-    snapshot = snapshot_of(request)
-    index: SearchIndex = request.app.state.search_index
     try:
-        hits = await index.search(snapshot, query.q, query.kind)
-    except EmptyQueryError as error:
+        terms = index.terms_of(query.q)
+    except index.EmptyQueryError as error:
         raise ProblemError(
             400,
             str(error),
             slug="invalid-parameter",
             invalid_params=[{"name": "q", "reason": "has no letters or digits to search for"}],
         ) from error
-    except DataUnavailableError as error:
-        raise ProblemError(503, str(error), slug="service-unavailable") from error
-    return page_response(
-        request,
-        list(enumerate(hits)),  # the order is fixed for a data version: a hit's place is its key
-        query,
-        key=lambda numbered: (numbered[0],),
-        row=lambda numbered: numbered[1],
-        item_model=SearchHit,
+    fingerprint = query_fingerprint(
+        query.model_dump(exclude={"cursor", "limit", "format"}, mode="json")
     )
+    after = decode_cursor(query.cursor, fingerprint, BY_RANK) if query.cursor else None
+    limit = min(query.limit, data.max_page_size)
+
+    def find(reading: Reading) -> ResultPage:
+        found = index.Matcher(terms, reading.on_postgresql)
+        places = None
+        if query.kind is not None:
+            places = index.places_of_kind(reading.connection, query.kind)
+            if places is None:
+                return ResultPage([], None, 0)
+        hits = index.hits(
+            reading.connection,
+            found,
+            places,
+            (after[0], after[1]) if after else None,  # type: ignore[arg-type]
+            limit + 1,
+        )
+        total = data.totals.count(
+            reading,
+            ("search", tuple(terms), query.kind),
+            lambda: index.count(reading.connection, found, places),
+        )
+        more = len(hits) > limit
+        hits = hits[:limit]
+        documents = [
+            orjson.dumps({name: hit[name] for name in HIT_FIELDS}).decode() for hit in hits
+        ]
+        next_key = (hits[-1]["rank"], hits[-1]["place"]) if more else None
+        return ResultPage(documents, next_key, total)
+
+    page = await data.read(find)
+    return page_response(request, data, query, page, SearchHit, fingerprint)

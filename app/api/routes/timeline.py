@@ -2,20 +2,17 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import snapshot_of
-from app.api.listing import Day, ListQuery, page_response
-from app.api.pagination import SortKey
-from app.api.query import QueryModel
-from app.models.public import FactPublic, Page, TimelineEvent
-from app.services.snapshot import telling_order
+from app.api.caching import CACHED
+from app.api.deps import DataDep
+from app.api.listing import CSV_TWIN, Day, ListQuery, iso, list_response, order_of
+from app.models.public import Page, TimelineEvent
+from app.services.records import Order, Selection
 
-router = APIRouter(prefix="/v1/timeline", tags=["timeline"])
-
-EVENT_FIELDS = tuple(TimelineEvent.model_fields)  # an event is a dated fact, shown in part
+router = APIRouter(prefix="/v1/timeline", tags=["timeline"], responses=CSV_TWIN)
 
 
 class TimelineQuery(ListQuery):
@@ -34,34 +31,24 @@ class TimelineQuery(ListQuery):
     )
 
 
-def _when(fact: FactPublic) -> SortKey:
-    """By date; events of one day in the order their sources tell them. (Undated facts, which
-    are no events, come first: the facts are sorted once for every request, then filtered.)"""
-    return (fact.date.date.isoformat() if fact.date else "", *telling_order(fact))
+# By date; events of one day in the order their sources tell them.
+WHEN = Order(("facts.date_key", "facts.told_at"), (str, int))
 
 
-@router.get("", response_model=Page[TimelineEvent])
+@router.get("", response_model=Page[TimelineEvent], dependencies=[CACHED])
 async def timeline(
-    request: Request,
-    query: Annotated[TimelineQuery, QueryModel(TimelineQuery)],
+    request: Request, query: Annotated[TimelineQuery, Query()], data: DataDep
 ) -> Response:
     """Dated events in order, each with its date's precision, what it concerns and its citations."""
-    snapshot = snapshot_of(request)
-    descending = query.sort == "-date"
-    events = [
-        fact
-        for fact in snapshot.facts.ordered(_when, descending=descending)
-        if fact.date is not None
-        and (query.from_ is None or fact.date.date >= query.from_)
-        and (query.to is None or fact.date.date <= query.to)
-        and (query.about is None or any(ref.id == query.about for ref in fact.about))
-    ]
-    return page_response(
-        request,
-        events,
-        query,
-        key=_when,
-        row=lambda fact: {name: snapshot.facts.detailed[fact.id][name] for name in EVENT_FIELDS},
-        item_model=TimelineEvent,
-        descending=descending,
-    )
+    selection = Selection("facts", "facts.event").where("facts.date_key != ''")
+    if query.about is not None:
+        selection.where(
+            "facts.id IN (SELECT fact_id FROM fact_about WHERE entity_id = :about)",
+            about=query.about,
+        )
+    if query.from_ is not None:
+        selection.where("facts.date >= :date_from", date_from=iso(query.from_))
+    if query.to is not None:
+        selection.where("facts.date <= :date_to", date_to=iso(query.to))
+    order = order_of({"date": WHEN}, query.sort)
+    return await list_response(request, data, query, selection, order, TimelineEvent)

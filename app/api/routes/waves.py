@@ -2,18 +2,28 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import snapshot_of
-from app.api.listing import AsOfQuery, ListQuery, detail_response, list_response
-from app.api.query import QueryModel
-from app.api.sorting import BY_ID_OR_NAME, RecordId
+from app.api.caching import CACHED
+from app.api.deps import DataDep
+from app.api.listing import (
+    CSV_TWIN,
+    ENTITY_ORDERS,
+    AsOfQuery,
+    ListQuery,
+    detail_response,
+    entity_selection,
+    list_response,
+    order_of,
+)
+from app.api.sorting import RecordId
 from app.models.common import WaveStatus
+from app.models.kinds import Kind
 from app.models.public import Page, WaveDetail, WavePublic
 
-router = APIRouter(prefix="/v1/waves", tags=["waves"])
+router = APIRouter(prefix="/v1/waves", tags=["waves"], responses=CSV_TWIN)
 
 
 class WaveQuery(ListQuery):
@@ -23,31 +33,22 @@ class WaveQuery(ListQuery):
     )
 
 
-@router.get("", response_model=Page[WavePublic])
+@router.get("", response_model=Page[WavePublic], dependencies=[CACHED])
 async def list_waves(
-    request: Request, query: Annotated[WaveQuery, QueryModel(WaveQuery)]
+    request: Request, query: Annotated[WaveQuery, Query()], data: DataDep
 ) -> Response:
     """List deployment waves with their sizes as the sources give them."""
-    snapshot = snapshot_of(request)
-    return list_response(
-        request,
-        snapshot.waves,
-        query,
-        matches=lambda wave: query.status is None or wave.status == query.status,
-        sort_keys=BY_ID_OR_NAME,
-        sort=query.sort,
-        item_model=WavePublic,
-    )
+    selection = entity_selection(Kind.waves, status=query.status)
+    order = order_of(ENTITY_ORDERS, query.sort)
+    return await list_response(request, data, query, selection, order, WavePublic)
 
 
-@router.get("/{wave_id}", response_model=WaveDetail)
+@router.get("/{wave_id}", response_model=WaveDetail, dependencies=[CACHED])
 async def get_wave(
     request: Request,
     wave_id: Annotated[str, Path(**RecordId)],
-    query: Annotated[AsOfQuery, QueryModel(AsOfQuery)],
+    query: Annotated[AsOfQuery, Query()],
+    data: DataDep,
 ) -> Response:
     """One wave: its size, composition, tasks and dates, and every fact about it."""
-    snapshot = snapshot_of(request)
-    return detail_response(
-        request, snapshot.known_on(query.as_of).waves, wave_id, query, WaveDetail
-    )
+    return await detail_response(request, data, Kind.waves, wave_id, query, query.as_of)

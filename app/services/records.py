@@ -1,0 +1,183 @@
+"""Reading records as the API serves them: a page of a list by an index, a record by its key.
+
+Every list is keyset-paged: its order is a tuple of indexed columns ending in a unique one, and
+the next page starts after the last row's values of those columns. So a page deep in a list costs
+what the first page costs, and no page is ever counted or skipped through. ``total`` is one
+``count(*)`` per data version and filter, remembered (``Totals``).
+"""
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, bindparam, text
+
+from app.services.store import Reading
+
+SortValue = str | int
+SortKey = tuple[SortValue, ...]
+
+
+@dataclass(frozen=True)
+class Order:
+    """A list's order: columns (SQL expressions) and the type of each one's values."""
+
+    columns: tuple[str, ...]
+    types: tuple[type, ...]
+    descending: bool = False
+
+    def reversed(self) -> "Order":
+        return Order(self.columns, self.types, not self.descending)
+
+
+@dataclass
+class Selection:
+    """The rows a list shows: from which tables, on which conditions, with which parameters."""
+
+    source: str
+    document: str
+    conditions: list[str] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def where(self, condition: str, **parameters: Any) -> "Selection":
+        self.conditions.append(condition)
+        self.parameters.update(parameters)
+        return self
+
+    def where_clause(self, extra: Sequence[str] = ()) -> str:
+        conditions = [*self.conditions, *extra]
+        return f" WHERE {' AND '.join(conditions)}" if conditions else ""
+
+
+@dataclass(frozen=True)
+class Page:
+    documents: list[str]
+    """The rows' JSON documents, in order."""
+    next_key: SortKey | None
+    """The last row's sort key when there are more rows; None on the last page."""
+    total: int
+
+
+class Totals:
+    """``count(*)`` of lists, remembered per data version and filter: a bounded number of
+    integers, so the memory a client can grow with filters is bounded too."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self._max_entries = max_entries
+        self._counts: OrderedDict[tuple[Any, ...], int] = OrderedDict()
+
+    def count(self, reading: Reading, key: tuple[Any, ...], compute: Callable[[], int]) -> int:
+        """The count ``compute`` gives, remembered under ``key`` for the reading's version."""
+        versioned = (reading.state.seq, *key)
+        total = self._counts.get(versioned)
+        if total is None:
+            total = compute()
+            self._counts[versioned] = total
+            while len(self._counts) > self._max_entries:
+                self._counts.popitem(last=False)
+        else:
+            self._counts.move_to_end(versioned)
+        return total
+
+
+def read_page(
+    reading: Reading,
+    selection: Selection,
+    order: Order,
+    *,
+    after: SortKey | None,
+    limit: int,
+    totals: Totals,
+) -> Page:
+    """The ``limit`` rows of ``selection`` after the row whose key is ``after``."""
+    columns = ", ".join(order.columns)
+    direction = " DESC" if order.descending else ""
+    extra = []
+    parameters = dict(selection.parameters)
+    if after is not None:
+        names = [f"after_{i}" for i in range(len(after))]
+        comparison = "<" if order.descending else ">"
+        placeholders = ", ".join(f":{name}" for name in names)
+        extra.append(f"({columns}) {comparison} ({placeholders})")
+        parameters |= dict(zip(names, after, strict=True))
+    ordering = ", ".join(f"{column}{direction}" for column in order.columns)
+    sql = (
+        f"SELECT {selection.document}, {columns} FROM {selection.source}"
+        f"{selection.where_clause(extra)} ORDER BY {ordering} LIMIT :limit"
+    )
+    rows = reading.connection.execute(text(sql), {**parameters, "limit": limit + 1}).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    total_sql = f"SELECT count(*) FROM {selection.source}{selection.where_clause()}"
+    total = totals.count(
+        reading,
+        (total_sql, orjson.dumps(selection.parameters, option=orjson.OPT_SORT_KEYS)),
+        lambda: int(reading.connection.execute(text(total_sql), selection.parameters).scalar_one()),
+    )
+    return Page(
+        documents=[row[0] for row in rows],
+        next_key=tuple(rows[-1][1:]) if more and rows else None,
+        total=total,
+    )
+
+
+def read_document(reading: Reading, table: str, column: str, record_id: str) -> str | None:
+    return reading.connection.execute(
+        text(f"SELECT {column} FROM {table} WHERE id = :id"), {"id": record_id}
+    ).scalar()
+
+
+KNOWN_ON = "(facts.reported_on IS NULL OR facts.reported_on <= :as_of)"
+"""A fact known on the day ``:as_of``: reported by then, or from an undated reference source."""
+
+FIRST_FACTS_ABOUT = (
+    "SELECT facts.listed FROM fact_about JOIN facts ON facts.id = fact_about.fact_id "
+    "WHERE fact_about.entity_id = :id{known} ORDER BY fact_about.told_at LIMIT :limit"
+)
+COUNT_FACTS_ABOUT = (
+    "SELECT count(*) FROM fact_about JOIN facts ON facts.id = fact_about.fact_id "
+    "WHERE fact_about.entity_id = :id AND " + KNOWN_ON
+)
+
+
+def facts_about(
+    reading: Reading, record_id: str, as_of: str | None, limit: int
+) -> list[orjson.Fragment]:
+    """The first ``limit`` facts about a record, in the order the sources tell them."""
+    known = f" AND {KNOWN_ON}" if as_of else ""
+    rows = reading.connection.execute(
+        text(FIRST_FACTS_ABOUT.format(known=known)),
+        {"id": record_id, "as_of": as_of, "limit": limit},
+    )
+    return [orjson.Fragment(document) for (document,) in rows]
+
+
+def count_facts_about(reading: Reading, record_id: str, as_of: str) -> int:
+    return int(
+        reading.connection.execute(
+            text(COUNT_FACTS_ABOUT), {"id": record_id, "as_of": as_of}
+        ).scalar_one()
+    )
+
+
+UNKNOWN_FACTS = text("SELECT id FROM facts WHERE id IN :ids AND reported_on > :as_of").bindparams(
+    bindparam("ids", expanding=True)
+)
+
+
+def wave_known_on(connection: Connection, wave: dict[str, Any], as_of: str) -> None:
+    """A wave's document as known on ``as_of``: without the size and shares that facts reported
+    later give."""
+    cited = [member["fact"]["id"] for member in wave["composition"]]
+    if wave["size_fact"] is not None:
+        cited.append(wave["size_fact"]["id"])
+    if not cited:
+        return
+    unknown = {
+        fact_id for (fact_id,) in connection.execute(UNKNOWN_FACTS, {"ids": cited, "as_of": as_of})
+    }
+    if wave["size_fact"] is not None and wave["size_fact"]["id"] in unknown:
+        wave["size"] = wave["size_fact"] = None
+    wave["composition"] = [m for m in wave["composition"] if m["fact"]["id"] not in unknown]

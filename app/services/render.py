@@ -1,0 +1,336 @@
+"""What the API serves, rendered once by ``muster load`` and written beside the data.
+
+A request would otherwise compute all of this: each record's JSON documents, the order the
+sources tell the facts in, each fact's measure and the days it may hold on, and the words search
+looks at. The load renders them from the checked bundles, record by record, and the server reads
+them by key or by an indexed range.
+
+The renderings depend on this code as much as on the data, so ``RENDER_VERSION`` is a hash of the
+modules that shape them: a load renders everything again when it differs from the version beside
+the data, even if the bundles are unchanged.
+"""
+
+import datetime as dt
+import hashlib
+import inspect
+import sys
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from pydantic import BaseModel
+
+from app.ingest.bundle import FactRecord
+from app.ingest.check import Dataset, Located
+from app.models import public
+from app.models.common import Citation, Quantity
+from app.models.kinds import ENTITY_KINDS, Kind, record_path
+from app.models.public import (
+    LIST_MODELS,
+    ActivityAuthorityPublic,
+    ActivityDetail,
+    AgencyDetail,
+    AuthorityDetail,
+    FactPublic,
+    ForceDetail,
+    Ref,
+    SourcePublic,
+    TimelineEvent,
+    WaveDatePublic,
+    WaveDetail,
+    WaveMemberPublic,
+    facts_url,
+)
+from app.services import quantities, search
+from app.services.as_of import last_day
+
+EVENT_FIELDS = tuple(TimelineEvent.model_fields)  # an event is a dated fact, shown in part
+
+
+def _render_version() -> str:
+    shaping = [sys.modules[__name__], public, search, quantities]
+    digest = hashlib.sha256()
+    for module in shaping:
+        digest.update(inspect.getsource(module).encode())
+    return digest.hexdigest()[:16]
+
+
+RENDER_VERSION = _render_version()
+
+
+def dumps(data: Any) -> str:
+    return orjson.dumps(data).decode()
+
+
+@dataclass(frozen=True)
+class RenderedFact:
+    """A fact's public document and what the tables index of it."""
+
+    document: FactPublic
+    told_at: int
+    measure: str | None
+    holds_from: dt.date | None
+    holds_until: dt.date | None
+
+
+class Renderer:
+    """Renders the records of one checked dataset. It keeps what rendering any one record needs
+    (names, the relations between entities, each fact's place); the documents themselves are made
+    one at a time, so a load holds one batch of them, not the dataset's."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.refs: dict[str, Ref] = {}
+        for source_id, source in dataset.sources.items():
+            self.refs[source_id] = Ref(
+                id=source_id,
+                kind=Kind.sources,
+                name=source.record.description,
+                url=record_path(Kind.sources, source_id),
+            )
+        for kind, located in dataset.entities():
+            entity = located.record
+            self.refs[entity.id] = Ref(
+                id=entity.id, kind=kind, name=entity.name, url=record_path(kind, entity.id)
+            )
+        self.fact_records = {located.record.id: located for located in dataset.facts}
+        self.told_order = sorted(self.fact_records, key=self._telling_key)
+        self.told_at = {fact_id: place for place, fact_id in enumerate(self.told_order)}
+        self.fact_count: dict[str, int] = defaultdict(int)  # facts about each entity, by source
+        for fact in dataset.facts:
+            for entity_id in fact.record.about:
+                self.fact_count[entity_id] += 1
+            for source_id in {c.source_id for c in self._citations(fact)}:
+                self.fact_count[source_id] += 1
+
+    def _citations(self, located: Located[FactRecord]) -> list[Citation]:
+        return [written.resolve(located.source_id) for written in located.record.citations]
+
+    def _reported_on(self, located: Located[FactRecord]) -> dt.date | None:
+        published = [
+            self.dataset.sources[c.source_id].record.published for c in self._citations(located)
+        ]
+        return min((day for day in published if day), default=None)
+
+    def _telling_key(self, fact_id: str) -> tuple[bool, str, str, int, str]:
+        """Facts in the order their sources tell them: by report date (undated sources last),
+        source and position in the source."""
+        located = self.fact_records[fact_id]
+        reported = self._reported_on(located)
+        first = self._citations(located)[0]
+        return (reported is None, reported.isoformat() if reported else "", first.source_id,
+                first.start, fact_id)  # fmt: skip
+
+    def _refs(self, ids: list[str]) -> list[Ref]:
+        return [self.refs[record_id] for record_id in ids]
+
+    # --- facts
+
+    def facts(self) -> Iterator[RenderedFact]:
+        """Every fact, in the order the sources tell them."""
+        for fact_id in self.told_order:
+            yield self.fact(fact_id)
+
+    def fact(self, fact_id: str) -> RenderedFact:
+        located = self.fact_records[fact_id]
+        fact = located.record
+        document = FactPublic(
+            id=fact.id,
+            statement=fact.statement,
+            kind=fact.kind.value,
+            status=fact.status.value,
+            property=fact.property,
+            quantity=fact.quantity,
+            date=fact.date,
+            valid_from=fact.valid_from,
+            valid_to=fact.valid_to,
+            reported_on=self._reported_on(located),
+            rank=fact.rank.value,
+            rank_reason=fact.rank_reason,
+            about=self._refs(fact.about),
+            citations=self._citations(located),
+            url=record_path(Kind.facts, fact.id),
+        )
+        measure = quantities.measure(fact.about[0], fact.property, fact.quantity)
+        return RenderedFact(
+            document=document,
+            told_at=self.told_at[fact_id],
+            measure=dumps(list(measure)) if measure else None,
+            holds_from=fact.valid_from.date if fact.valid_from else None,
+            holds_until=last_day(fact.valid_to) if fact.valid_to else None,
+        )
+
+    def quantity_of(self, fact_id: str | None) -> Quantity | None:
+        located = self.fact_records.get(fact_id or "")
+        return located.record.quantity if located else None
+
+    # --- entities and sources
+
+    def records(self, kind: Kind) -> Iterator[BaseModel]:
+        """The detail documents of one kind of entity, or the sources, by id."""
+        render = getattr(self, f"_{kind.value}")
+        if kind is Kind.sources:
+            for source_id in sorted(self.dataset.sources):
+                yield render(source_id)
+            return
+        for located in sorted(getattr(self.dataset, kind.value), key=lambda r: r.record.id):
+            yield render(located.record)
+
+    def _common(self, entity: Any, kind: Kind) -> dict[str, Any]:
+        return {
+            "id": entity.id,
+            "name": entity.name,
+            "aliases": entity.aliases,
+            "description": entity.description,
+            "url": record_path(kind, entity.id),
+            "facts": [],  # filled per request: the first facts known on the day asked
+            "fact_count": self.fact_count[entity.id],
+            "facts_url": facts_url(entity.id),
+        }
+
+    def _sources(self, source_id: str) -> SourcePublic:
+        source = self.dataset.sources[source_id]
+        record = source.record
+        return SourcePublic(
+            id=source_id,
+            kind=record.kind,
+            publisher=record.publisher,
+            authors=record.authors,
+            published=record.published,
+            title=record.title,
+            description=record.description,
+            web_url=record.url,
+            sha256=source.sha256,
+            length=len(source.text),
+            fact_count=self.fact_count[source_id],
+            url=record_path(Kind.sources, source_id),
+        )
+
+    def _forces(self, force: Any) -> ForceDetail:
+        activities = sorted(
+            a.record.id for a in self.dataset.activities if force.id in a.record.forces
+        )
+        waves = sorted(
+            w.record.id
+            for w in self.dataset.waves
+            if w.record.joins == force.id or any(m.force == force.id for m in w.record.composition)
+        )
+        return ForceDetail(
+            **self._common(force, Kind.forces),
+            kind=force.kind,
+            component=force.component.value if force.component else None,
+            branch=force.branch,
+            parent=self.refs[force.parent] if force.parent else None,
+            base=force.base,
+            operations=self._refs(force.operations),
+            supports=self._refs(force.supports),
+            activities=self._refs(activities),
+            waves=self._refs(waves),
+        )
+
+    def _agencies(self, agency: Any) -> AgencyDetail:
+        supported_by = sorted(
+            f.record.id for f in self.dataset.forces if agency.id in f.record.supports
+        )
+        return AgencyDetail(
+            **self._common(agency, Kind.agencies),
+            kind=agency.kind,
+            level=agency.level,
+            supported_by=self._refs(supported_by),
+        )
+
+    def _waves(self, wave: Any) -> WaveDetail:
+        size = self.quantity_of(wave.size_fact)
+        return WaveDetail(
+            **self._common(wave, Kind.waves),
+            status=wave.status.value,
+            size=size,
+            size_fact=self.fact_ref(wave.size_fact) if wave.size_fact else None,
+            composition=[
+                WaveMemberPublic(
+                    force=self.refs[member.force],
+                    quantity=self.quantity_of(member.fact),
+                    fact=self.fact_ref(member.fact),
+                )
+                for member in wave.composition
+            ],
+            joins=self.refs[wave.joins] if wave.joins else None,
+            origin=wave.origin,
+            destination=wave.destination,
+            tasks=self._refs(wave.tasks),
+            dates=[WaveDatePublic.model_validate(d.model_dump()) for d in wave.dates],
+        )
+
+    def fact_ref(self, fact_id: str) -> Ref:
+        fact = self.fact_records[fact_id].record
+        return Ref(
+            id=fact.id, kind=Kind.facts, name=fact.statement, url=record_path(Kind.facts, fact.id)
+        )
+
+    def _authorities(self, authority: Any) -> AuthorityDetail:
+        effects: dict[str, list[str]] = defaultdict(list)
+        for located in sorted(self.dataset.activities, key=lambda a: a.record.id):
+            for link in located.record.authorities:
+                if link.authority == authority.id:
+                    effects[link.effect.value].append(located.record.id)
+        return AuthorityDetail(
+            **self._common(authority, Kind.authorities),
+            kind=authority.kind.value,
+            citation=authority.citation,
+            year=authority.year,
+            reference_source=self.refs[authority.reference_source]
+            if authority.reference_source
+            else None,
+            status=authority.status,
+            binds=authority.binds,
+            permits=self._refs(effects["permits"]),
+            prohibits=self._refs(effects["prohibits"]),
+            would_permit=self._refs(effects["would_permit"]),
+        )
+
+    def _activities(self, activity: Any) -> ActivityDetail:
+        return ActivityDetail(
+            **self._common(activity, Kind.activities),
+            category=activity.category,
+            status=activity.status.value,
+            forces=self._refs(sorted(activity.forces)),
+            authorities=[
+                ActivityAuthorityPublic(
+                    authority=self.refs[link.authority], effect=link.effect.value
+                )
+                for link in sorted(activity.authorities, key=lambda link: link.authority)
+            ],
+        )
+
+
+def listed_document(kind: Kind, detail: BaseModel) -> dict[str, Any]:
+    """What a list shows of a record: the fields of its kind's list model."""
+    fields = LIST_MODELS[kind].model_fields
+    return {name: value for name, value in detail.model_dump(mode="json").items() if name in fields}
+
+
+def event_document(fact: FactPublic) -> dict[str, Any] | None:
+    """A dated fact as a timeline event; None for an undated one."""
+    if fact.date is None:
+        return None
+    data = fact.model_dump(mode="json")
+    return {name: data[name] for name in EVENT_FIELDS}
+
+
+def search_entry(kind: Kind, record: BaseModel, ref: Ref) -> dict[str, Any]:
+    """A record's row of ``search_records`` (without its place) and its indexed words."""
+    fields = search.fields_of(record)
+    return {
+        "kind": kind.value,
+        "record_id": ref.id,
+        "name": ref.name,
+        "url": ref.url,
+        "texts": fields.all(),
+        "names": 1 + len(fields.aliases),
+    }
+
+
+SEARCH_ORDER: tuple[Kind, ...] = (*ENTITY_KINDS, Kind.sources, Kind.facts)
+"""The order of hits of equal rank: entities, then sources, then facts."""
