@@ -419,7 +419,11 @@ class PostureFigure(PublicModel):
     citations: list[Citation] = Field(description="That fact's evidence: verbatim quotes.")
     alternatives: list[FactPublic] = Field(
         description="Other facts about the same thing (same subject, property and unit) that "
-        "hold on the day, side by side and never merged, with their ranks and sources."
+        "hold on the day, side by side and never merged, with their ranks and sources: the "
+        "first 20, in the order the sources tell them."
+    )
+    alternative_count: int = Field(
+        description="How many other facts about the same thing hold on the day.", examples=[0]
     )
 
 
@@ -455,7 +459,13 @@ class Posture(PublicModel):
         description="The stated figures: in place, ordered, requested, possible, then expected; "
         "each wave's size, then its forces' shares."
     )
-    totals: list[PostureTotal] = Field(description="The derived totals, per component.")
+    totals: list[PostureTotal] = Field(
+        description="The derived totals, per component, over every wave (not only this page's)."
+    )
+    next: str | None = Field(
+        description="The next page of figures (by wave, `limit` waves a page), or null on the "
+        "last page."
+    )
 
 
 class ChangePublic(PublicModel):

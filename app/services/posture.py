@@ -36,7 +36,19 @@ ARRIVED_STATUSES = (WaveStatus.in_place, WaveStatus.ordered)
 
 
 NEWEST_REPORT = text("SELECT max(reported_on) FROM facts")
-WAVES = text("SELECT detailed FROM waves")
+STATUS_RANK = (
+    "CASE status "
+    + " ".join(f"WHEN '{status}' THEN {rank}" for rank, status in enumerate(STATUS_ORDER))
+    + " END"
+)
+# Waves in the posture's order: by status (in place first), then id; a page after a wave's key.
+WAVES = (
+    f"SELECT detailed, {STATUS_RANK} AS status_rank, id FROM waves{{where}} "
+    "ORDER BY status_rank, id{limit}"
+)
+ALTERNATIVES_SHOWN = 20
+"""How many of the other facts about the same thing a figure lists (``alternative_count``
+says how many there are)."""
 HOLDS_ON = (
     "(facts.holds_from IS NULL OR facts.holds_from <= :day) "
     "AND (facts.holds_until IS NULL OR facts.holds_until >= :day)"
@@ -85,18 +97,34 @@ class _PostureReader:
         self.same_thing = text(SAME_THING.format(known=on_the_day))
         self.parameters = {"as_of": day.isoformat(), "day": day.isoformat()} if day else {}
 
-    def waves(self) -> list[WaveDetail]:
+    def waves(
+        self, *, after: tuple[int, str] | None, limit: int | None, arrived_only: bool = False
+    ) -> list[tuple[WaveDetail, tuple[int, str]]]:
+        """Up to ``limit`` waves (every one when None) after the one whose key is ``after``, as
+        known on the day, each with its key."""
+        conditions: list[str] = []
+        parameters: dict[str, object] = {"limit": limit}
+        if after is not None:
+            conditions.append(f"({STATUS_RANK}, id) > (:after_rank, :after_id)")
+            parameters |= {"after_rank": after[0], "after_id": after[1]}
+        if arrived_only:
+            conditions.append("status IN ('in_place', 'ordered')")
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         waves = []
-        for (document,) in self.connection.execute(WAVES):
+        sql = WAVES.format(where=where, limit=" LIMIT :limit" if limit is not None else "")
+        rows = self.connection.execute(text(sql), parameters)
+        for document, rank, wave_id in rows:
             data = orjson.loads(document)
             if self.day is not None:
                 wave_known_on(self.connection, data, self.day.isoformat())
-            waves.append(WaveDetail.model_validate(data))
-        return sorted(waves, key=lambda w: (STATUS_ORDER.index(w.status), w.id))
+            waves.append((WaveDetail.model_validate(data), (rank, wave_id)))
+        return waves
 
-    def figures(self) -> list[PostureFigure]:
+    def figures(
+        self, waves: Sequence[WaveDetail], *, sizes_only: bool = False
+    ) -> list[PostureFigure]:
         figures = []
-        for wave in self.waves():
+        for wave in waves:
             told = self.connection.execute(
                 self.first_told, {"wave": wave.id, **self.parameters}
             ).scalar()
@@ -109,6 +137,8 @@ class _PostureReader:
             whole = [member.force for member in wave.composition if member.fact.id == size_fact]
             force = wave.joins or (whole[0] if whole else None)
             figures.append(self._figure(wave, "size", force, size_fact, first_told))
+            if sizes_only:
+                continue
             figures += [
                 self._figure(wave, "share", member.force, member.fact.id, first_told)
                 for member in shares
@@ -134,6 +164,7 @@ class _PostureReader:
                     )
                 ]
         chosen = _choose(candidates, named)
+        others = [other for other in candidates if chosen is None or other.id != chosen.id]
         fact = chosen or first_told
         component = (
             self.connection.execute(COMPONENT_OF, {"id": force.id}).scalar() if force else None
@@ -150,9 +181,8 @@ class _PostureReader:
             rank_reason=fact.rank_reason,
             reported_on=fact.reported_on,
             citations=fact.citations,
-            alternatives=[
-                other for other in candidates if other.id != (chosen.id if chosen else None)
-            ],
+            alternatives=others[:ALTERNATIVES_SHOWN],
+            alternative_count=len(others),
         )
 
     def totals(self, figures: Sequence[PostureFigure]) -> list[PostureTotal]:
@@ -202,14 +232,24 @@ class _PostureReader:
         return totals
 
 
-def posture_on(reading: Reading, as_of: dt.date | None) -> Posture:
-    """The posture on ``as_of``, by default on the day of the newest report."""
+def posture_on(
+    reading: Reading, as_of: dt.date | None, *, after: tuple[int, str] | None, limit: int
+) -> tuple[Posture, tuple[int, str] | None]:
+    """The posture on ``as_of`` (by default on the day of the newest report): the figures of up
+    to ``limit`` waves after the wave whose key is ``after``, the totals of every wave, and the
+    key of the page's last wave when more follow."""
     day = as_of or newest_report(reading)
     builder = _PostureReader(reading, day)
-    figures = builder.figures()
-    return Posture(
+    page = builder.waves(after=after, limit=limit + 1)
+    more = len(page) > limit
+    page = page[:limit]
+    arrived = builder.waves(after=None, limit=None, arrived_only=True)
+    sizes = builder.figures([wave for wave, _ in arrived], sizes_only=True)
+    posture = Posture(
         as_of=day,
         data_version=reading.state.version,
-        figures=figures,
-        totals=builder.totals(figures),
+        figures=builder.figures([wave for wave, _ in page]),
+        totals=builder.totals(sizes),
+        next=None,
     )
+    return posture, page[-1][1] if more and page else None

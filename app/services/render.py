@@ -96,30 +96,53 @@ class Renderer:
                 id=entity.id, kind=kind, name=entity.name, url=record_path(kind, entity.id)
             )
         self.fact_records = {located.record.id: located for located in dataset.facts}
+        self._cited = {fact_id: self._resolve(fact) for fact_id, fact in self.fact_records.items()}
+        self._reported = {fact_id: self._first_report(fact_id) for fact_id in self.fact_records}
         self.told_order = sorted(self.fact_records, key=self._telling_key)
+        self._relate(dataset)
         self.told_at = {fact_id: place for place, fact_id in enumerate(self.told_order)}
         self.fact_count: dict[str, int] = defaultdict(int)  # facts about each entity, by source
         for fact in dataset.facts:
             for entity_id in fact.record.about:
                 self.fact_count[entity_id] += 1
-            for source_id in {c.source_id for c in self._citations(fact)}:
+            for source_id in {c.source_id for c in self._cited[fact.record.id]}:
                 self.fact_count[source_id] += 1
 
-    def _citations(self, located: Located[FactRecord]) -> list[Citation]:
+    def _relate(self, dataset: Dataset) -> None:
+        """Each entity's relations to the others, from the side the bundles write them on."""
+        self.activities_of: dict[str, list[str]] = defaultdict(list)
+        self.effects_of: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for activity in sorted(dataset.activities, key=lambda a: a.record.id):
+            for force_id in activity.record.forces:
+                self.activities_of[force_id].append(activity.record.id)
+            for link in activity.record.authorities:
+                self.effects_of[(link.authority, link.effect.value)].append(activity.record.id)
+        self.waves_of: dict[str, list[str]] = defaultdict(list)
+        for written in sorted(dataset.waves, key=lambda w: w.record.id):
+            wave = written.record
+            members = [member.force for member in wave.composition]
+            for force_id in dict.fromkeys([*members, *([wave.joins] if wave.joins else [])]):
+                self.waves_of[force_id].append(wave.id)
+        self.supporters_of: dict[str, list[str]] = defaultdict(list)
+        for force in sorted(dataset.forces, key=lambda f: f.record.id):
+            for agency_id in force.record.supports:
+                self.supporters_of[agency_id].append(force.record.id)
+
+    @staticmethod
+    def _resolve(located: Located[FactRecord]) -> list[Citation]:
         return [written.resolve(located.source_id) for written in located.record.citations]
 
-    def _reported_on(self, located: Located[FactRecord]) -> dt.date | None:
+    def _first_report(self, fact_id: str) -> dt.date | None:
         published = [
-            self.dataset.sources[c.source_id].record.published for c in self._citations(located)
+            self.dataset.sources[c.source_id].record.published for c in self._cited[fact_id]
         ]
         return min((day for day in published if day), default=None)
 
     def _telling_key(self, fact_id: str) -> tuple[bool, str, str, int, str]:
         """Facts in the order their sources tell them: by report date (undated sources last),
         source and position in the source."""
-        located = self.fact_records[fact_id]
-        reported = self._reported_on(located)
-        first = self._citations(located)[0]
+        reported = self._reported[fact_id]
+        first = self._cited[fact_id][0]
         return (reported is None, reported.isoformat() if reported else "", first.source_id,
                 first.start, fact_id)  # fmt: skip
 
@@ -146,11 +169,11 @@ class Renderer:
             date=fact.date,
             valid_from=fact.valid_from,
             valid_to=fact.valid_to,
-            reported_on=self._reported_on(located),
+            reported_on=self._reported[fact_id],
             rank=fact.rank.value,
             rank_reason=fact.rank_reason,
             about=self._refs(fact.about),
-            citations=self._citations(located),
+            citations=self._cited[fact_id],
             url=record_path(Kind.facts, fact.id),
         )
         measure = quantities.measure(fact.about[0], fact.property, fact.quantity)
@@ -209,14 +232,6 @@ class Renderer:
         )
 
     def _forces(self, force: Any) -> ForceDetail:
-        activities = sorted(
-            a.record.id for a in self.dataset.activities if force.id in a.record.forces
-        )
-        waves = sorted(
-            w.record.id
-            for w in self.dataset.waves
-            if w.record.joins == force.id or any(m.force == force.id for m in w.record.composition)
-        )
         return ForceDetail(
             **self._common(force, Kind.forces),
             kind=force.kind,
@@ -226,19 +241,16 @@ class Renderer:
             base=force.base,
             operations=self._refs(force.operations),
             supports=self._refs(force.supports),
-            activities=self._refs(activities),
-            waves=self._refs(waves),
+            activities=self._refs(self.activities_of[force.id]),
+            waves=self._refs(self.waves_of[force.id]),
         )
 
     def _agencies(self, agency: Any) -> AgencyDetail:
-        supported_by = sorted(
-            f.record.id for f in self.dataset.forces if agency.id in f.record.supports
-        )
         return AgencyDetail(
             **self._common(agency, Kind.agencies),
             kind=agency.kind,
             level=agency.level,
-            supported_by=self._refs(supported_by),
+            supported_by=self._refs(self.supporters_of[agency.id]),
         )
 
     def _waves(self, wave: Any) -> WaveDetail:
@@ -270,11 +282,6 @@ class Renderer:
         )
 
     def _authorities(self, authority: Any) -> AuthorityDetail:
-        effects: dict[str, list[str]] = defaultdict(list)
-        for located in sorted(self.dataset.activities, key=lambda a: a.record.id):
-            for link in located.record.authorities:
-                if link.authority == authority.id:
-                    effects[link.effect.value].append(located.record.id)
         return AuthorityDetail(
             **self._common(authority, Kind.authorities),
             kind=authority.kind.value,
@@ -285,9 +292,9 @@ class Renderer:
             else None,
             status=authority.status,
             binds=authority.binds,
-            permits=self._refs(effects["permits"]),
-            prohibits=self._refs(effects["prohibits"]),
-            would_permit=self._refs(effects["would_permit"]),
+            permits=self._refs(self.effects_of[(authority.id, "permits")]),
+            prohibits=self._refs(self.effects_of[(authority.id, "prohibits")]),
+            would_permit=self._refs(self.effects_of[(authority.id, "would_permit")]),
         )
 
     def _activities(self, activity: Any) -> ActivityDetail:

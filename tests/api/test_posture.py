@@ -255,3 +255,21 @@ def test_the_posture_follows_the_ranks(
         }
         assert alternative["rank"] == ranks[set_aside]["rank"]
         assert alternative["rank_reason"] == ranks[set_aside].get("rank_reason")
+
+
+def test_the_figures_come_in_pages_of_waves_and_the_totals_on_every_page(
+    client: TestClient,
+) -> None:
+    whole = client.get("/v1/posture").json()
+    assert whole["next"] is None
+    figures, url, pages = [], "/v1/posture?limit=2", 0
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        page = response.json()
+        assert len({figure["wave"]["id"] for figure in page["figures"]}) <= 2
+        assert page["totals"] == whole["totals"]
+        figures += page["figures"]
+        url, pages = page["next"], pages + 1
+    assert figures == whole["figures"]
+    assert pages == -(-len({figure["wave"]["id"] for figure in figures}) // 2)

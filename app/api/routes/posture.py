@@ -3,14 +3,17 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
 from starlette.responses import Response
 
 from app.api.caching import CACHED
 from app.api.deps import DataDep
 from app.api.formats import Format, csv_columns, requested_format, to_csv
 from app.api.listing import CSV_MEDIA_TYPE, CSV_TWIN, AsOfQuery, json_response
+from app.api.pagination import decode_cursor, encode_cursor, page_url, query_fingerprint
 from app.models.public import Posture, PostureFigure, PostureTotal
 from app.services.posture import posture_on
+from app.services.records import Order
 
 router = APIRouter(prefix="/v1/posture", tags=["posture"], responses=CSV_TWIN)
 
@@ -18,9 +21,20 @@ router = APIRouter(prefix="/v1/posture", tags=["posture"], responses=CSV_TWIN)
 CSV_COLUMNS = ["row", *dict.fromkeys(csv_columns(PostureFigure) + csv_columns(PostureTotal))]
 
 
+class PostureQuery(AsOfQuery):
+    limit: int = Field(50, ge=1, le=200, description="Waves per page of figures, 1 to 200.")
+    cursor: str | None = Field(
+        None, max_length=1000, description="The opaque cursor from a previous page's next link."
+    )
+
+
+# By status (in place first), then wave id.
+BY_STATUS = Order(("status_rank", "id"), (int, str))
+
+
 @router.get("", response_model=Posture, dependencies=[CACHED])
 async def posture(
-    request: Request, query: Annotated[AsOfQuery, Query()], data: DataDep
+    request: Request, query: Annotated[PostureQuery, Query()], data: DataDep
 ) -> Response:
     """The deployment as known on a day (by default the newest report's): for each wave and
     force, what is in place, ordered, requested, possible and expected, each figure with its
@@ -31,10 +45,28 @@ async def posture(
     about the same thing, a preferred one stands over normal ones, then the newest report;
     deprecated ones are listed but never stand.
     """
-    answer = await data.read(lambda reading: posture_on(reading, query.as_of))
+    fingerprint = query_fingerprint(query.model_dump(include={"as_of"}, mode="json"))
+    after = decode_cursor(query.cursor, fingerprint, BY_STATUS) if query.cursor else None
+    limit = min(query.limit, data.max_page_size)
+    answer, last = await data.read(
+        lambda reading: posture_on(
+            reading,
+            query.as_of,
+            after=(after[0], after[1]) if after else None,  # type: ignore[arg-type]
+            limit=limit,
+        )
+    )
+    headers = {}
+    if last is not None:
+        params = query.model_dump(exclude={"cursor"}, exclude_defaults=True, mode="json")
+        next_url = page_url(request.scope["path"], params, encode_cursor(last, fingerprint))
+        answer = answer.model_copy(update={"next": next_url})
+        headers["Link"] = f'<{next_url}>; rel="next"'
     document = answer.model_dump(mode="json")
     if requested_format(request, query.format) is Format.csv:
         rows = [{"row": "figure", **figure} for figure in document["figures"]]
         rows += [{"row": "total", **total} for total in document["totals"]]
-        return Response(to_csv(rows, CSV_COLUMNS), media_type=CSV_MEDIA_TYPE)
-    return json_response(document, data.answered_from())
+        return Response(to_csv(rows, CSV_COLUMNS), media_type=CSV_MEDIA_TYPE, headers=headers)
+    response = json_response(document, data.answered_from())
+    response.headers.update(headers)
+    return response
