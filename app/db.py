@@ -1,9 +1,12 @@
 """Database engines: SQLite by default, PostgreSQL when the URL says so."""
 
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, make_url
-from sqlmodel import create_engine
+import orjson
+from sqlalchemy import JSON, Connection, Date, Engine, event, make_url
+from sqlmodel import SQLModel, create_engine
 
 POSTGRESQL_OPTIONS: dict[str, Any] = {
     # A load replaces the data in one transaction. Under READ COMMITTED, PostgreSQL's default,
@@ -53,3 +56,48 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
+
+
+def _writer_of(column_type: Any) -> Callable[[Any], Any] | None:
+    """How a value is written to a column of ``column_type`` by the driver itself; None when it
+    is written as it is."""
+    if isinstance(column_type, JSON):
+        return lambda value: None if value is None else orjson.dumps(value).decode()
+    if isinstance(column_type, Date):
+        return lambda value: value.isoformat() if isinstance(value, dt.date) else value
+    return None
+
+
+def insert_rows(
+    connection: Connection, table: type[SQLModel], rows: Sequence[dict[str, Any]]
+) -> None:
+    """Insert ``rows`` (by column name; missing ones are null) with one executemany of the
+    driver's own. SQLAlchemy's executemany prepares each row's parameters in Python, which took
+    half of a load's time at 58,000 facts (14 s of 29 s in the load's writes)."""
+    if not rows:
+        return
+    columns = list(table.__table__.columns)  # type: ignore[attr-defined]
+    names = [column.name for column in columns]
+    converted = [
+        (place, writer)
+        for place, column in enumerate(columns)
+        if (writer := _writer_of(column.type)) is not None
+    ]
+    parameters = []
+    for row in rows:
+        values = [row.get(name) for name in names]
+        for place, writer in converted:
+            values[place] = writer(values[place])
+        parameters.append(tuple(values))
+    placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    quoted = ", ".join(f'"{name}"' for name in names)
+    placeholders = ", ".join(placeholder for _ in names)
+    statement = f"INSERT INTO {table.__tablename__} ({quoted}) VALUES ({placeholders})"
+    connection.exec_driver_sql(statement, parameters)
+
+
+def execute_many(connection: Connection, statement: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """A statement written with ``?`` placeholders, run for each of ``rows`` by the driver."""
+    if connection.dialect.paramstyle != "qmark":
+        statement = statement.replace("?", "%s")
+    connection.exec_driver_sql(statement, list(rows))

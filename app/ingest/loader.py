@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, event, insert, inspect, select, text
 from sqlmodel import SQLModel, col
 
-from app.db import is_sqlite
+from app.db import insert_rows, is_sqlite
 from app.ingest.check import Dataset
 from app.models import tables
 from app.models.kinds import ENTITY_KINDS, Kind
@@ -218,9 +218,8 @@ def _batches(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 
 
 def _write(connection: Connection, table: type[SQLModel], rows: Iterable[dict[str, Any]]) -> None:
-    statement = insert(table)
     for batch in _batches(rows):
-        connection.execute(statement, batch)
+        insert_rows(connection, table, batch)
 
 
 def _write_rows(connection: Connection, dataset: Dataset) -> None:
@@ -330,10 +329,11 @@ def _entity_rows(kind: Kind, details: list[Any], dataset: Dataset) -> Iterator[d
     for detail in details:
         record = records[detail.id]
         row = _entity_columns(kind, record)
+        detailed = detail.model_dump(mode="json")
         row |= {
             "sort_name": detail.name.casefold(),
-            "listed": render.dumps(render.listed_document(kind, detail)),
-            "detailed": render.dumps(detail.model_dump(mode="json")),
+            "listed": render.dumps(render.listed_document(kind, detailed)),
+            "detailed": render.dumps(detailed),
         }
         yield row
 

@@ -312,10 +312,10 @@ class Renderer:
         )
 
 
-def listed_document(kind: Kind, detail: BaseModel) -> dict[str, Any]:
-    """What a list shows of a record: the fields of its kind's list model."""
+def listed_document(kind: Kind, detailed: dict[str, Any]) -> dict[str, Any]:
+    """What a list shows of a record, from its detail document: its list model's fields."""
     fields = LIST_MODELS[kind].model_fields
-    return {name: value for name, value in detail.model_dump(mode="json").items() if name in fields}
+    return {name: value for name, value in detailed.items() if name in fields}
 
 
 def event_document(fact: FactPublic) -> dict[str, Any] | None:

@@ -30,6 +30,7 @@ import orjson
 from pydantic import BaseModel
 from sqlalchemy import Connection, bindparam, text
 
+from app.db import execute_many, insert_rows
 from app.models import tables
 from app.models.public import AuthorityPublic, FactPublic, ForcePublic, SourcePublic, WavePublic
 
@@ -108,21 +109,18 @@ class IndexWriter:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         words_value = (
-            "setweight(to_tsvector('simple', :name), 'A') || "
-            "setweight(to_tsvector('simple', :aliases), 'B') || "
-            "setweight(to_tsvector('simple', :other), 'C')"
+            "setweight(to_tsvector('simple', ?), 'A') || "
+            "setweight(to_tsvector('simple', ?), 'B') || "
+            "setweight(to_tsvector('simple', ?), 'C')"
         )
         if connection.dialect.name == "postgresql":
-            self._insert = text(
-                f"INSERT INTO {INDEX_TABLE} (place, words) VALUES (:place, {words_value})"
-            )
+            self._insert = f"INSERT INTO {INDEX_TABLE} (place, words) VALUES (?, {words_value})"
         else:
-            self._insert = text(
-                f"INSERT INTO {INDEX_TABLE} (rowid, name, aliases, other) "
-                "VALUES (:place, :name, :aliases, :other)"
+            self._insert = (
+                f"INSERT INTO {INDEX_TABLE} (rowid, name, aliases, other) VALUES (?, ?, ?, ?)"
             )
         self._records: list[dict[str, Any]] = []
-        self._documents: list[dict[str, Any]] = []
+        self._documents: list[tuple[int, str, str, str]] = []
 
     def add(self, place: int, entry: dict[str, Any]) -> None:
         """One record: ``entry`` is its row of ``search_records`` without its place."""
@@ -130,20 +128,15 @@ class IndexWriter:
         names = entry["names"]
         self._records.append({**entry, "place": place})
         self._documents.append(
-            {
-                "place": place,
-                "name": _indexed(texts[:1]),
-                "aliases": _indexed(texts[1:names]),
-                "other": _indexed(texts[names:]),
-            }
+            (place, _indexed(texts[:1]), _indexed(texts[1:names]), _indexed(texts[names:]))
         )
         if len(self._records) >= INDEX_BATCH:
             self.flush()
 
     def flush(self) -> None:
         if self._records:
-            self._connection.execute(tables.SearchRecord.__table__.insert(), self._records)  # type: ignore[attr-defined]
-            self._connection.execute(self._insert, self._documents)
+            insert_rows(self._connection, tables.SearchRecord, self._records)
+            execute_many(self._connection, self._insert, self._documents)
         self._records, self._documents = [], []
 
 
