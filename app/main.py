@@ -145,7 +145,7 @@ def create_app(settings: Settings | None = None) -> Edge:
     store = create_store(settings)
     api = create_api(lifespan=_closing(store))
     api.state.store = store
-    api.state.totals = Totals()
+    api.state.totals = Totals(settings.count_cache_entries)
     api.state.max_page_size = settings.max_page_size
     api.state.query_timeout_seconds = settings.query_timeout_seconds
     return Edge(api, store, cache, settings)
