@@ -126,6 +126,9 @@ def render_engine(url: str) -> Engine:
     def _unjournaled(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute("PRAGMA journal_mode = OFF")
         dbapi_connection.execute("PRAGMA synchronous = OFF")
+        # Room for the indexes being built (64 MiB, not the default 2 MiB), a bound whatever
+        # the data's size.
+        dbapi_connection.execute("PRAGMA cache_size = -65536")
 
     return engine
 

@@ -182,7 +182,8 @@ def test_an_answer_from_before_a_load_is_not_cached_as_the_new_one(
         sent: list[Any] = []
 
         async def receive() -> dict[str, Any]:
-            return {"type": "http.disconnect"}
+            await asyncio.Event().wait()  # the client stays until it has its answer
+            raise AssertionError("unreachable")
 
         async def send(message: Any) -> None:
             sent.append(message)

@@ -210,12 +210,15 @@ def test_a_forged_cursor_is_refused(api: TestClient, path: str) -> None:
 
 
 def _two_queries(operation: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
-    """Two queries of one list that differ in their sort, or else in their words."""
-    for parameter in _parameters(operation, "query"):
-        if parameter["name"] == "sort":
-            first, second = parameter["schema"]["enum"][:2]
-            return {"sort": first}, {"sort": second}
-    return {"q": "marine"}, {"q": "guard"}
+    """Two queries of one list that differ in their sort, or else in their words, or else in
+    their day."""
+    names = {parameter["name"]: parameter for parameter in _parameters(operation, "query")}
+    if "sort" in names:
+        first, second = names["sort"]["schema"]["enum"][:2]
+        return {"sort": first}, {"sort": second}
+    if "q" in names:
+        return {"q": "marine"}, {"q": "guard"}
+    return {"as_of": "2025-01-22"}, {"as_of": "2025-01-23"}
 
 
 @pytest.mark.parametrize("path", LIST_PATHS)

@@ -1,0 +1,56 @@
+"""Work for a client that has gone away stops: a read still waiting for a thread never starts."""
+
+import asyncio
+import threading
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy import event
+
+from app.config import Settings
+from app.main import create_app
+
+
+def test_a_read_for_a_client_that_left_while_it_waited_never_starts(seed_url: str) -> None:
+    edge = create_app(Settings(database_url=seed_url, response_cache=False))
+    statements: list[str] = []
+    event.listen(
+        edge.store.engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, statement, *_: statements.append(statement),
+    )
+    sent: list[dict[str, Any]] = []
+
+    async def scenario() -> None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 1
+        release = threading.Event()
+        busy = asyncio.ensure_future(anyio.to_thread.run_sync(release.wait))  # the one thread
+        await asyncio.sleep(0.05)
+        messages = iter([{"type": "http.request", "body": b""}, {"type": "http.disconnect"}])
+
+        async def receive() -> dict[str, Any]:
+            message = next(messages, None)
+            if message is None:
+                await asyncio.Event().wait()  # nothing more ever comes
+            assert message is not None
+            return message
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/v1/forces",
+            "raw_path": b"/v1/forces",
+            "query_string": b"",
+            "headers": [],
+        }
+        await asyncio.wait_for(edge(scope, receive, send), 5)
+        release.set()
+        await busy
+        await asyncio.sleep(0.2)  # time for a read that had started anyway to run
+
+    asyncio.run(scenario())
+    assert sent[0]["status"] == 499
+    assert statements == []
