@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app import migrate
 from app.config import Settings, get_settings
 from app.db import is_sqlite, make_engine, read_only_sqlite_url
-from app.ingest.check import InvalidBundlesError, read_dataset
+from app.ingest.check import InvalidBundlesError, Problem, read_dataset
 from app.ingest.loader import LoadReport, NotMigratedError, has_data, load_dataset
 from app.logging import log_config
 from app.models.kinds import Kind
@@ -31,6 +31,12 @@ BundlesPath = Annotated[
 ]
 
 
+def _warn(warnings: list[Problem]) -> None:
+    """Print what the check reports without refusing the data, to stderr."""
+    for warning in warnings:
+        typer.echo(str(warning), err=True)
+
+
 def _fail(lines: list[str]) -> None:
     for line in lines:
         typer.echo(line, err=True)
@@ -45,6 +51,7 @@ def check(path: BundlesPath) -> None:
     except InvalidBundlesError as failure:
         _fail([*map(str, failure.problems), f"{len(failure.problems)} problem(s) found"])
         return
+    _warn(dataset.warnings)
     counts = ", ".join(
         f"{len(getattr(dataset, kind.value))} {kind}" for kind in Kind if kind is not Kind.sources
     )
@@ -56,6 +63,7 @@ def load(path: BundlesPath) -> None:
     """Check a folder of bundles, then replace the dataset with it in one transaction."""
     try:
         dataset = read_dataset(path)
+        _warn(dataset.warnings)
         report = load_dataset(make_engine(get_settings().database_url), dataset)
     except InvalidBundlesError as failure:
         _fail([*map(str, failure.problems), "nothing was loaded: the data is as it was"])

@@ -9,7 +9,15 @@ defined in any bundle and referred to from every other one by their ids.
 from datetime import date
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.models.common import (
     ActivityStatus,
@@ -144,6 +152,18 @@ class CitationRecord(Record):
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     attributed_to: Text | None = None
+
+    @field_validator("end")
+    @classmethod
+    def _span_matches_quote(cls, end: int, info: ValidationInfo) -> int:
+        # Checked here rather than only by ``Citation``, so that a wrong span is reported at the
+        # line of its ``end`` like any other bad field.
+        quote, start = info.data.get("quote"), info.data.get("start")
+        if quote is not None and start is not None and end - start != len(quote):
+            raise ValueError(
+                f"end - start is {end - start} but the quote has {len(quote)} characters"
+            )
+        return end
 
     def resolve(self, bundle_source_id: str) -> Citation:
         return Citation(
