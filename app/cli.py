@@ -10,10 +10,10 @@ import uvicorn
 from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import migrate
-from app.config import Settings, get_settings
+from app import __version__, migrate
+from app.config import Settings, SettingsError, get_settings
 from app.db import is_sqlite, make_engine, read_only_sqlite_url
-from app.ingest.check import InvalidBundlesError, read_dataset
+from app.ingest.check import InvalidBundlesError, Problem, read_dataset
 from app.ingest.loader import LoadReport, NotMigratedError, has_data, load_dataset
 from app.logging import log_config
 from app.models.kinds import Kind
@@ -26,9 +26,37 @@ cli = typer.Typer(
 db_cli = typer.Typer(help="Migrate the database schema (Alembic).", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"muster {__version__}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print Muster's version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Muster: source-cited facts about the January 2025 U.S. troop deployment to the border."""
+
+
 BundlesPath = Annotated[
     Path, typer.Argument(help="A folder of source bundles (or one bundle).", show_default=False)
 ]
+
+
+def _warn(warnings: list[Problem]) -> None:
+    """Print what the check reports without refusing the data, to stderr."""
+    for warning in warnings:
+        typer.echo(str(warning), err=True)
 
 
 def _fail(lines: list[str]) -> None:
@@ -45,6 +73,7 @@ def check(path: BundlesPath) -> None:
     except InvalidBundlesError as failure:
         _fail([*map(str, failure.problems), f"{len(failure.problems)} problem(s) found"])
         return
+    _warn(dataset.warnings)
     counts = ", ".join(
         f"{len(getattr(dataset, kind.value))} {kind}" for kind in Kind if kind is not Kind.sources
     )
@@ -53,9 +82,14 @@ def check(path: BundlesPath) -> None:
 
 @cli.command()
 def load(path: BundlesPath) -> None:
-    """Check a folder of bundles, then replace the dataset with it in one transaction."""
+    """Check a folder of bundles, then replace the dataset with it in one transaction.
+
+    It writes the database at MUSTER_DATABASE_URL: by default sqlite:///./muster.db, the file
+    muster.db in the current folder. A refused load changes nothing.
+    """
     try:
         dataset = read_dataset(path)
+        _warn(dataset.warnings)
         report = load_dataset(make_engine(get_settings().database_url), dataset)
     except InvalidBundlesError as failure:
         _fail([*map(str, failure.problems), "nothing was loaded: the data is as it was"])
@@ -90,16 +124,29 @@ def _describe(report: LoadReport) -> str:
 
 @db_cli.command()
 def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
-    """Migrate the database up to REVISION (the newest by default)."""
-    migrate.upgrade(get_settings().database_url, revision)
+    """Migrate the database at MUSTER_DATABASE_URL up to REVISION (the newest by default)."""
+    url = get_settings().database_url
+    before = migrate.current_revision(url)
+    migrate.upgrade(url, revision)
+    after = migrate.current_revision(url)
+    shown = make_url(url).render_as_string(hide_password=True)
+    if before == after:
+        typer.echo(f"{shown} is already at the newest revision, {after}")
+    else:
+        typer.echo(f"migrated {shown} from {before or 'an empty schema'} to revision {after}")
 
 
 @db_cli.command()
 def downgrade(
     revision: Annotated[str, typer.Argument(help='Target revision, e.g. "base".')],
 ) -> None:
-    """Migrate the database down to REVISION."""
-    migrate.downgrade(get_settings().database_url, revision)
+    """Migrate the database at MUSTER_DATABASE_URL down to REVISION."""
+    url = get_settings().database_url
+    before = migrate.current_revision(url)
+    migrate.downgrade(url, revision)
+    after = migrate.current_revision(url)
+    shown = make_url(url).render_as_string(hide_password=True)
+    typer.echo(f"migrated {shown} from {before or 'an empty schema'} to {after or 'base'}")
 
 
 SEED_DATA = Path(__file__).resolve().parent / "seed_data"
@@ -182,4 +229,8 @@ def _prepare_database(settings: Settings) -> None:
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except SettingsError as error:
+        typer.echo(str(error), err=True)
+        raise SystemExit(2) from None

@@ -1,10 +1,13 @@
 """Settings, read from environment variables with the ``MUSTER_`` prefix."""
 
+import importlib
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite:///./muster.db"
 
@@ -50,6 +53,26 @@ class Settings(BaseSettings):
     """Origins whose pages may read the API, comma-separated; ``*`` is any origin (the default).
     Credentials are never allowed."""
 
+    @field_validator("database_url")
+    @classmethod
+    def _driver_installed(cls, url: str) -> str:
+        """A URL Muster cannot open is refused now, with the fix, not at the first query."""
+        try:
+            parsed = make_url(url)
+        except ArgumentError as error:
+            raise ValueError(f"not a database URL ({error})") from error
+        if parsed.get_backend_name() == "postgresql":
+            driver = parsed.get_driver_name()
+            try:
+                importlib.import_module(driver)
+            except ImportError:
+                raise ValueError(
+                    f"the PostgreSQL driver {driver} is not installed: Muster uses psycopg, "
+                    "from its [postgres] extra (pip install '.[postgres]'), with URLs that begin "
+                    "postgresql+psycopg://"
+                ) from None
+        return url
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _lower_level(cls, value: object) -> object:
@@ -67,6 +90,22 @@ class Settings(BaseSettings):
         return self.database_url == DEFAULT_DATABASE_URL
 
 
+class SettingsError(ValueError):
+    """Settings that cannot be used: one line per bad variable, naming it and the fix."""
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError("\n".join(map(_explain, error.errors()))) from None
+
+
+def _explain(detail: Any) -> str:
+    variable = f"MUSTER_{str(detail['loc'][0]).upper()}"
+    reason = str(detail["msg"]).removeprefix("Value error, ")
+    return (
+        f"error: {variable}={detail['input']!r} is not valid: {reason}; set a valid value, or "
+        f"unset {variable} for the default"
+    )

@@ -74,6 +74,19 @@ def _migration_connection(database_url: str) -> Iterator[Connection]:
         engine.dispose()
 
 
+def current_revision(database_url: str) -> str | None:
+    """The revision the database is migrated to; None for a schema never migrated."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table(VERSION_TABLE):
+                return None
+            current = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+            return current.scalars().first()
+    finally:
+        engine.dispose()
+
+
 def is_current(database_url: str) -> bool:
     """Whether the database is migrated to the newest revision, ``migrations.HEAD``: read from
     Alembic's version table without Alembic."""

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from app.cli import cli
@@ -38,7 +39,7 @@ def test_broken_yaml_names_the_file_and_line(seed_copy: Path) -> None:
 def test_unknown_reference_is_named(seed_copy: Path) -> None:
     bundle = seed_copy / ARTICLE_BUNDLE
     fact = first_fact(bundle) | {"id": "fact-new", "about": ["no-such-force"]}
-    line = append_fact(bundle, fact)
+    line = append_fact(bundle, fact) + yaml_dump_line_of(fact, "about") + 1
     code, output = check(seed_copy)
     assert code == 1
     assert f"facts.yaml:{line}: fact-new: about 'no-such-force' is not one of the" in output
@@ -50,7 +51,7 @@ def test_quote_not_in_source_shows_the_closest_passage(seed_copy: Path) -> None:
     citation = fact["citations"][0]
     altered = citation["quote"][:-6] + "XYZXYZ"
     fact |= {"id": "fact-misquoted", "citations": [citation | {"quote": altered}]}
-    line = append_fact(bundle, fact)
+    line = append_fact(bundle, fact) + yaml_dump_line_of(fact, "- quote")
     code, output = check(seed_copy)
     assert code == 1
     [message] = [row for row in output.splitlines() if "fact-misquoted" in row]
@@ -148,3 +149,132 @@ def test_a_path_with_no_bundle_is_refused(tmp_path: Path) -> None:
     code, output = check(tmp_path)
     assert code == 1
     assert "no bundle here" in output
+
+
+def fact_lines(bundle: Path, fact_id: str) -> dict[str, int]:
+    """The line of each top-level key of the fact ``fact_id`` in the bundle's facts.yaml."""
+    lines = facts_file(bundle).read_text(encoding="utf-8").splitlines()
+    start = lines.index(f"- id: {fact_id}")
+    found = {"id": start + 1}
+    for number, row in enumerate(lines[start + 1 :], start + 2):
+        if row.startswith("- "):
+            break
+        if row.startswith("  ") and not row.startswith("   ") and ":" in row:
+            found.setdefault(row.strip().split(":")[0], number)
+    return found
+
+
+@pytest.mark.parametrize("command", ["check", "load"])
+def test_a_quote_of_the_wrong_length_is_a_problem_not_a_traceback(
+    seed_copy: Path, command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MUSTER_DATABASE_URL", f"sqlite:///{tmp_path / 'never.db'}")
+    bundle = seed_copy / ARTICLE_BUNDLE
+    fact = first_fact(bundle)
+    citation = fact["citations"][0] | {"end": fact["citations"][0]["end"] + 1}
+    line = append_fact(bundle, fact | {"id": "fact-long", "citations": [citation]})
+    result = runner.invoke(cli, [command, str(seed_copy)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    [message] = [
+        row for row in result.output.splitlines() if "fact-long" in row or "end - start" in row
+    ]
+    end_line = line + yaml_dump_line_of(fact | {"citations": [citation]}, "end")
+    assert message.startswith(f"{bundle / 'facts.yaml'}:{end_line}: citations.0.end:")
+    assert "end - start is" in message
+    assert "Traceback" not in result.output
+
+
+def yaml_dump_line_of(fact: dict[str, object], key: str) -> int:
+    """How many lines after its record's first line ``append_fact`` writes ``key``."""
+    dumped = yaml.safe_dump([fact], allow_unicode=True, sort_keys=False).splitlines()
+    return next(n for n, row in enumerate(dumped) if row.strip().startswith(f"{key}:"))
+
+
+@pytest.mark.parametrize("command", ["check", "load"])
+def test_an_impossible_date_names_the_file_line_and_reason(
+    seed_copy: Path, command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MUSTER_DATABASE_URL", f"sqlite:///{tmp_path / 'never.db'}")
+    bundle = seed_copy / ARTICLE_BUNDLE
+    path = facts_file(bundle)
+    lines = fact_lines(bundle, "fact-trump-mandate-2025-01-20")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("    date: 2025-01-20\n", "    date: 2025-13-22\n", 1))
+    date_line = 1 + path.read_text(encoding="utf-8").splitlines().index("    date: 2025-13-22")
+    result = runner.invoke(cli, [command, str(seed_copy)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    problems = [row for row in result.output.splitlines() if row.startswith(str(path))]
+    assert problems == [
+        f"{path}:{date_line}: date.date: Input should be a valid date or datetime, month value "
+        "is outside expected range of 1-12"
+    ]
+    assert lines["date"] < date_line
+
+
+def test_a_bad_reference_is_reported_at_its_field_not_the_records_first_line(
+    seed_copy: Path,
+) -> None:
+    bundle = seed_copy / ARTICLE_BUNDLE
+    fact = first_fact(bundle) | {"id": "fact-new", "about": ["initial-wave", "no-such-force"]}
+    line = append_fact(bundle, fact)
+    code, output = check(seed_copy)
+    assert code == 1
+    about_line = line + yaml_dump_line_of(fact, "about") + 2  # the list's second item
+    assert f"facts.yaml:{about_line}: fact-new: about 'no-such-force' is not one of the" in output
+
+
+def test_a_quote_off_its_offsets_is_reported_at_its_start(seed_copy: Path) -> None:
+    bundle = seed_copy / ARTICLE_BUNDLE
+    fact = first_fact(bundle)
+    citation = fact["citations"][0]
+    shifted = citation | {"start": citation["start"] + 1, "end": citation["end"] + 1}
+    fact = fact | {"id": "fact-shifted", "citations": [shifted]}
+    line = append_fact(bundle, fact)
+    code, output = check(seed_copy)
+    assert code == 1
+    start_line = line + yaml_dump_line_of(fact, "start")
+    assert f"facts.yaml:{start_line}: fact-shifted: quote not at" in output
+
+
+def test_broken_yaml_brings_no_follow_on_errors(seed_copy: Path) -> None:
+    path = facts_file(seed_copy / ARTICLE_BUNDLE)
+    path.write_text(path.read_text(encoding="utf-8") + "- id: [unclosed\n", encoding="utf-8")
+    code, output = check(seed_copy)
+    assert code == 1
+    problems = output.splitlines()[:-1]
+    assert len(problems) == 1, output
+    assert "not valid YAML" in problems[0]
+
+
+def test_an_invalid_record_brings_no_follow_on_errors(seed_copy: Path) -> None:
+    """A fact refused for a bad field is still known by its id: the waves citing it are fine."""
+    path = facts_file(seed_copy / ARTICLE_BUNDLE)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("    text: around 1,500\n", "    text: around 1,500\n    sure: no\n")
+    )
+    code, output = check(seed_copy)
+    assert code == 1
+    problems = output.splitlines()[:-1]
+    assert len(problems) == 1, output
+    assert "quantity.sure: Extra inputs are not permitted" in problems[0]
+
+
+def test_a_misspelt_text_file_brings_no_errors_in_another_bundle(seed_copy: Path) -> None:
+    source = seed_copy / ARTICLE_BUNDLE / "source.yaml"
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("text_file: article.txt", "text_file: artcle.txt"))
+    code, output = check(seed_copy)
+    assert code == 1
+    problems = output.splitlines()[:-1]
+    assert len(problems) == 1, output
+    assert "artcle.txt does not exist" in problems[0]
+
+
+def test_a_path_that_does_not_exist_is_named_as_such(tmp_path: Path) -> None:
+    missing = tmp_path / "nonexistent"
+    code, output = check(missing)
+    assert code == 1
+    assert output.splitlines()[0] == f"{missing}:0: the path does not exist"

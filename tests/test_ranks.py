@@ -33,10 +33,15 @@ def test_two_preferred_facts_that_disagree_at_the_same_time_are_refused(seed_cop
     article = seed_copy / ARTICLE_BUNDLE
     article_line = edit_fact(article, ARTICLE_FACT, rank="preferred")
     later_line = edit_fact(later, LATER_FACT)
+    rows = (later / "facts.yaml").read_text(encoding="utf-8").splitlines()
+    rank_line = next(
+        n for n, row in enumerate(rows, 1) if n > later_line and row == "  rank: preferred"
+    )
     code, output = check(seed_copy)
     assert code == 1
     [message] = [line for line in output.splitlines() if "preferred" in line]
-    assert message.startswith(f"{later / 'facts.yaml'}:{later_line}: {LATER_FACT}: preferred, ")
+    # At the line of the rank that makes the two disagree, not the record's first line.
+    assert message.startswith(f"{later / 'facts.yaml'}:{rank_line}: {LATER_FACT}: preferred, ")
     assert f"like {ARTICLE_FACT} ({article / 'facts.yaml'}:{article_line})" in message
     assert "troop-strength of initial-wave in troops" in message
     assert "'about 1,600' against 'around 1,500'" in message

@@ -1,6 +1,5 @@
 """The seed data read straight from its files, without Muster's loader."""
 
-import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -9,10 +8,6 @@ import pytest
 import yaml
 
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
-
-SHARED_ARTICLE = (
-    Path(__file__).resolve().parents[2] / "shared/source-articles/cnn-2025-01-22-border-troops.txt"
-)
 
 
 def bundles() -> list[Path]:
@@ -36,13 +31,6 @@ def all_citations() -> list[tuple[str, str, dict[str, Any]]]:
         for fact in facts(bundle):
             found += [(bundle.name, fact["id"], citation) for citation in fact["citations"]]
     return found
-
-
-def test_article_copy_is_byte_identical_to_the_shared_article() -> None:
-    copy = SEED_DATA / ARTICLE_BUNDLE / "article.txt"
-    assert hashlib.sha256(copy.read_bytes()).digest() == (
-        hashlib.sha256(SHARED_ARTICLE.read_bytes()).digest()
-    )
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,15 @@ defined in any bundle and referred to from every other one by their ids.
 from datetime import date
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.models.common import (
     ActivityStatus,
@@ -20,7 +28,9 @@ from app.models.common import (
     DateValue,
     FactKind,
     FactStatus,
+    HedgeOverride,
     Quantity,
+    RaisedBy,
     Rank,
     WaveStatus,
 )
@@ -58,7 +68,12 @@ class ForceRecord(Entity):
     component: Component | None = None
     branch: Text | None = None
     parent: Slug | None = None
-    base: Text | None = None
+    base: Text | None = Field(None, description="Where the force is based, where the source says.")
+    origin: Text | None = Field(
+        None,
+        description="Where the force comes from, verbatim as the source gives it, when the source "
+        'does not say it is a base: "Camp Pendleton and the 1st Marine Division in San Diego".',
+    )
     operations: list[Slug] = []
     supports: list[Slug] = Field([], description="Agencies whose work the force supports.")
 
@@ -83,10 +98,21 @@ class WaveRecord(Entity):
     size_fact: Slug | None = Field(None, description="The fact giving the size; null if unknown.")
     composition: list[WaveMember] = []
     joins: Slug | None = Field(None, description="The force the wave feeds into.")
+    joins_status: FactStatus | None = Field(
+        None, description='How firm that is: "expected" for troops "expected to feed into" it.'
+    )
+    joins_fact: Slug | None = Field(None, description="The fact that says the wave joins it.")
     origin: Text | None = None
     destination: Text | None = None
     tasks: list[Slug] = Field([], description="Activities the wave is to carry out.")
     dates: list[WaveDate] = []
+
+    @model_validator(mode="after")
+    def _relation_has_evidence(self) -> Self:
+        given = [self.joins is not None, self.joins_status is not None, self.joins_fact is not None]
+        if any(given) and not all(given):
+            raise ValueError("joins, joins_status and joins_fact go together: name all three")
+        return self
 
 
 class AuthorityRecord(Entity):
@@ -127,6 +153,18 @@ class CitationRecord(Record):
     end: int = Field(ge=0)
     attributed_to: Text | None = None
 
+    @field_validator("end")
+    @classmethod
+    def _span_matches_quote(cls, end: int, info: ValidationInfo) -> int:
+        # Checked here rather than only by ``Citation``, so that a wrong span is reported at the
+        # line of its ``end`` like any other bad field.
+        quote, start = info.data.get("quote"), info.data.get("start")
+        if quote is not None and start is not None and end - start != len(quote):
+            raise ValueError(
+                f"end - start is {end - start} but the quote has {len(quote)} characters"
+            )
+        return end
+
     def resolve(self, bundle_source_id: str) -> Citation:
         return Citation(
             source_id=self.source or bundle_source_id,
@@ -150,6 +188,19 @@ class FactRecord(Record):
     date: DateValue | None = Field(None, description="When the event stated took place.")
     valid_from: DateValue | None = None
     valid_to: DateValue | None = None
+    timing: Text | None = Field(
+        None,
+        description="The source's own words for when, verbatim from a quote, where it gives "
+        'them: "immediately", "imminently", "in the coming weeks and months".',
+    )
+    raised_by: RaisedBy = Field(
+        RaisedBy.source,
+        description="muster for an open question that Muster notes on its own: no one in the "
+        "source raises it, so its citations name no speaker.",
+    )
+    hedge_override: HedgeOverride | None = Field(
+        None, description="Why the fact is firmer than a hedge word in its quotes, on purpose."
+    )
     rank: Rank = Rank.normal
     rank_reason: Text | None = None
     citations: list[CitationRecord] = Field(min_length=1)
@@ -162,6 +213,14 @@ class FactRecord(Record):
         # on 2025-01-26, so valid_from may be any day up to then.
         if self.valid_from and self.valid_to and self.valid_from.date > last_day(self.valid_to):
             raise ValueError("valid_from is after valid_to")
+        if self.raised_by is RaisedBy.muster:
+            if self.kind is not FactKind.open_question:
+                raise ValueError("only an open question may be raised_by muster")
+            if any(citation.attributed_to for citation in self.citations):
+                raise ValueError(
+                    "an open question raised_by muster names no speaker: no one in the source "
+                    "raised it, so every citation's attributed_to is null"
+                )
         return self
 
 

@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from app.ingest import hedges
 from app.ingest.bundle import (
     ENTITY_FILES,
     FACTS_FILE,
@@ -63,6 +64,11 @@ class Located(Generic[RecordT]):
     source_id: str
     path: Path
     line: int
+    document: Any = field(default=None, compare=False, repr=False)
+
+    def line_at(self, *location: int | str) -> int:
+        """The line of one of the record's fields, e.g. ``("citations", 0, "start")``."""
+        return line_of(self.document, location) if self.document is not None else self.line
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,8 @@ class Dataset:
     authorities: list[Located[AuthorityRecord]] = field(default_factory=list)
     activities: list[Located[ActivityRecord]] = field(default_factory=list)
     facts: list[Located[FactRecord]] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    """What the check reports without refusing the data (see ``app.ingest.hedges``)."""
 
     def entities(self) -> Iterator[tuple[str, Located[Entity]]]:
         """Every entity with its kind, the name of its collection ("forces", "waves", ...)."""
@@ -101,20 +109,37 @@ class Dataset:
 
 @dataclass
 class _Reader:
+    """Reads bundles, collecting problems, and remembers what it could not read so that one
+    problem is reported once: a reference to a record that was refused, to a file that is not
+    valid YAML or to a source whose text is missing is no second problem."""
+
     root: Path
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     hasher: Any = field(default_factory=hashlib.sha256)
+    refused_ids: set[str] = field(default_factory=set)
+    unreadable_kinds: set[str] = field(default_factory=set)
+    textless_sources: set[str] = field(default_factory=set)
 
     def problem(self, path: Path, line: int, message: str) -> None:
         self.problems.append(Problem(path, line, message))
 
-    def read_file(self, path: Path) -> Any:
+    def warning(self, path: Path, line: int, message: str) -> None:
+        self.warnings.append(Problem(path, line, f"warning: {message}"))
+
+    def unknown(self, ref: str, kinds: tuple[str, ...]) -> bool:
+        """Whether ``ref`` may name a record that was not read because of another problem."""
+        return ref in self.refused_ids or bool(self.unreadable_kinds & set(kinds))
+
+    def read_file(self, path: Path, kind: str | None = None) -> Any:
         """Parse one YAML file, hashing its bytes into the data version; None if unreadable."""
         self.hash_file(path)
         try:
             return read_yaml(path)
         except YamlError as error:
             self.problem(path, error.line, error.reason)
+            if kind is not None:
+                self.unreadable_kinds.add(kind)
             return None
 
     def hash_file(self, path: Path) -> None:
@@ -130,18 +155,25 @@ class _Reader:
                 self.problem(path, line_of(data, detail["loc"]), f"{where}: {detail['msg']}")
             return None
 
-    def read_list(self, model: type[RecordT], path: Path, source_id: str) -> list[Located[RecordT]]:
-        document = self.read_file(path)
+    def read_list(
+        self, model: type[RecordT], path: Path, source_id: str, kind: str
+    ) -> list[Located[RecordT]]:
+        document = self.read_file(path, kind)
         if document is None:
             return []
         if not isinstance(document, list):
             self.problem(path, getattr(document, "line", 1), "expected a YAML list of records")
+            self.unreadable_kinds.add(kind)
             return []
         located = []
         for item in document:
             record = self.validate(model, item, path)
             if record is not None:
-                located.append(Located(record, source_id, path, getattr(item, "line", 1)))
+                located.append(Located(record, source_id, path, getattr(item, "line", 1), item))
+            elif isinstance(item, dict) and isinstance(item.get("id"), str):
+                self.refused_ids.add(item["id"])
+            else:
+                self.unreadable_kinds.add(kind)  # a record without an id may be any of them
         return located
 
 
@@ -151,31 +183,41 @@ def _bundle_folders(root: Path) -> list[Path]:
     return sorted(folder for folder in root.iterdir() if (folder / SOURCE_FILE).is_file())
 
 
-def _read_source(reader: _Reader, folder: Path) -> LoadedSource | None:
+def _read_source(reader: _Reader, folder: Path) -> tuple[str, LoadedSource | None]:
+    """The bundle's source id and its source, or None (reported) if it cannot be read. The id
+    falls back to the folder's name, so that the bundle's records are still read and checked
+    and other bundles may still refer to them."""
     path = folder / SOURCE_FILE
     document = reader.read_file(path)
     record = reader.validate(SourceRecord, document, path) if document is not None else None
     if record is None:
-        return None
+        raw_id = document.get("id") if isinstance(document, dict) else None
+        source_id = raw_id if isinstance(raw_id, str) else folder.name
+        reader.textless_sources.add(source_id)
+        return source_id, None
     text_path = folder / record.text_file
     if not text_path.is_file():
         line = line_of(document, ("text_file",))
         reader.problem(path, line, f"text_file: the source text {text_path} does not exist")
-        return None
+        reader.textless_sources.add(record.id)
+        return record.id, None
     reader.hash_file(text_path)
     raw = text_path.read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         reader.problem(text_path, 1, f"the source text is not UTF-8: {error.reason}")
-        return None
-    return LoadedSource(record, text, hashlib.sha256(raw).hexdigest(), path)
+        reader.textless_sources.add(record.id)
+        return record.id, None
+    return record.id, LoadedSource(record, text, hashlib.sha256(raw).hexdigest(), path)
 
 
 def read_dataset(root: Path) -> Dataset:
     """Read and check every bundle under ``root``; on any problem raise ``InvalidBundlesError``."""
     reader = _Reader(root)
     dataset = Dataset()
+    if not root.exists():
+        raise InvalidBundlesError([Problem(root, 0, "the path does not exist")])
     if not root.is_dir():
         raise InvalidBundlesError([Problem(root, 0, "not a folder of source bundles")])
     folders = _bundle_folders(root)
@@ -184,28 +226,31 @@ def read_dataset(root: Path) -> Dataset:
             [Problem(root, 0, f"no bundle here: no folder holds a {SOURCE_FILE}")]
         )
     for folder in folders:
-        source = _read_source(reader, folder)
-        if source is None:
-            continue
-        source_id = source.record.id
-        if source_id in dataset.sources:
-            reader.problem(source.path, 1, f"duplicate source id {source_id!r}")
-            continue
-        dataset.sources[source_id] = source
+        source_id, source = _read_source(reader, folder)
+        if source is not None:
+            if source_id in dataset.sources:
+                reader.problem(source.path, 1, f"duplicate source id {source_id!r}")
+                continue
+            dataset.sources[source_id] = source
         for file_name, model in ENTITY_FILES.items():
             if (folder / file_name).is_file():
                 kind = file_name.removesuffix(".yaml")
                 getattr(dataset, kind).extend(
-                    reader.read_list(model, folder / file_name, source_id)
+                    reader.read_list(model, folder / file_name, source_id, kind)
                 )
         if (folder / FACTS_FILE).is_file():
-            dataset.facts.extend(reader.read_list(FactRecord, folder / FACTS_FILE, source_id))
+            dataset.facts.extend(
+                reader.read_list(FactRecord, folder / FACTS_FILE, source_id, "facts")
+            )
     _check_ids_and_references(reader, dataset)
     _check_citations(reader, dataset)
+    _check_origins(reader, dataset)
     _check_preferred_facts_agree(reader, dataset)
+    _check_hedges(reader, dataset)
     if reader.problems:
         raise InvalidBundlesError(reader.problems)
     dataset.version = reader.hasher.hexdigest()[:16]
+    dataset.warnings = sorted(reader.warnings)
     return dataset
 
 
@@ -216,57 +261,76 @@ def _check_ids_and_references(reader: _Reader, dataset: Dataset) -> None:
         if record_id in kind_of:
             reader.problem(
                 located.path,
-                located.line,
+                located.line_at("id"),
                 f"duplicate id {record_id!r}: already used by one of the {kind_of[record_id]}",
             )
         else:
             kind_of[record_id] = kind
     facts_by_id = {located.record.id: located.record for located in dataset.facts}
 
-    def expect(located: Located[Any], field_name: str, ref: str | None, *kinds: str) -> None:
-        """Report ``ref`` unless it names a record of one of ``kinds``."""
+    def expect(
+        located: Located[Any], where: tuple[int | str, ...], ref: str | None, *kinds: str
+    ) -> None:
+        """Report ``ref`` (the field at ``where``) unless it names a record of one of ``kinds``,
+        or one that another problem kept from being read."""
         if ref is None:
             return
         found = "sources" if ref in dataset.sources else kind_of.get(ref)
-        if found not in kinds:
-            reader.problem(
-                located.path,
-                located.line,
-                f"{located.record.id}: {field_name} {ref!r} is not one of the {' or '.join(kinds)}",
-            )
+        if found in kinds or reader.unknown(ref, kinds):
+            return
+        if "sources" in kinds and ref in reader.textless_sources:
+            return
+        field_name = ".".join(str(step) for step in where if isinstance(step, str))
+        reader.problem(
+            located.path,
+            located.line_at(*where),
+            f"{located.record.id}: {field_name} {ref!r} is not one of the {' or '.join(kinds)}",
+        )
 
     for force in dataset.forces:
-        expect(force, "parent", force.record.parent, "forces")
-        for ref in force.record.operations:
-            expect(force, "operations", ref, "forces")
-        for ref in force.record.supports:
-            expect(force, "supports", ref, "agencies")
+        expect(force, ("parent",), force.record.parent, "forces")
+        for index, ref in enumerate(force.record.operations):
+            expect(force, ("operations", index), ref, "forces")
+        for index, ref in enumerate(force.record.supports):
+            expect(force, ("supports", index), ref, "agencies")
     for wave in dataset.waves:
-        expect(wave, "size_fact", wave.record.size_fact, "facts")
-        expect(wave, "joins", wave.record.joins, "forces")
-        for ref in wave.record.tasks:
-            expect(wave, "tasks", ref, "activities")
-        for member in wave.record.composition:
-            expect(wave, "composition.force", member.force, "forces")
-            expect(wave, "composition.fact", member.fact, "facts")
-        for fact_id in [wave.record.size_fact, *(m.fact for m in wave.record.composition)]:
+        w = wave.record
+        expect(wave, ("size_fact",), w.size_fact, "facts")
+        expect(wave, ("joins",), w.joins, "forces")
+        expect(wave, ("joins_fact",), w.joins_fact, "facts")
+        for index, ref in enumerate(w.tasks):
+            expect(wave, ("tasks", index), ref, "activities")
+        for index, member in enumerate(w.composition):
+            expect(wave, ("composition", index, "force"), member.force, "forces")
+            expect(wave, ("composition", index, "fact"), member.fact, "facts")
+        quantified = [(("size_fact",), w.size_fact)] + [
+            (("composition", index, "fact"), m.fact) for index, m in enumerate(w.composition)
+        ]
+        for where, fact_id in quantified:
             fact = facts_by_id.get(fact_id or "")
             if fact is not None and fact.quantity is None:
                 reader.problem(
-                    wave.path, wave.line, f"{wave.record.id}: fact {fact_id!r} has no quantity"
+                    wave.path, wave.line_at(*where), f"{w.id}: fact {fact_id!r} has no quantity"
                 )
+        joins_fact = facts_by_id.get(w.joins_fact or "")
+        if joins_fact is not None and not {w.id, w.joins} <= set(joins_fact.about):
+            reader.problem(
+                wave.path,
+                wave.line_at("joins_fact"),
+                f"{w.id}: joins_fact {w.joins_fact!r} is not about both the wave and {w.joins!r}",
+            )
     for authority in dataset.authorities:
-        expect(authority, "reference_source", authority.record.reference_source, "sources")
+        expect(authority, ("reference_source",), authority.record.reference_source, "sources")
     for activity in dataset.activities:
-        for ref in activity.record.forces:
-            expect(activity, "forces", ref, "forces")
-        for link in activity.record.authorities:
-            expect(activity, "authorities", link.authority, "authorities")
+        for index, ref in enumerate(activity.record.forces):
+            expect(activity, ("forces", index), ref, "forces")
+        for index, link in enumerate(activity.record.authorities):
+            expect(activity, ("authorities", index, "authority"), link.authority, "authorities")
     for located_fact in dataset.facts:
-        for ref in located_fact.record.about:
-            expect(located_fact, "about", ref, *ENTITY_KINDS)
-        for citation in located_fact.record.citations:
-            expect(located_fact, "citations.source", citation.source, "sources")
+        for index, ref in enumerate(located_fact.record.about):
+            expect(located_fact, ("about", index), ref, *ENTITY_KINDS)
+        for index, citation in enumerate(located_fact.record.citations):
+            expect(located_fact, ("citations", index, "source"), citation.source, "sources")
 
 
 def closest_passage(text: str, quote: str) -> tuple[int, str]:
@@ -281,32 +345,55 @@ def _check_citations(reader: _Reader, dataset: Dataset) -> None:
     for located in dataset.facts:
         fact = located.record
         quotes = []
-        for written in fact.citations:
+        for index, written in enumerate(fact.citations):
             citation: Citation = written.resolve(located.source_id)
             source = dataset.sources.get(citation.source_id)
             if source is None:
-                continue  # reported as an unknown reference already
+                continue  # reported already: an unknown source, or one whose text is missing
             quotes.append(citation.quote)
             if source.text[citation.start : citation.end] == citation.quote:
                 continue
             found_at = source.text.find(citation.quote)
             if found_at >= 0:
                 where = f"it is at {found_at}-{found_at + len(citation.quote)}"
+                line = located.line_at("citations", index, "start")
             else:
-                line, passage = closest_passage(source.text, citation.quote)
-                where = f"it is not in the text; closest passage (line {line}): {passage!r}"
+                passage_line, passage = closest_passage(source.text, citation.quote)
+                where = f"it is not in the text; closest passage (line {passage_line}): {passage!r}"
+                line = located.line_at("citations", index, "quote")
             reader.problem(
                 located.path,
-                located.line,
+                line,
                 f"{fact.id}: quote not at {citation.start}-{citation.end} of "
                 f"{source.record.text_file} ({citation.source_id}): {citation.quote!r}; {where}",
             )
+        if not quotes:
+            continue
         quantity = fact.quantity
-        if quantity is not None and quotes and not any(quantity.text in quote for quote in quotes):
+        if quantity is not None and not any(quantity.text in quote for quote in quotes):
             reader.problem(
                 located.path,
-                located.line,
+                located.line_at("quantity", "text"),
                 f"{fact.id}: quantity text {quantity.text!r} is in none of the fact's quotes",
+            )
+        if fact.timing is not None and not any(fact.timing in quote for quote in quotes):
+            reader.problem(
+                located.path,
+                located.line_at("timing"),
+                f"{fact.id}: timing {fact.timing!r} is in none of the fact's quotes",
+            )
+
+
+def _check_origins(reader: _Reader, dataset: Dataset) -> None:
+    """A force's origin is the source's own words: it must be in its bundle's text."""
+    for located in dataset.forces:
+        origin = located.record.origin
+        source = dataset.sources.get(located.source_id)
+        if origin is not None and source is not None and origin not in source.text:
+            reader.problem(
+                located.path,
+                located.line_at("origin"),
+                f"{located.record.id}: origin {origin!r} is not in {source.record.text_file}",
             )
 
 
@@ -328,10 +415,36 @@ def _check_preferred_facts_agree(reader: _Reader, dataset: Dataset) -> None:
                 ):
                     reader.problem(
                         later.path,
-                        later.line,
+                        later.line_at("rank"),
                         f"{second.id}: preferred, like {first.id} ({earlier.path}:{earlier.line}),"
                         f" but they disagree about the {property_name} of {subject} in {unit} "
                         f"({figure.text!r} against {earlier_figure.text!r}) at the same valid "
                         "time; rank one normal or deprecated, or give them valid times that do "
                         "not overlap",
                     )
+
+
+def _check_hedges(reader: _Reader, dataset: Dataset) -> None:
+    """No fact or relation firmer than its quotes: ``app.ingest.hedges`` says what is refused."""
+    quotes_of: dict[str, list[str]] = {}
+    for located in dataset.facts:
+        fact = located.record
+        quotes = quotes_of[fact.id] = [citation.quote for citation in fact.citations]
+        errors, warnings = hedges.check_fact(fact, quotes)
+        for finding in errors:
+            reader.problem(
+                located.path, located.line_at(*finding.where), f"{fact.id}: {finding.message}"
+            )
+        for finding in warnings:
+            reader.warning(
+                located.path, located.line_at(*finding.where), f"{fact.id}: {finding.message}"
+            )
+    facts_by_id = {located.record.id: located.record for located in dataset.facts}
+    for wave in dataset.waves:
+        evidence = facts_by_id.get(wave.record.joins_fact or "")
+        if evidence is None:
+            continue  # reported as an unknown reference already
+        for finding in hedges.check_relation(wave.record, evidence, quotes_of[evidence.id]):
+            reader.problem(
+                wave.path, wave.line_at(*finding.where), f"{wave.record.id}: {finding.message}"
+            )

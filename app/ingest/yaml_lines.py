@@ -1,10 +1,11 @@
-"""YAML reading that remembers where each mapping and key stood, for errors that name a line."""
+"""YAML reading that remembers where each mapping, key and list item stood, for errors that name
+a line."""
 
 from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 
 class LinedDict(dict[str, Any]):
@@ -19,6 +20,18 @@ class _LineLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
     of the time, with the same marks."""
 
 
+class LinedList(list[Any]):
+    """A YAML sequence that knows the line of each of its items (1-based)."""
+
+    item_lines: list[int]
+
+
+def _construct_lined_sequence(loader: yaml.SafeLoader, node: SequenceNode) -> LinedList:
+    sequence = LinedList(loader.construct_sequence(node, deep=True))
+    sequence.item_lines = [item.start_mark.line + 1 for item in node.value]
+    return sequence
+
+
 def _construct_lined_mapping(loader: yaml.SafeLoader, node: MappingNode) -> LinedDict:
     mapping = LinedDict({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     mapping.line = node.start_mark.line + 1
@@ -26,9 +39,23 @@ def _construct_lined_mapping(loader: yaml.SafeLoader, node: MappingNode) -> Line
     return mapping
 
 
+def _construct_timestamp_or_text(loader: yaml.SafeLoader, node: ScalarNode) -> Any:
+    """A date as PyYAML reads it; an impossible one (``2025-13-22``) as its text, so that the
+    record's model refuses it with the field's line and the reason, and the file's other records
+    still count."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_lined_mapping
 )
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_lined_sequence
+)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_or_text)
 
 
 class YamlError(ValueError):
@@ -61,6 +88,8 @@ def line_of(document: Any, location: tuple[int | str, ...]) -> int:
             line = node.key_lines.get(str(step), node.line)
             node = node.get(str(step))
         elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            if isinstance(node, LinedList):
+                line = node.item_lines[step]
             node = node[step]
             line = getattr(node, "line", line)
         else:

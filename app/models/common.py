@@ -201,3 +201,43 @@ class DateValue(ValueModel):
         description="How the date was worked out from the source's words, when it was inferred.",
         examples=['"Monday" before publication on Wednesday 2025-01-22'],
     )
+    latest: dt.date | None = Field(
+        None,
+        description="For a date the source gives as a window of days rather than one day or a "
+        "whole week, month or year: the window's last day (``date`` is its first). "
+        '"Earlier this week" in an article of Wednesday 2025-01-22 is 2025-01-20 to 2025-01-21.',
+        examples=["2025-01-21"],
+    )
+
+    @model_validator(mode="after")
+    def _window_of_days(self) -> Self:
+        if self.latest is not None:
+            if self.precision is not DatePrecision.day:
+                raise ValueError("latest (a window of days) needs precision day")
+            if self.latest <= self.date:
+                raise ValueError(f"latest {self.latest} is not after date {self.date}")
+        return self
+
+
+class RaisedBy(StrEnum):
+    """Who raises a statement: the source, or Muster's editors noting what the source leaves out."""
+
+    source = "source"
+    muster = "muster"
+
+
+class HedgeOverride(ValueModel):
+    """A reasoned exception to the hedge check: a fact whose status or figure is firmer than a
+    hedge word in its quotes, on purpose, and why."""
+
+    hedges: list[str] = Field(
+        min_length=1,
+        description="The hedge words of the quotes that the fact is firmer than, as the check "
+        "names them.",
+        examples=[["could"]],
+    )
+    reason: str = Field(
+        min_length=1,
+        description="Why the fact is firmer than those words, in plain words.",
+        examples=["The fact is the officials' belief, reported as held; 'could' is inside it."],
+    )

@@ -5,7 +5,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.models.common import Citation, DateValue, Quantity
+from app.models.common import Citation, DateValue, HedgeOverride, Quantity
 from app.models.kinds import Kind
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
@@ -58,6 +58,24 @@ class FactPublic(PublicModel):
     )
     valid_to: DateValue | None = Field(
         None, description="The last day it holds, where the sources give one; null if open."
+    )
+    timing: str | None = Field(
+        None,
+        description="The source's own words for when, where it gives words rather than a date; "
+        "null if it gives none.",
+        examples=["in the coming weeks and months"],
+    )
+    raised_by: str = Field(
+        "source",
+        description="source: the source says it. muster: an open question Muster notes on its "
+        "own, which no one in the source raises; its citations show what the source does say and "
+        "name no speaker.",
+        examples=["source"],
+    )
+    hedge_override: HedgeOverride | None = Field(
+        None,
+        description="Set where the fact's status or figure is firmer than a hedge word in its "
+        "quotes on purpose: which words, and why. `muster check` refuses such a fact otherwise.",
     )
     reported_on: dt.date | None = Field(
         None,
@@ -140,6 +158,12 @@ class ForcePublic(EntityPublic):
     base: str | None = Field(
         None, description="Where it is based, in the source's words.", examples=["El Paso, Texas"]
     )
+    origin: str | None = Field(
+        None,
+        description="Where it comes from, verbatim as the source gives it, where the source does "
+        "not say it is a base; null if not given.",
+        examples=["Camp Pendleton and the 1st Marine Division in San Diego"],
+    )
     operations: list[Ref] = Field([], description="Operations it heads.")
     supports: list[Ref] = Field([], description="Civilian agencies it supports.")
 
@@ -200,6 +224,13 @@ class WavePublic(EntityPublic):
         [], description="The forces the sources say the wave includes, with their shares."
     )
     joins: Ref | None = Field(None, description="The force the wave feeds into.")
+    joins_status: str | None = Field(
+        None,
+        description="How firm it is that the wave joins that force, as for a fact's status: "
+        'reported, ordered, ..., expected ("are expected to feed into").',
+        examples=["expected"],
+    )
+    joins_fact: Ref | None = Field(None, description="The fact that says the wave joins it.")
     origin: str | None = Field(None, description="Where the troops come from, if given.")
     destination: str | None = Field(
         None, description="Where they go.", examples=["US southern border with Mexico"]
@@ -401,6 +432,13 @@ class PostureFigure(PublicModel):
     force: Ref | None = Field(
         description="The force counted: the one the wave joins (for its size) or the one whose "
         "share it is; null when the sources name none."
+    )
+    force_status: str | None = Field(
+        None,
+        description="How firm it is that the figure belongs under that force: for a size, the "
+        "wave's joins_status (expected: the wave is only expected to feed into the force); for a "
+        "share, the status of the fact that gives it. Null when there is no force.",
+        examples=["expected"],
     )
     part: Literal["size", "share"] = Field(
         description="size: the whole wave; share: one force's part of the wave (already counted "

@@ -5,8 +5,9 @@ source's publication date (``reported_on``). A fact whose sources carry no date,
 us-code reference citations, is reference knowledge and known on every day.
 
 Valid time answers "when is it true?": ``valid_from`` and ``valid_to`` bound the days the
-statement holds, either end open. A coarse date ("earlier this week") stands for its whole
-period, so a statement counts as holding on every day its period could include.
+statement holds, either end open. A coarse date ("this week") or a window of days ("earlier
+this week": Monday or Tuesday) stands for its whole period, so a statement counts as holding on
+every day its period could include.
 """
 
 import calendar
@@ -21,7 +22,10 @@ def reported_by(reported_on: dt.date | None, day: dt.date) -> bool:
 
 
 def last_day(date: DateValue) -> dt.date:
-    """The last day of the period a date stands for: itself, its week, month or year."""
+    """The last day of the period a date stands for: itself, its window's last day, its week,
+    month or year."""
+    if date.latest is not None:
+        return date.latest
     day = date.date
     match date.precision:
         case DatePrecision.day:

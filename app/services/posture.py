@@ -136,7 +136,9 @@ class _PostureReader:
             # A wave of one force, whose size is that force's, counts that force.
             whole = [member.force for member in wave.composition if member.fact.id == size_fact]
             force = wave.joins or (whole[0] if whole else None)
-            figures.append(self._figure(wave, "size", force, size_fact, first_told))
+            # A wave that joins a force counts under it only as firmly as the tie is stated.
+            tie = wave.joins_status if wave.joins else None
+            figures.append(self._figure(wave, "size", force, size_fact, first_told, tie))
             if sizes_only:
                 continue
             figures += [
@@ -152,7 +154,10 @@ class _PostureReader:
         force: Ref | None,
         named: str | None,
         first_told: FactPublic,
+        tie_status: str | None = None,
     ) -> PostureFigure:
+        """One figure; ``tie_status`` is how firm the wave's tie to ``force`` is, when the force
+        is the one it joins, and otherwise the status of the fact that gives the figure."""
         candidates: list[FactPublic] = []
         if named:
             measure = self.connection.execute(MEASURE_OF, {"id": named}).scalar()
@@ -174,6 +179,7 @@ class _PostureReader:
             status=wave.status,
             wave=Ref(id=wave.id, kind=Kind.waves, name=wave.name, url=wave.url),
             force=force,
+            force_status=(tie_status or fact.status) if force else None,
             part=part,
             quantity=chosen.quantity if chosen else None,
             fact=Ref(id=fact.id, kind=Kind.facts, name=fact.statement, url=fact.url),

@@ -30,6 +30,7 @@ def test_every_dated_fact_is_an_event_in_date_order(client: TestClient) -> None:
             "date": seed.fact_day(fact).isoformat(),
             "precision": fact["date"].get("precision", "day"),
             "derivation": fact["date"].get("derivation"),
+            "latest": latest.isoformat() if (latest := fact["date"].get("latest")) else None,
         }
         assert event["statement"] == fact["statement"]
         assert [ref["id"] for ref in event["about"]] == fact["about"]

@@ -1,0 +1,102 @@
+"""The ``muster`` command as a newcomer meets it: its version, its help, what `db upgrade` did,
+and bad settings named in one line with their fix, never a traceback."""
+
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import migrations
+from app import __version__
+from app.cli import cli, main
+from app.config import get_settings
+
+runner = CliRunner()
+
+
+def run_main(
+    arguments: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """Run the installed ``muster`` entry point in-process, as a shell would."""
+    monkeypatch.setattr(sys, "argv", ["muster", *arguments])
+    get_settings.cache_clear()
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    get_settings.cache_clear()
+    captured = capsys.readouterr()
+    return int(exit_.value.code or 0), captured.out, captured.err
+
+
+def test_version() -> None:
+    result = runner.invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"muster {__version__}\n"
+
+
+def test_load_help_says_which_database_it_writes() -> None:
+    result = runner.invoke(cli, ["load", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "MUSTER_DATABASE_URL" in result.output
+    assert "sqlite:///./muster.db" in result.output
+
+
+def test_db_upgrade_says_what_it_did(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'muster.db'}"
+    monkeypatch.setenv("MUSTER_DATABASE_URL", url)
+    get_settings.cache_clear()
+    first = runner.invoke(cli, ["db", "upgrade"])
+    again = runner.invoke(cli, ["db", "upgrade"])
+    get_settings.cache_clear()
+    assert first.exit_code == 0
+    assert again.exit_code == 0
+    assert first.output == f"migrated {url} from an empty schema to revision {migrations.HEAD}\n"
+    assert again.output == f"{url} is already at the newest revision, {migrations.HEAD}\n"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("MUSTER_PORT", "abc", "error: MUSTER_PORT='abc' is not valid: Input should be a valid"),
+        (
+            "MUSTER_LOG_LEVEL",
+            "verbose",
+            "error: MUSTER_LOG_LEVEL='verbose' is not valid: Input should be 'critical', 'error',"
+            " 'warning', 'info' or 'debug'",
+        ),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it_and_the_fix(
+    variable: str,
+    value: str,
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv(variable, value)
+    monkeypatch.setenv("MUSTER_DATABASE_URL", f"sqlite:///{tmp_path / 'muster.db'}")
+    code, out, err = run_main(["db", "upgrade"], monkeypatch, capsys)
+    assert code == 2
+    [line] = err.splitlines()
+    assert line.startswith(expected)
+    assert line.endswith(f"; set a valid value, or unset {variable} for the default")
+    assert out == ""
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql+psycopg://muster@db.invalid/muster", "postgresql://muster@db.invalid/muster"],
+)
+def test_a_postgresql_url_without_its_driver_says_to_install_the_extra(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MUSTER_DATABASE_URL", url)
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as without the [postgres] extra
+    code, out, err = run_main(["db", "upgrade"], monkeypatch, capsys)
+    assert code == 2
+    [line] = err.splitlines()
+    assert line.startswith(f"error: MUSTER_DATABASE_URL={url!r} is not valid: ")
+    assert "psycopg is not installed" in line
+    assert "pip install '.[postgres]'" in line
+    assert out == ""
