@@ -74,12 +74,13 @@ def call(
 ) -> RawResponse:
     """Send one request straight to an ASGI app, past any client's own limits on URLs."""
     received: dict[str, Any] = {"body": b""}
-    chunks = list(body_chunks or [])
+    chunks = list(body_chunks or [b""])
 
     async def receive() -> dict[str, Any]:
         if chunks:
             return {"type": "http.request", "body": chunks.pop(0), "more_body": bool(chunks)}
-        return {"type": "http.disconnect"}
+        await asyncio.Event().wait()  # the client waits for its answer; it never leaves
+        raise AssertionError("unreachable")
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":

@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import anyio.to_thread
@@ -26,7 +27,9 @@ def test_a_read_for_a_client_that_left_while_it_waited_never_starts(seed_url: st
         release = threading.Event()
         busy = asyncio.ensure_future(anyio.to_thread.run_sync(release.wait))  # the one thread
         await asyncio.sleep(0.05)
-        messages = iter([{"type": "http.request", "body": b""}, {"type": "http.disconnect"}])
+        messages: Iterator[dict[str, Any]] = iter(
+            [{"type": "http.request", "body": b""}, {"type": "http.disconnect"}]
+        )
 
         async def receive() -> dict[str, Any]:
             message = next(messages, None)
@@ -35,8 +38,8 @@ def test_a_read_for_a_client_that_left_while_it_waited_never_starts(seed_url: st
             assert message is not None
             return message
 
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
+        async def send(message: MutableMapping[str, Any]) -> None:
+            sent.append(dict(message))
 
         scope = {
             "type": "http",
