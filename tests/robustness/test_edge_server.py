@@ -7,6 +7,7 @@ that never finishes its request is held open for ever, and a pipelining flood sl
 client and logs a traceback for each connection that went away.
 """
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ import pytest
 from tests.robustness import attacks
 from tests.robustness.attacks import HEAD, Answer, send_and_read
 from tests.robustness.conftest import fill
-from tests.robustness.proxy import Proxy, deployed_seconds, nginx_in_front
+from tests.robustness.proxy import NGINX, Proxy, deployed_seconds, nginx_in_front
 from tests.robustness.server import Served, muster_serve
 
 HEADER_TIMEOUT = deployed_seconds("client_header_timeout")
@@ -33,6 +34,15 @@ SECURITY_HEADERS = {
 # on loopback, it takes 1-3 ms).
 NO_DELAY_SECONDS = 0.1
 MB = 1024 * 1024
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _nginx_installed() -> None:
+    if not Path(NGINX).is_file():
+        reason = "nginx is not installed (apt-get install nginx-light)"
+        if os.environ.get("CI"):  # CI runs `bash .ci/run`, which installs it
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
