@@ -39,12 +39,22 @@ def unused_port() -> int:
 
 @contextmanager
 def muster_serve(
-    database_url: str, logs: Path, *, wrapper: list[str] | None = None
+    database_url: str,
+    logs: Path,
+    *,
+    wrapper: list[str] | None = None,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[Served]:
-    """``muster serve`` on ``database_url`` (run through ``wrapper``, if any), once it answers
-    ``/healthz``. It is stopped (SIGTERM, then SIGKILL) unless the test stopped it."""
+    """``muster serve`` on ``database_url`` (run through ``wrapper``, if any, with the environment
+    variables ``settings`` too), once it answers ``/healthz``. It is stopped (SIGTERM, then
+    SIGKILL) unless the test stopped it."""
     port = unused_port()
-    env = {**os.environ, "MUSTER_DATABASE_URL": database_url, "MUSTER_LOG_FORMAT": "json"}
+    env = {
+        **os.environ,
+        "MUSTER_DATABASE_URL": database_url,
+        "MUSTER_LOG_FORMAT": "json",
+        **(settings or {}),
+    }
     command = [*(wrapper or []), str(MUSTER), "serve", "--port", str(port)]
     stderr = logs / f"serve-{port}.log"
     with stderr.open("wb") as sink:
