@@ -45,7 +45,8 @@ class Data:
         finally:
             gone.cancel()
         if not reading.done():
-            reading.cancel()  # a read still waiting for a thread never starts
+            # A read still waiting for a thread never starts; one already running finishes.
+            reading.cancel()
             if gone.done() and not gone.cancelled():
                 raise ClientDisconnect
             raise ProblemError(

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, event, insert, inspect, select, text
 from sqlmodel import SQLModel, col
@@ -32,6 +32,8 @@ from app.ingest.check import Dataset
 from app.models import tables
 from app.models.kinds import ENTITY_KINDS, Kind
 from app.services import render, search
+
+ItemT = TypeVar("ItemT")
 
 BATCH_ROWS = 2000
 """Rows written per statement: enough for executemany to pay, few enough to bound memory."""
@@ -214,7 +216,7 @@ def _prune_history(connection: Connection, newest_seq: int) -> None:
     connection.execute(delete(tables.DatasetLoad).where(col(tables.DatasetLoad.seq) < oldest_kept))
 
 
-def _batches(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+def _batches(rows: Iterable[ItemT]) -> Iterator[list[ItemT]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, BATCH_ROWS)):
         yield batch
@@ -227,7 +229,7 @@ def _write(connection: Connection, table: type[SQLModel], rows: Iterable[dict[st
 
 def _write_rows(connection: Connection, dataset: Dataset) -> None:
     """Every record's rows, rendered, parents before children (foreign keys are checked per
-    row); search places in ``render.SEARCH_ORDER``."""
+    row); search places in the order of hits of equal rank: entities, sources, then facts."""
     renderer = render.Renderer(dataset)
     index = search.IndexWriter(connection)
     entity_count = sum(len(getattr(dataset, kind.value)) for kind in ENTITY_KINDS)
@@ -266,7 +268,7 @@ def _write_rows(connection: Connection, dataset: Dataset) -> None:
             next(source_places), render.search_entry(Kind.sources, source, renderer.refs[source.id])
         )
     kind_of = {entity_id: ref.kind for entity_id, ref in renderer.refs.items()}
-    for batch in _batches_of(renderer.facts()):
+    for batch in _batches(renderer.facts()):
         _write(connection, tables.Fact, (_fact_row(fact) for fact in batch))
         _write(
             connection,
@@ -308,12 +310,6 @@ def _write_rows(connection: Connection, dataset: Dataset) -> None:
         ),
     )
     index.flush()
-
-
-def _batches_of(items: Iterable[render.RenderedFact]) -> Iterator[list[render.RenderedFact]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, BATCH_ROWS)):
-        yield batch
 
 
 ENTITY_TABLES: dict[Kind, type[SQLModel]] = {

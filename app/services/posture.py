@@ -15,7 +15,7 @@ from typing import Literal
 import orjson
 from sqlalchemy import text
 
-from app.models.common import Quantity, Rank, WaveStatus
+from app.models.common import Quantity, WaveStatus
 from app.models.kinds import Kind
 from app.models.public import (
     DerivedQuantity,
@@ -27,7 +27,7 @@ from app.models.public import (
     WaveDetail,
 )
 from app.services.quantities import add, in_words
-from app.services.records import KNOWN_ON, wave_known_on
+from app.services.records import KNOWN_ON, Totals, wave_known_on
 from app.services.store import Reading
 
 STATUS_ORDER = [status.value for status in WaveStatus]
@@ -59,9 +59,17 @@ FIRST_TOLD = (
     "ORDER BY fact_about.told_at LIMIT 1"
 )
 MEASURE_OF = text("SELECT measure FROM facts WHERE id = :id")
-SAME_THING = (
-    "SELECT facts.listed FROM facts WHERE facts.measure = :measure{known} ORDER BY facts.told_at"
+# The facts about the same thing as a figure, known and holding on the day: the one that stands
+# (never a deprecated one; preferred over normal, then the newest report, then the one the wave
+# names, then the first told), and the others, first told first, and how many they are.
+SAME_THING = "FROM facts WHERE facts.measure = :measure{known}"
+STANDING = (
+    "SELECT facts.listed {same} AND facts.rank != 'deprecated' "
+    "ORDER BY CASE facts.rank WHEN 'preferred' THEN 0 ELSE 1 END, facts.reported_on IS NULL, "
+    "facts.reported_on DESC, CASE WHEN facts.id = :named THEN 0 ELSE 1 END, facts.told_at LIMIT 1"
 )
+OTHERS = "SELECT facts.listed {same} AND facts.id != :chosen ORDER BY facts.told_at LIMIT :limit"
+OTHERS_COUNT = "SELECT count(*) {same} AND facts.id != :chosen"
 COMPONENT_OF = text("SELECT component FROM forces WHERE id = :id")
 
 
@@ -75,16 +83,6 @@ def _fact(document: str) -> FactPublic:
     return FactPublic.model_validate(orjson.loads(document))
 
 
-def _choose(candidates: Sequence[FactPublic], named: str | None) -> FactPublic | None:
-    """The fact whose figure stands: preferred over normal, then the newest report, then the
-    one the wave names; never a deprecated one."""
-    usable = [fact for fact in candidates if fact.rank != Rank.deprecated]
-    pool = [fact for fact in usable if fact.rank == Rank.preferred] or usable
-    if not pool:
-        return None
-    return max(pool, key=lambda fact: (fact.reported_on or dt.date.min, fact.id == named))
-
-
 class _PostureReader:
     """The posture's figures and totals from the facts known on a day and holding on it."""
 
@@ -94,7 +92,10 @@ class _PostureReader:
         # Without a day (no dated report at all), every fact is known and holds.
         on_the_day = f" AND {KNOWN_ON} AND {HOLDS_ON}" if day else ""
         self.first_told = text(FIRST_TOLD.format(known=f" AND {KNOWN_ON}" if day else ""))
-        self.same_thing = text(SAME_THING.format(known=on_the_day))
+        same = SAME_THING.format(known=on_the_day)
+        self.standing = text(STANDING.format(same=same))
+        self.others = text(OTHERS.format(same=same))
+        self.others_count = text(OTHERS_COUNT.format(same=same))
         self.parameters = {"as_of": day.isoformat(), "day": day.isoformat()} if day else {}
 
     def waves(
@@ -158,18 +159,20 @@ class _PostureReader:
     ) -> PostureFigure:
         """One figure; ``tie_status`` is how firm the wave's tie to ``force`` is, when the force
         is the one it joins, and otherwise the status of the fact that gives the figure."""
-        candidates: list[FactPublic] = []
-        if named:
-            measure = self.connection.execute(MEASURE_OF, {"id": named}).scalar()
-            if measure is not None:
-                candidates = [
-                    _fact(document)
-                    for (document,) in self.connection.execute(
-                        self.same_thing, {"measure": measure, **self.parameters}
-                    )
-                ]
-        chosen = _choose(candidates, named)
-        others = [other for other in candidates if chosen is None or other.id != chosen.id]
+        chosen, others, other_count = None, [], 0
+        measure = self.connection.execute(MEASURE_OF, {"id": named}).scalar() if named else None
+        if measure is not None:
+            same = {"measure": measure, **self.parameters}
+            standing = self.connection.execute(self.standing, {**same, "named": named}).scalar()
+            chosen = _fact(standing) if standing else None
+            same["chosen"] = chosen.id if chosen else ""
+            others = [
+                _fact(document)
+                for (document,) in self.connection.execute(
+                    self.others, {**same, "limit": ALTERNATIVES_SHOWN}
+                )
+            ]
+            other_count = int(self.connection.execute(self.others_count, same).scalar_one())
         fact = chosen or first_told
         component = (
             self.connection.execute(COMPONENT_OF, {"id": force.id}).scalar() if force else None
@@ -187,8 +190,8 @@ class _PostureReader:
             rank_reason=fact.rank_reason,
             reported_on=fact.reported_on,
             citations=fact.citations,
-            alternatives=others[:ALTERNATIVES_SHOWN],
-            alternative_count=len(others),
+            alternatives=others,
+            alternative_count=other_count,
         )
 
     def totals(self, figures: Sequence[PostureFigure]) -> list[PostureTotal]:
@@ -239,7 +242,12 @@ class _PostureReader:
 
 
 def posture_on(
-    reading: Reading, as_of: dt.date | None, *, after: tuple[int, str] | None, limit: int
+    reading: Reading,
+    as_of: dt.date | None,
+    *,
+    after: tuple[int, str] | None,
+    limit: int,
+    totals: Totals,
 ) -> tuple[Posture, tuple[int, str] | None]:
     """The posture on ``as_of`` (by default on the day of the newest report): the figures of up
     to ``limit`` waves after the wave whose key is ``after``, the totals of every wave, and the
@@ -249,13 +257,17 @@ def posture_on(
     page = builder.waves(after=after, limit=limit + 1)
     more = len(page) > limit
     page = page[:limit]
-    arrived = builder.waves(after=None, limit=None, arrived_only=True)
-    sizes = builder.figures([wave for wave, _ in arrived], sizes_only=True)
+
+    def every_total() -> list[PostureTotal]:
+        arrived = builder.waves(after=None, limit=None, arrived_only=True)
+        return builder.totals(builder.figures([wave for wave, _ in arrived], sizes_only=True))
+
     posture = Posture(
         as_of=day,
         data_version=reading.state.version,
         figures=builder.figures([wave for wave, _ in page]),
-        totals=builder.totals(sizes),
+        # Over every wave, so the same on every page: worked out once per version and day.
+        totals=totals.remembered(reading, ("posture totals", day), every_total),
         next=None,
     )
     return posture, page[-1][1] if more and page else None

@@ -6,10 +6,11 @@ what the first page costs, and no page is ever counted or skipped through. ``tot
 ``count(*)`` per data version and filter, remembered (``Totals``).
 """
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import Connection, bindparam, text
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, bindparam, text
 from app.services.store import Reading
 
 SortValue = str | int
+ResultT = TypeVar("ResultT")
 SortKey = tuple[SortValue, ...]
 
 
@@ -66,20 +68,30 @@ class Totals:
 
     def __init__(self, max_entries: int = 4096) -> None:
         self._max_entries = max_entries
-        self._counts: OrderedDict[tuple[Any, ...], int] = OrderedDict()
+        self._counts: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()  # the reads that use it run in the thread pool
 
     def count(self, reading: Reading, key: tuple[Any, ...], compute: Callable[[], int]) -> int:
         """The count ``compute`` gives, remembered under ``key`` for the reading's version."""
+        total: int = self.remembered(reading, key, compute)
+        return total
+
+    def remembered(
+        self, reading: Reading, key: tuple[Any, ...], compute: Callable[[], ResultT]
+    ) -> ResultT:
+        """What ``compute`` gives, remembered under ``key`` for the reading's version."""
         versioned = (reading.state.seq, *key)
-        total = self._counts.get(versioned)
-        if total is None:
-            total = compute()
-            self._counts[versioned] = total
+        with self._lock:
+            if versioned in self._counts:
+                self._counts.move_to_end(versioned)
+                remembered: ResultT = self._counts[versioned]
+                return remembered
+        value = compute()
+        with self._lock:
+            self._counts[versioned] = value
             while len(self._counts) > self._max_entries:
                 self._counts.popitem(last=False)
-        else:
-            self._counts.move_to_end(versioned)
-        return total
+        return value
 
 
 def read_page(
@@ -168,11 +180,12 @@ UNKNOWN_FACTS = text("SELECT id FROM facts WHERE id IN :ids AND reported_on > :a
 
 
 def wave_known_on(connection: Connection, wave: dict[str, Any], as_of: str) -> None:
-    """A wave's document as known on ``as_of``: without the size and shares that facts reported
-    later give."""
+    """A wave's document as known on ``as_of``: without the size, shares and tie to a force that
+    facts reported later give."""
     cited = [member["fact"]["id"] for member in wave["composition"]]
-    if wave["size_fact"] is not None:
-        cited.append(wave["size_fact"]["id"])
+    for cited_by in ("size_fact", "joins_fact"):
+        if wave.get(cited_by) is not None:
+            cited.append(wave[cited_by]["id"])
     if not cited:
         return
     unknown = {
@@ -180,4 +193,6 @@ def wave_known_on(connection: Connection, wave: dict[str, Any], as_of: str) -> N
     }
     if wave["size_fact"] is not None and wave["size_fact"]["id"] in unknown:
         wave["size"] = wave["size_fact"] = None
+    if wave.get("joins_fact") is not None and wave["joins_fact"]["id"] in unknown:
+        wave["joins"] = wave["joins_status"] = wave["joins_fact"] = None
     wave["composition"] = [m for m in wave["composition"] if m["fact"]["id"] not in unknown]

@@ -2,8 +2,8 @@
 
 The index holds one document per record, in three columns: its name, its aliases, and its other
 text (description, statement, quotes, ...), as the API shows them. Its rowid is the record's place
-(``search_records.place``): records of one kind are adjacent, in the order ``render.SEARCH_ORDER``
-gives, so a kind is a range of places.
+(``search_records.place``): records of one kind are adjacent, in the order the loader writes
+them (the entities, then the sources, then the facts), so a kind is a range of places.
 
 Words are made here, in Python, for both the index and the query: runs of letters and digits,
 NFKC-normalised, casefolded and without diacritics. Only those plain words reach the database, so

@@ -75,3 +75,14 @@ def test_lists_that_embed_no_facts_refuse_as_of(client: TestClient) -> None:
     response = client.get("/v1/forces", params={"as_of": PUBLISHED})
     assert response.status_code == 400
     assert "as_of" in response.json()["detail"]
+
+
+def test_a_wave_s_tie_to_a_force_is_unknown_before_it_was_reported(client: TestClient) -> None:
+    """The fact that a wave joins a force is known from its report on, like its size."""
+    for wave in seed.records("waves"):
+        if not wave.get("joins"):
+            continue
+        early = client.get(f"/v1/waves/{wave['id']}", params={"as_of": "2025-01-21"}).json()
+        assert (early["joins"], early["joins_status"], early["joins_fact"]) == (None, None, None)
+        now = client.get(f"/v1/waves/{wave['id']}").json()
+        assert now["joins"]["id"] == wave["joins"]

@@ -54,6 +54,7 @@ async def posture(
             query.as_of,
             after=(after[0], after[1]) if after else None,  # type: ignore[arg-type]
             limit=limit,
+            totals=data.totals,
         )
     )
     headers = {}
