@@ -45,6 +45,10 @@ SECURITY_HEADERS: Headers = [
 ]
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 CACHE_CONTROL = b"public, max-age=60"
+# A problem is about one request, which the client mends and sends again: nothing for a cache to
+# keep. A short max-age would still let a shared cache answer 404 for a record the next load
+# adds (404 is cacheable by default, RFC 9111 4.2.2) and 503 after the database is back.
+NO_STORE = b"no-store"
 VARY = b"Accept, Accept-Encoding"
 GZIP_MIN_BYTES = 1024
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -53,6 +57,11 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 CORS_METHODS = b"GET, HEAD, OPTIONS"
 CORS_EXPOSED = b"ETag, Link, X-Data-Version, X-Request-ID"
 CORS_MAX_AGE = b"86400"
+# The request headers a page may send: those this API reads, plus the CORS-safelisted ones a
+# browser never asks about. A fixed list, whatever a preflight asks for, so a preflight's answer
+# is bounded (it once echoed Access-Control-Request-Headers back: 1 MB in, 1 MB out); the browser
+# refuses a request whose headers are not all in it.
+CORS_ALLOWED_HEADERS = b"Accept, If-None-Match, X-Request-ID"
 
 
 @dataclass
@@ -63,7 +72,14 @@ class Prepared:
     headers: Headers
     body: bytes
     etag: bytes | None
+    """The identity body's hash, unquoted; None for a response without a validator."""
     gzipped_body: bytes | None = None
+
+    def tag(self, *, gzipped: bool) -> bytes:
+        """The strong ETag of one representation: the gzip body is other bytes, so another tag
+        (RFC 9110 8.8.3)."""
+        assert self.etag is not None
+        return b'"' + self.etag + (b'-gzip"' if gzipped else b'"')
 
     def gzipped(self) -> bytes:
         """The body gzip-compressed, compressed once however often it is sent."""
@@ -132,15 +148,13 @@ class CorsPolicy:
             (b"access-control-expose-headers", CORS_EXPOSED),
         ]
 
-    def preflight_headers(self, requested_headers: bytes) -> Headers:
+    def preflight_headers(self) -> Headers:
         """What a preflight answers besides the origin, which every response carries."""
-        headers = [
+        return [
             (b"access-control-allow-methods", CORS_METHODS),
+            (b"access-control-allow-headers", CORS_ALLOWED_HEADERS),
             (b"access-control-max-age", CORS_MAX_AGE),
         ]
-        if requested_headers:  # any header may be sent: there are no credentials to protect
-            headers.append((b"access-control-allow-headers", requested_headers))
-        return headers
 
 
 def _header(scope: Scope, name: bytes) -> bytes:
@@ -321,8 +335,7 @@ class Edge:
         if not self.cors.allows(origin):
             detail = f"the origin {shorten(origin.decode('latin-1'))} may not read this API"
             return self._problem(403, detail, path)
-        headers = self.cors.preflight_headers(_header(scope, b"access-control-request-headers"))
-        return self._prepare(204, headers, b"")
+        return self._prepare(204, self.cors.preflight_headers(), b"")
 
     async def _respond(self, scope: Scope, receive: Receive, path: str) -> Prepared:
         if self.cache is None or scope["method"] != "GET":
@@ -370,12 +383,16 @@ class Edge:
         body = b"".join(chunks)
         headers = [(k, v) for k, v in headers if k != b"content-length"]
         etag = None
-        if status == 200 and scope["method"] == "GET":
+        if any(k == b"cache-control" for k, _ in headers):
+            pass  # the route decided, as the health checks do (no-store, so no validator either)
+        elif status == 200 and scope["method"] == "GET":
             # A body's own hash, not its data version's: a load that leaves a response as it was
             # leaves its ETag too, so clients revalidate with a 304 across loads. xxh3 hashes 50
             # facts (44 KB) in under 1 µs; blake2b took 46 µs, an eighth of an uncached response.
-            etag = b'"' + xxhash.xxh3_128_hexdigest(body).encode() + b'"'
-            headers += [(b"etag", etag), (b"cache-control", CACHE_CONTROL), (b"vary", VARY)]
+            etag = xxhash.xxh3_128_hexdigest(body).encode()
+            headers += [(b"cache-control", CACHE_CONTROL), (b"vary", VARY)]
+        elif status >= 400:
+            headers.append((b"cache-control", NO_STORE))
         return self._prepare(status, headers, body, etag)
 
     def _prepare(
@@ -393,7 +410,8 @@ class Edge:
         headers = [
             (k.lower(), v) for k, v in response.raw_headers if k.lower() != b"content-length"
         ]
-        return self._prepare(status, headers + (extra_headers or []), bytes(response.body))
+        headers += [(b"cache-control", NO_STORE), *(extra_headers or [])]
+        return self._prepare(status, headers, bytes(response.body))
 
     async def _send(
         self, send: Send, prepared: Prepared, scope: Scope, request_id: str, *, head: bool
@@ -404,15 +422,17 @@ class Edge:
             headers += self.cors.headers_for(_header(scope, b"origin"))
         status = prepared.status
         body = prepared.body
-        if_none_match = _header(scope, b"if-none-match")
-        if (
-            prepared.etag is not None
-            and if_none_match
-            and _etag_matches(if_none_match, prepared.etag)
-        ):
-            status, body = 304, b""
-            headers = [(k, v) for k, v in headers if k != b"content-type"]
-        elif len(body) >= GZIP_MIN_BYTES and b"gzip" in _header(scope, b"accept-encoding").lower():
+        gzipped = (
+            len(body) >= GZIP_MIN_BYTES and b"gzip" in _header(scope, b"accept-encoding").lower()
+        )
+        if prepared.etag is not None:
+            etag = prepared.tag(gzipped=gzipped)
+            headers.append((b"etag", etag))
+            if_none_match = _header(scope, b"if-none-match")
+            if if_none_match and _etag_matches(if_none_match, etag):
+                status, body, gzipped = 304, b"", False
+                headers = [(k, v) for k, v in headers if k != b"content-type"]
+        if gzipped:
             body = prepared.gzipped()
             headers.append((b"content-encoding", b"gzip"))
         if status not in (204, 304):

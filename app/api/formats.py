@@ -4,9 +4,11 @@ import csv
 import io
 from collections.abc import Iterable
 from enum import StrEnum
+from functools import lru_cache
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
+import mimeparse
 from pydantic import BaseModel
 from starlette.requests import Request
 
@@ -20,11 +22,30 @@ class Format(StrEnum):
     csv = "csv"
 
 
+MEDIA_TYPES = {"application/json": Format.json, "text/csv": Format.csv}
+# On a tie mimeparse picks the later one: JSON, the default.
+_OFFERED = ["text/csv", "application/json"]
+
+
 def negotiate(requested: Format | None, accept: str) -> Format:
-    """The explicit ``format`` parameter wins; otherwise ``Accept: text/csv`` asks for CSV."""
+    """The explicit ``format`` parameter wins; otherwise the ``Accept`` header's best match by
+    its q-values, and JSON when it names neither (or cannot be parsed: no 406 for a sloppy
+    client)."""
     if requested is not None:
         return requested
-    return Format.csv if "text/csv" in accept else Format.json
+    return _best_match(accept)
+
+
+@lru_cache(maxsize=256)  # asked on every request, cached or not; clients send few distinct values
+def _best_match(accept: str) -> Format:
+    if not accept:
+        return Format.json
+    try:
+        # Media types are case-insensitive (RFC 9110 8.3.1); mimeparse compares them as given.
+        best = mimeparse.best_match(_OFFERED, accept.lower())
+    except ValueError:
+        return Format.json
+    return MEDIA_TYPES.get(best, Format.json)
 
 
 def requested_format(request: Request, requested: Format | None) -> Format:

@@ -185,3 +185,84 @@ def test_an_unreadable_database_gives_503_problems(loaded_url: str) -> None:
             assert "the database cannot be read" in problem["detail"], path
             assert "127.0.0.1" not in problem["detail"], path  # where it is goes to the log
         assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "answers"),
+    [("limit=4&limit=2", "limit=2&limit=4", 400), ("limit=2", "limit=4", None)],
+)
+def test_two_orders_of_one_query_never_share_an_answer(
+    client: TestClient, first: str, second: str, answers: int | None
+) -> None:
+    """Issue 13's repro: a repeated parameter is refused in either order, and two queries that
+    differ are answered each its own, the second asked after the first is cached."""
+    responses = [client.get(f"/v1/agencies?{query}") for query in (first, second, first)]
+    if answers is not None:
+        assert [response.status_code for response in responses] == [answers] * 3
+        return
+    sizes = [len(response.json()["data"]) for response in responses]
+    assert sizes == [2, 4, 2]
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        ("application/json, text/csv;q=0", "application/json"),
+        ("application/json;q=0.9, text/csv;q=0.1", "application/json"),
+        ("text/csv;q=0.9, application/json;q=0.1", "text/csv"),
+        ("TEXT/CSV", "text/csv"),
+        ("Text/Csv; Q=1", "text/csv"),
+        ("text/*", "text/csv"),
+        ("*/*", "application/json"),
+        ("text/html", "application/json"),
+        ("not a media type;;", "application/json"),
+    ],
+)
+def test_accept_is_negotiated_by_q_values_and_case_insensitively(
+    client: TestClient, accept: str, media_type: str
+) -> None:
+    for path in ["/v1/forces", "/v1/forces/jtf-north", "/v1/search?q=Lonestar"]:
+        for _ in range(2):  # the second from the cache, when it is on
+            response = client.get(path, headers={"Accept": accept})
+            assert response.status_code == 200, (path, response.text)
+            assert response.headers["content-type"].split(";")[0] == media_type, path
+
+
+def test_the_gzip_and_the_identity_body_have_tags_of_their_own(client: TestClient) -> None:
+    path = "/v1/facts"
+    plain = client.get(path, headers={"Accept-Encoding": "identity"})
+    zipped = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert plain.content == zipped.content  # httpx decodes the gzip body
+    strong = [tag for tag in (plain.headers["etag"], zipped.headers["etag"]) if tag[:2] != "W/"]
+    assert len(set(strong)) == len(strong), "one strong tag for two representations"
+    # Each revalidates with its own tag.
+    for response, encoding in [(plain, "identity"), (zipped, "gzip")]:
+        again = client.get(
+            path,
+            headers={"Accept-Encoding": encoding, "If-None-Match": response.headers["etag"]},
+        )
+        assert again.status_code == 304, encoding
+        assert again.headers["etag"] == response.headers["etag"]
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health_checks_are_never_stored_by_a_cache(client: TestClient, path: str) -> None:
+    for _ in range(2):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "no-store"
+        assert "etag" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/forces/no-such-force", "/v1/forces?limit=0", "/v1/forces?limt=5", "/nowhere"]
+)
+def test_a_problem_tells_caches_not_to_store_it(client: TestClient, path: str) -> None:
+    """A 4xx problem says what was wrong with this request, which a client fixes and sends
+    again: nothing for a shared cache to keep (a 404 is cacheable by default, RFC 9111 4.2.2,
+    and would outlive the load that adds the record)."""
+    response = client.get(path)
+    assert 400 <= response.status_code < 500
+    assert response.headers["cache-control"] == "no-store"

@@ -66,7 +66,7 @@ async def index(data: DataDep) -> Response:
 @router.get("/healthz", response_model=Health)
 async def healthz() -> Response:
     """The process is up."""
-    return json_response({"status": "ok"})
+    return _never_stored(json_response({"status": "ok"}))
 
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"description": "Not ready"}})
@@ -79,4 +79,11 @@ async def readyz(request: Request) -> Response:
         raise ProblemError(503, str(error), slug="not-ready") from error
     if state.is_empty:
         raise ProblemError(503, "the database holds no data: run `muster load`", slug="not-ready")
-    return json_response({"status": "ok", "data_version": state.version})
+    return _never_stored(json_response({"status": "ok", "data_version": state.version}))
+
+
+def _never_stored(response: Response) -> Response:
+    """A probe asks about now: a shared cache that kept "ready" would answer it after the data
+    failed. A response that sets its own Cache-Control gets no ETag from the edge either."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
