@@ -1,10 +1,12 @@
 """Settings, read from environment variables with the ``MUSTER_`` prefix."""
 
 import importlib
+import os
+import secrets
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
@@ -49,6 +51,11 @@ class Settings(BaseSettings):
     """Largest request body in bytes (no endpoint takes one); larger ones get 413."""
     max_page_size: int = Field(200, ge=1, le=200)
     """Most items a page of a list holds, whatever ``limit`` asks for (1 to 200)."""
+    cursor_key: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_hex(32)))
+    """Key that signs pagination cursors, so that only cursors this deployment issued are taken.
+    Unset, `muster serve` makes one at start, shared by its workers; several hosts or containers
+    serving one API must be given the same key, and a new key (or restart without one) turns the
+    cursors in clients' hands into 400s that say to start again."""
     cors_origins: Annotated[list[str], NoDecode] = ["*"]
     """Origins whose pages may read the API, comma-separated; ``*`` is any origin (the default).
     Credentials are never allowed."""
@@ -96,6 +103,9 @@ class SettingsError(ValueError):
 
 @lru_cache
 def get_settings() -> Settings:
+    # A cursor issued by one worker of `muster serve` must be taken by the others: a key made
+    # here, in the process that starts them, reaches them through the environment they inherit.
+    os.environ.setdefault("MUSTER_CURSOR_KEY", secrets.token_hex(32))
     try:
         return Settings()
     except ValidationError as error:

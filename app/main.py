@@ -148,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Edge:
     api.state.totals = Totals(settings.count_cache_entries)
     api.state.max_page_size = settings.max_page_size
     api.state.query_timeout_seconds = settings.query_timeout_seconds
+    api.state.cursor_key = settings.cursor_key.get_secret_value().encode()
     return Edge(api, store, cache, settings)
 
 

@@ -128,7 +128,8 @@ async def list_response(
     """One page of the rows ``selection`` picks, in ``order``, as the list envelope or CSV."""
     filters = query.model_dump(exclude={"cursor", "limit", "format"}, mode="json")
     fingerprint = query_fingerprint(filters)
-    after = decode_cursor(query.cursor, fingerprint, order) if query.cursor else None
+    secret = request.app.state.cursor_key
+    after = decode_cursor(query.cursor, fingerprint, order, secret) if query.cursor else None
     limit = min(query.limit, data.max_page_size)
     page = await data.read(
         lambda reading: records.read_page(
@@ -152,7 +153,9 @@ def page_response(
             exclude={"cursor"}, exclude_defaults=True, mode="json", by_alias=True
         )
         next_url = page_url(
-            request.scope["path"], params, encode_cursor(page.next_key, fingerprint)
+            request.scope["path"],
+            params,
+            encode_cursor(page.next_key, fingerprint, request.app.state.cursor_key),
         )
     headers = _version(data.answered_from())
     if next_url:

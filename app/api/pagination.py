@@ -3,6 +3,7 @@
 import base64
 import binascii
 import hashlib
+import hmac
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,21 +31,37 @@ class InvalidCursorError(ProblemError):
         )
 
 
-def encode_cursor(key: SortKey, fingerprint: str) -> str:
-    raw = orjson.dumps({"k": list(key), "q": fingerprint})
+SIGNATURE_BYTES = 16
+
+
+def sign(payload: bytes, secret: bytes) -> bytes:
+    return hmac.digest(secret, payload, "sha256")[:SIGNATURE_BYTES]
+
+
+def encode_cursor(key: SortKey, fingerprint: str, secret: bytes) -> str:
+    """The sort key and the query's fingerprint, signed with the deployment's cursor key
+    (HMAC-SHA256, cut to 128 bits): a client can read a cursor but not make one."""
+    payload = orjson.dumps({"k": list(key), "q": fingerprint})
+    raw = sign(payload, secret) + payload
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, fingerprint: str, order: Order) -> SortKey:
-    """The sort key a cursor holds, refused unless it is one this query could have issued: of
-    this query's fingerprint, with one value of the right type per column of its order."""
+def decode_cursor(cursor: str, fingerprint: str, order: Order, secret: bytes) -> SortKey:
+    """The sort key a cursor holds, refused unless this deployment issued it for this query, and
+    (should the key ever leak) unless it has one value of the right type per column of the order."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        decoded = orjson.loads(raw)
+    except (ValueError, binascii.Error) as error:
+        raise InvalidCursorError("not a cursor this API issued") from error
+    signature, payload = raw[:SIGNATURE_BYTES], raw[SIGNATURE_BYTES:]
+    if not hmac.compare_digest(signature, sign(payload, secret)):
+        raise InvalidCursorError("not a cursor this API issued")
+    try:
+        decoded = orjson.loads(payload)
         key, owner = decoded["k"], decoded["q"]
         if not isinstance(key, list) or not isinstance(owner, str) or set(decoded) != {"k", "q"}:
             raise TypeError
-    except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError) as error:
+    except (TypeError, KeyError, orjson.JSONDecodeError) as error:
         raise InvalidCursorError("not a cursor this API issued") from error
     if owner != fingerprint:
         raise InvalidCursorError(

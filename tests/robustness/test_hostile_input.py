@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from app.api.pagination import SIGNATURE_BYTES, sign
 from app.config import Settings
 from app.db import make_engine
 from app.ingest.check import read_dataset
@@ -183,9 +184,14 @@ def _first_cursor(api: TestClient, path: str, **params: str) -> str:
     return next_url.split("cursor=")[1].split("&")[0]
 
 
-def _tampered(cursor: str, key: object) -> str:
-    decoded = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    return _encode({**decoded, "k": key})
+def _tampered(api: TestClient, cursor: str, key: object) -> str:
+    """The cursor with another key, signed with the app's own cursor key: what a client that
+    learnt the key could send, which the API still checks against the list."""
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    decoded = orjson.loads(raw[SIGNATURE_BYTES:])
+    secret: bytes = api.app.app.state.cursor_key  # type: ignore[attr-defined]
+    payload = orjson.dumps({**decoded, "k": key})
+    return base64.urlsafe_b64encode(sign(payload, secret) + payload).decode().rstrip("=")
 
 
 @pytest.mark.parametrize("path", LIST_PATHS)
@@ -195,10 +201,10 @@ def test_a_forged_cursor_is_refused(api: TestClient, path: str) -> None:
         "not base64": "!!!",
         "not JSON": base64.urlsafe_b64encode(b"\xff\xfe").decode(),
         "JSON of another shape": _encode([1, 2, 3]),
-        "key not a list": _tampered(issued, "a"),
-        "key of objects": _tampered(issued, [{"a": 1}]),
-        "key of nulls": _tampered(issued, [None, None]),
-        "key of lists": _tampered(issued, [[1, 2]]),
+        "key not a list": _tampered(api, issued, "a"),
+        "key of objects": _tampered(api, issued, [{"a": 1}]),
+        "key of nulls": _tampered(api, issued, [None, None]),
+        "key of lists": _tampered(api, issued, [[1, 2]]),
         "NUL": "\x00",
     }
     operation = OPENAPI["paths"][path]["get"]

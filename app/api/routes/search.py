@@ -57,7 +57,8 @@ async def search(
     fingerprint = query_fingerprint(
         query.model_dump(exclude={"cursor", "limit", "format"}, mode="json")
     )
-    after = decode_cursor(query.cursor, fingerprint, BY_RANK) if query.cursor else None
+    secret = request.app.state.cursor_key
+    after = decode_cursor(query.cursor, fingerprint, BY_RANK, secret) if query.cursor else None
     limit = min(query.limit, data.max_page_size)
 
     def find(reading: Reading) -> ResultPage:

@@ -1,0 +1,116 @@
+"""Pagination cursors: only those this deployment issued for this query are taken."""
+
+import base64
+import binascii
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.pagination import encode_cursor
+from app.config import Settings
+from app.main import create_app
+
+LIST = "/v1/facts"
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _issued(client: TestClient) -> str:
+    next_url: str = client.get(LIST, params={"limit": 1}).json()["next"]
+    return next_url.split("cursor=")[1].split("&")[0]
+
+
+def _contents(cursor: str) -> dict[str, Any]:
+    """What a client can read in a cursor: its sort key and its query's fingerprint."""
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    contents: dict[str, Any] = orjson.loads(raw[raw.index(b'{"k":') :])
+    return contents
+
+
+def _other_value(value: Any) -> Any:
+    return value + 1 if isinstance(value, int) else f"{value}-invented"
+
+
+def _page(client: TestClient, cursor: str) -> Any:
+    return client.get(LIST, params={"limit": 1, "cursor": cursor})
+
+
+def _assert_refused(response: Any, label: str) -> None:
+    assert response.status_code == 400, (label, response.text)
+    assert response.json()["type"].endswith("/invalid-cursor"), label
+
+
+def test_a_cursor_of_the_real_fingerprint_and_an_invented_key_is_refused(
+    client: TestClient,
+) -> None:
+    """Issue 13, finding 9: everything in a cursor is readable, so a client could once make one
+    with keys of its own choosing beside the fingerprint copied from any next link."""
+    contents = _contents(_issued(client))
+    invented = {**contents, "k": [_other_value(value) for value in contents["k"]]}
+    for label, forged in [
+        ("as the API once wrote them", _b64(orjson.dumps(invented))),
+        ("its real key, unsigned", _b64(orjson.dumps(contents))),
+        (
+            "an invented key, signed by another key",
+            encode_cursor(tuple(invented["k"]), contents["q"], b"another deployment's key"),
+        ),
+    ]:
+        _assert_refused(_page(client, forged), label)
+
+
+def test_a_signed_cursor_is_still_checked_against_the_list(client: TestClient) -> None:
+    """Should the key leak, a cursor with keys of the wrong type, count or shape is refused."""
+    secret: bytes = client.app.app.state.cursor_key  # type: ignore[attr-defined]
+    contents = _contents(_issued(client))
+    key, fingerprint = contents["k"], contents["q"]
+    wrong_types = tuple(str(value) if isinstance(value, int) else 7 for value in key)
+    for label, cursor in [
+        ("wrong-typed keys", encode_cursor(wrong_types, fingerprint, secret)),
+        ("an extra key", encode_cursor((*key, "extra"), fingerprint, secret)),
+        ("a key short", encode_cursor(tuple(key[:-1]), fingerprint, secret)),
+        ("another query's", encode_cursor(tuple(key), "0" * 12, secret)),
+    ]:
+        _assert_refused(_page(client, cursor), label)
+    assert _page(client, encode_cursor(tuple(key), fingerprint, secret)).status_code == 200
+
+
+@pytest.fixture
+def two_workers(seeded_database_url: str) -> Iterator[tuple[TestClient, TestClient, TestClient]]:
+    """Two apps given one cursor key, as the workers of one deployment are, and one with another."""
+    shared = Settings(database_url=seeded_database_url, cursor_key="one deployment")
+    other = Settings(database_url=seeded_database_url, cursor_key="another deployment")
+    with (
+        TestClient(create_app(shared)) as first,
+        TestClient(create_app(shared)) as second,
+        TestClient(create_app(other)) as elsewhere,
+    ):
+        yield first, second, elsewhere
+
+
+def test_a_cursor_from_one_worker_is_taken_by_another_of_its_deployment(
+    two_workers: tuple[TestClient, TestClient, TestClient],
+) -> None:
+    first, second, elsewhere = two_workers
+    cursor = _issued(first)
+    assert _page(second, cursor).json() == _page(first, cursor).json()
+    _assert_refused(_page(elsewhere, cursor), "another deployment's cursor")
+
+
+def test_serve_gives_its_workers_one_cursor_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without MUSTER_CURSOR_KEY, the settings of the process that starts the workers make one
+    and put it where the workers, started from its environment, read it."""
+    from app import config
+
+    monkeypatch.delenv("MUSTER_CURSOR_KEY", raising=False)
+    config.get_settings.cache_clear()
+    try:
+        made = config.get_settings().cursor_key.get_secret_value()
+        assert len(binascii.unhexlify(made)) == 32
+        assert Settings().cursor_key.get_secret_value() == made  # a worker's own settings
+    finally:
+        config.get_settings.cache_clear()
