@@ -1,13 +1,17 @@
 """HTTP behaviour every endpoint shares: conditional GET, HEAD, and errors as problems."""
 
+import itertools
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from app.api.caching import CACHED
+from app.api.deps import DataDep
 from app.config import Settings
 from app.db import make_engine
 from app.ingest.check import read_dataset
@@ -266,3 +270,35 @@ def test_a_problem_tells_caches_not_to_store_it(client: TestClient, path: str) -
     response = client.get(path)
     assert 400 <= response.status_code < 500
     assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_route_outside_v1_may_read_the_data_and_one_inside_may_stay_uncached(
+    seeded_database_url: str,
+) -> None:
+    """What the edge caches and who gets the data is in each route's declaration, never in its
+    path: a route declared here, outside /v1/, reads the data; one under /v1/ that does not opt
+    into the cache (it answers a count of its calls) is asked every time."""
+    app = create_app(Settings(database_url=seeded_database_url))
+    api = app.app
+    assert isinstance(api, FastAPI)
+    calls = itertools.count(1)
+
+    @api.get("/outside")
+    async def outside(data: DataDep) -> dict[str, str | None]:
+        return {"version": await data.read(lambda reading: reading.state.version)}
+
+    @api.get("/v1/uncached")
+    async def uncached() -> dict[str, int]:
+        return {"call": next(calls)}
+
+    @api.get("/v1/cached", dependencies=[CACHED])
+    async def cached(data: DataDep) -> dict[str, int]:
+        await data.read(lambda reading: reading.state.version)
+        return {"call": next(calls)}
+
+    with TestClient(app) as client:
+        outside_answer = client.get("/outside")
+        assert outside_answer.status_code == 200, outside_answer.text
+        assert outside_answer.json()["version"] == client.get("/readyz").json()["data_version"]
+        assert [client.get("/v1/uncached").json()["call"] for _ in range(2)] == [1, 2]
+        assert [client.get("/v1/cached").json()["call"] for _ in range(2)] == [3, 3]
