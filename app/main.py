@@ -11,9 +11,10 @@ from starlette.types import StatelessLifespan
 
 from app import __version__
 from app.api.docs import install_docs
-from app.api.edge import Edge, ResponseCache
+from app.api.edge import Edge
 from app.api.errors import Problem, install_problem_handlers
 from app.api.listing import refuse_repeated_parameters
+from app.api.response_cache import ResponseCache
 from app.api.routes import (
     activities,
     agencies,

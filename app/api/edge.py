@@ -1,42 +1,31 @@
-"""The outermost layer of every request: limits, CORS, data version, response cache, conditional
-GET, HEAD, gzip, request ids, security headers and the access log.
+"""The outermost layer of every request, which puts together the pieces that each do one job:
+CORS (cors.py), request ids (request_ids.py), the response cache (response_cache.py) and the
+access log (access_log.py); here are only the limits on a request, security headers,
+conditional GET, HEAD and gzip, which decide what is sent.
 
-It is pure ASGI rather than FastAPI middleware so that a cached answer costs no routing, no
-validation and no serialisation: the bytes, their ETag and their headers are prepared once per
-data version, path, query and representation. Everything that is the same for every response
-(security headers, CORS for any origin) is part of the prepared headers; only the request id (and
-CORS for an allow-list) is added per request.
+It is one pure-ASGI layer rather than a stack of middleware so that a cached answer costs no
+routing, no validation and no serialisation: the bytes, their ETags and their headers are
+prepared once per data version, path, query and representation. Everything that is the same for
+every response (security headers, CORS for any origin) is part of the prepared headers; only the
+request id (and CORS for an allow-list) is added per request.
 """
 
-import asyncio
-import gzip
-import itertools
 import logging
-import os
-import re
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
-from typing import Any
 
 import xxhash
 
+from app.api.access_log import AccessLog, access_log
+from app.api.asgi import ASGIApp, Headers, Message, Receive, Scope, Send, header
 from app.api.caching import CACHEABLE
+from app.api.cors import CorsPolicy
 from app.api.deps import ANSWERED_FROM
 from app.api.errors import problem_response, shorten
 from app.api.formats import negotiate
+from app.api.request_ids import request_id as new_request_id
+from app.api.response_cache import Prepared, ResponseCache
 from app.config import Settings
 from app.services.store import DataStore, DataUnavailableError
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-Headers = list[tuple[bytes, bytes]]
-
-access_log = logging.getLogger("muster.access")
 
 SECURITY_HEADERS: Headers = [
     (b"x-content-type-options", b"nosniff"),
@@ -51,181 +40,6 @@ CACHE_CONTROL = b"public, max-age=60"
 NO_STORE = b"no-store"
 VARY = b"Accept, Accept-Encoding"
 GZIP_MIN_BYTES = 1024
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-
-# What a browser page on another origin may do: read, with the headers a client needs to see.
-CORS_METHODS = b"GET, HEAD, OPTIONS"
-CORS_EXPOSED = b"ETag, Link, X-Data-Version, X-Request-ID"
-CORS_MAX_AGE = b"86400"
-# The request headers a page may send: those this API reads, plus the CORS-safelisted ones a
-# browser never asks about. A fixed list, whatever a preflight asks for, so a preflight's answer
-# is bounded (it once echoed Access-Control-Request-Headers back: 1 MB in, 1 MB out); the browser
-# refuses a request whose headers are not all in it.
-CORS_ALLOWED_HEADERS = b"Accept, If-None-Match, X-Request-ID"
-
-
-@dataclass
-class Prepared:
-    """A response ready to send: its status, headers (without per-request ones) and body."""
-
-    status: int
-    headers: Headers
-    body: bytes
-    etag: bytes | None
-    """The identity body's hash, unquoted; None for a response without a validator."""
-    gzipped_body: bytes | None = None
-
-    def tag(self, *, gzipped: bool) -> bytes:
-        """The strong ETag of one representation: the gzip body is other bytes, so another tag
-        (RFC 9110 8.8.3)."""
-        assert self.etag is not None
-        return b'"' + self.etag + (b'-gzip"' if gzipped else b'"')
-
-    def gzipped(self) -> bytes:
-        """The body gzip-compressed, compressed once however often it is sent."""
-        if self.gzipped_body is None:
-            self.gzipped_body = gzip.compress(self.body, compresslevel=6, mtime=0)
-        return self.gzipped_body
-
-
-class ResponseCache:
-    """Prepared responses by key, least recently used evicted past ``max_bytes``."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple[str, ...], Prepared] = OrderedDict()
-        self._size = 0
-
-    def get(self, key: tuple[str, ...]) -> Prepared | None:
-        entry = self._entries.get(key)
-        if entry is not None:
-            self._entries.move_to_end(key)
-        return entry
-
-    def put(self, key: tuple[str, ...], entry: Prepared) -> None:
-        if len(entry.body) > self.max_bytes:
-            return
-        if key in self._entries:
-            self._size -= len(self._entries.pop(key).body)
-        self._entries[key] = entry
-        self._size += len(entry.body)
-        while self._size > self.max_bytes:
-            _, evicted = self._entries.popitem(last=False)
-            self._size -= len(evicted.body)
-
-    def clear(self) -> None:
-        self._entries.clear()
-        self._size = 0
-
-
-class CorsPolicy:
-    """Cross-origin reads: from any origin (``*``), or from an allow-list. Never with credentials,
-    so a page on another origin sees exactly what anyone sees."""
-
-    def __init__(self, origins: list[str]) -> None:
-        self.any_origin = "*" in origins
-        self.origins = frozenset(origin.encode("latin-1") for origin in origins)
-        # On every response, whatever the request: with an allow-list, the answer depends on the
-        # requesting origin, which shared caches must be told.
-        self.fixed_headers: Headers = (
-            [
-                (b"access-control-allow-origin", b"*"),
-                (b"access-control-expose-headers", CORS_EXPOSED),
-            ]
-            if self.any_origin
-            else [(b"vary", b"Origin")]
-        )
-
-    def allows(self, origin: bytes) -> bool:
-        return self.any_origin or origin in self.origins
-
-    def headers_for(self, origin: bytes) -> Headers:
-        """The per-request headers for an allow-listed origin (none with ``*``: they are fixed)."""
-        if self.any_origin or origin not in self.origins:
-            return []
-        return [
-            (b"access-control-allow-origin", origin),
-            (b"access-control-expose-headers", CORS_EXPOSED),
-        ]
-
-    def preflight_headers(self) -> Headers:
-        """What a preflight answers besides the origin, which every response carries."""
-        return [
-            (b"access-control-allow-methods", CORS_METHODS),
-            (b"access-control-allow-headers", CORS_ALLOWED_HEADERS),
-            (b"access-control-max-age", CORS_MAX_AGE),
-        ]
-
-
-def _header(scope: Scope, name: bytes) -> bytes:
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value)
-    return b""
-
-
-class RequestIds:
-    """Ids for requests that bring none: 32 hex digits like ``uuid4().hex``, a random prefix and a
-    counter, so that a request costs no system call (``os.urandom`` took a twentieth of the time
-    of a cached response). A forked child starts a prefix of its own, never its parent's ids."""
-
-    def __init__(self) -> None:
-        self._restart()
-        os.register_at_fork(after_in_child=self._restart)
-
-    def _restart(self) -> None:
-        self._prefix = os.urandom(10).hex()
-        self._numbers = itertools.count()
-
-    def new(self) -> str:
-        return f"{self._prefix}{next(self._numbers):012x}"
-
-
-_request_ids = RequestIds()  # one per process, so one fork hook
-
-
-class AccessLog:
-    """One line per request for the ``muster.access`` logger, made and logged at the end of the
-    event loop's turn together with those of the other requests answered in it.
-
-    Made among each request's own work, a line took about a third of the time of a cached
-    response under load; made one after another, the logging code stays in the processor's
-    caches and the same lines cost a fraction of that. A line's time is when it is logged, at
-    most one turn after its response was sent; its ``duration_ms`` is the request's own.
-    """
-
-    def __init__(self) -> None:
-        self._waiting: list[tuple[str, str, int, float, str]] = []
-
-    def add(self, method: str, path: str, status: int, duration_ms: float, request_id: str) -> None:
-        if not self._waiting:
-            asyncio.get_running_loop().call_soon(self._log_waiting)
-        self._waiting.append((method, path, status, duration_ms, request_id))
-
-    def _log_waiting(self) -> None:
-        waiting, self._waiting = self._waiting, []
-        for method, path, status, duration_ms, request_id in waiting:
-            # What access_log.info() does, less finding the caller's file and line, which no log
-            # format shows and which took a tenth of the time of a cached response.
-            record = access_log.makeRecord(
-                access_log.name,
-                logging.INFO,
-                __file__,
-                0,
-                "%s %s %d %.1fms %s",
-                (method, path, status, duration_ms, request_id),
-                None,
-                extra={
-                    "fields": {
-                        "request_id": request_id,
-                        "method": method,
-                        "path": path,
-                        "status": status,
-                        "duration_ms": duration_ms,
-                    }
-                },
-            )
-            access_log.handle(record)
 
 
 def _etag_matches(if_none_match: bytes, etag: bytes) -> bool:
@@ -253,8 +67,7 @@ class Edge:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        incoming_id = _header(scope, b"x-request-id").decode("latin-1")
-        request_id = incoming_id if REQUEST_ID.match(incoming_id) else _request_ids.new()
+        request_id = new_request_id(header(scope, b"x-request-id"))
         method = scope["method"]
         path = scope["path"]
         if len(path) > 1 and path.endswith("/"):  # a trailing slash is the same resource
@@ -295,8 +108,8 @@ class Edge:
     ) -> tuple[Prepared | None, Receive]:
         """A 413 for a request body past its limit. No endpoint reads a body, so one within the
         limit is read here and dropped (a chunked one has no length to check beforehand)."""
-        declared = _header(scope, b"content-length")
-        if not declared and not _header(scope, b"transfer-encoding"):
+        declared = header(scope, b"content-length")
+        if not declared and not header(scope, b"transfer-encoding"):
             return None, receive
         too_large = self._problem(
             413,
@@ -329,8 +142,8 @@ class Edge:
 
     def _preflight(self, scope: Scope, path: str) -> Prepared | None:
         """The answer to a CORS preflight; None for an OPTIONS request that is not one."""
-        origin = _header(scope, b"origin")
-        if not origin or not _header(scope, b"access-control-request-method"):
+        origin = header(scope, b"origin")
+        if not origin or not header(scope, b"access-control-request-method"):
             return None
         if not self.cors.allows(origin):
             detail = f"the origin {shorten(origin.decode('latin-1'))} may not read this API"
@@ -349,7 +162,7 @@ class Edge:
             self._cache_seq = current.seq
         # The query string as sent: the handlers read exactly it, so equal keys, equal answers.
         query = scope["query_string"].decode("latin-1")
-        representation = negotiate(None, _header(scope, b"accept").decode("latin-1")).value
+        representation = negotiate(None, header(scope, b"accept").decode("latin-1")).value
         key = (path, query, representation)
         prepared = self.cache.get(key)
         if prepared is None:
@@ -419,16 +232,16 @@ class Edge:
         """Send ``prepared`` as this request wants it; return the status sent."""
         headers = [*prepared.headers, (b"x-request-id", request_id.encode())]
         if not self.cors.any_origin:
-            headers += self.cors.headers_for(_header(scope, b"origin"))
+            headers += self.cors.headers_for(header(scope, b"origin"))
         status = prepared.status
         body = prepared.body
         gzipped = (
-            len(body) >= GZIP_MIN_BYTES and b"gzip" in _header(scope, b"accept-encoding").lower()
+            len(body) >= GZIP_MIN_BYTES and b"gzip" in header(scope, b"accept-encoding").lower()
         )
         if prepared.etag is not None:
             etag = prepared.tag(gzipped=gzipped)
             headers.append((b"etag", etag))
-            if_none_match = _header(scope, b"if-none-match")
+            if_none_match = header(scope, b"if-none-match")
             if if_none_match and _etag_matches(if_none_match, etag):
                 status, body, gzipped = 304, b"", False
                 headers = [(k, v) for k, v in headers if k != b"content-type"]

@@ -1,0 +1,50 @@
+"""The access log: one structured line per request for the ``muster.access`` logger."""
+
+import asyncio
+import logging
+
+access_log = logging.getLogger("muster.access")
+
+
+class AccessLog:
+    """One line per request for the ``muster.access`` logger, made and logged at the end of the
+    event loop's turn together with those of the other requests answered in it.
+
+    Made among each request's own work, a line took about a third of the time of a cached
+    response under load; made one after another, the logging code stays in the processor's
+    caches and the same lines cost a fraction of that. A line's time is when it is logged, at
+    most one turn after its response was sent; its ``duration_ms`` is the request's own.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: list[tuple[str, str, int, float, str]] = []
+
+    def add(self, method: str, path: str, status: int, duration_ms: float, request_id: str) -> None:
+        if not self._waiting:
+            asyncio.get_running_loop().call_soon(self._log_waiting)
+        self._waiting.append((method, path, status, duration_ms, request_id))
+
+    def _log_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for method, path, status, duration_ms, request_id in waiting:
+            # What access_log.info() does, less finding the caller's file and line, which no log
+            # format shows and which took a tenth of the time of a cached response.
+            record = access_log.makeRecord(
+                access_log.name,
+                logging.INFO,
+                __file__,
+                0,
+                "%s %s %d %.1fms %s",
+                (method, path, status, duration_ms, request_id),
+                None,
+                extra={
+                    "fields": {
+                        "request_id": request_id,
+                        "method": method,
+                        "path": path,
+                        "status": status,
+                        "duration_ms": duration_ms,
+                    }
+                },
+            )
+            access_log.handle(record)
