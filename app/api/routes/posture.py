@@ -46,7 +46,8 @@ async def posture(
     deprecated ones are listed but never stand.
     """
     fingerprint = query_fingerprint(query.model_dump(include={"as_of"}, mode="json"))
-    after = decode_cursor(query.cursor, fingerprint, BY_STATUS) if query.cursor else None
+    secret = request.app.state.cursor_key
+    after = decode_cursor(query.cursor, fingerprint, BY_STATUS, secret) if query.cursor else None
     limit = min(query.limit, data.max_page_size)
     answer, last = await data.read(
         lambda reading: posture_on(
@@ -60,7 +61,8 @@ async def posture(
     headers = {}
     if last is not None:
         params = query.model_dump(exclude={"cursor"}, exclude_defaults=True, mode="json")
-        next_url = page_url(request.scope["path"], params, encode_cursor(last, fingerprint))
+        cursor = encode_cursor(last, fingerprint, secret)
+        next_url = page_url(request.scope["path"], params, cursor)
         answer = answer.model_copy(update={"next": next_url})
         headers["Link"] = f'<{next_url}>; rel="next"'
     document = answer.model_dump(mode="json")
