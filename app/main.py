@@ -11,7 +11,7 @@ from starlette.types import StatelessLifespan
 
 from app import __version__
 from app.api.docs import install_docs
-from app.api.edge import Edge
+from app.api.edge import GZIP_MIN_BYTES, Edge
 from app.api.errors import Problem, install_problem_handlers
 from app.api.listing import refuse_repeated_parameters
 from app.api.response_cache import ResponseCache
@@ -142,7 +142,11 @@ def create_store(settings: Settings) -> DataStore:
 
 def create_app(settings: Settings | None = None) -> Edge:
     settings = settings or get_settings()
-    cache = ResponseCache(settings.response_cache_bytes) if settings.response_cache else None
+    cache = (
+        ResponseCache(settings.response_cache_bytes, gzip_min_bytes=GZIP_MIN_BYTES)
+        if settings.response_cache
+        else None
+    )
     store = create_store(settings)
     api = create_api(lifespan=_closing(store))
     api.state.store = store

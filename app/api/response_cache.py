@@ -31,30 +31,56 @@ class Prepared:
         return self.gzipped_body
 
 
-class ResponseCache:
-    """Prepared responses by key, least recently used evicted past ``max_bytes``."""
+ENTRY_OVERHEAD = 512
+"""Bytes an entry costs besides its key, headers and bodies (its objects), roughly: without it a
+client could fill memory with many small answers (new query strings) that each count as little."""
 
-    def __init__(self, max_bytes: int) -> None:
+
+def footprint(key: tuple[str, ...], entry: Prepared) -> int:
+    """What an entry holds in memory: key, headers, bodies, and the objects around them."""
+    headers = sum(len(name) + len(value) for name, value in entry.headers)
+    bodies = len(entry.body) + len(entry.gzipped_body or b"")
+    return ENTRY_OVERHEAD + sum(len(part) for part in key) + headers + bodies
+
+
+class ResponseCache:
+    """Prepared responses by key, least recently used evicted once their footprint passes
+    ``max_bytes``. A body worth compressing is compressed when kept, so its gzip bytes count."""
+
+    def __init__(self, max_bytes: int, *, gzip_min_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple[str, ...], Prepared] = OrderedDict()
+        self._gzip_min_bytes = gzip_min_bytes
+        self._entries: OrderedDict[tuple[str, ...], tuple[Prepared, int]] = OrderedDict()
         self._size = 0
 
     def get(self, key: tuple[str, ...]) -> Prepared | None:
-        entry = self._entries.get(key)
-        if entry is not None:
-            self._entries.move_to_end(key)
-        return entry
+        kept = self._entries.get(key)
+        if kept is None:
+            return None
+        self._entries.move_to_end(key)
+        return kept[0]
 
     def put(self, key: tuple[str, ...], entry: Prepared) -> None:
-        if len(entry.body) > self.max_bytes:
+        if len(entry.body) >= self._gzip_min_bytes:
+            entry.gzipped()
+        size = footprint(key, entry)
+        if size > self.max_bytes:
             return
         if key in self._entries:
-            self._size -= len(self._entries.pop(key).body)
-        self._entries[key] = entry
-        self._size += len(entry.body)
+            self._size -= self._entries.pop(key)[1]
+        self._entries[key] = (entry, size)
+        self._size += size
         while self._size > self.max_bytes:
-            _, evicted = self._entries.popitem(last=False)
-            self._size -= len(evicted.body)
+            _, (_, evicted_size) = self._entries.popitem(last=False)
+            self._size -= evicted_size
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def size(self) -> int:
+        """The footprint of every entry kept, in bytes."""
+        return self._size
 
     def clear(self) -> None:
         self._entries.clear()
