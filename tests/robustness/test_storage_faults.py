@@ -2,14 +2,20 @@
 deleted while serving, and a PostgreSQL server that is gone. Each is answered 503 problem+json
 naming no place, and the same process serves again once the fault is repaired."""
 
+import os
 import shutil
+import signal
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
+from tests.conftest import ARTICLE_BUNDLE
+from tests.helpers import append_fact, first_fact
 from tests.robustness.conftest import fill
-from tests.robustness.server import muster_serve
+from tests.robustness.server import MUSTER, muster_serve
 
 
 def _seeded(folder: Path) -> Path:
@@ -63,3 +69,42 @@ def test_a_file_moved_over_the_served_one_is_served_next_and_a_deleted_one_is_50
         _unavailable(client.get("/readyz"))
         _unavailable(client.get("/v1/facts"))
         assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace (apt-get install strace)")
+@pytest.mark.parametrize("killed_at", ["fsync:when=1", "rename:when=1", "pwrite64:when=50"])
+def test_a_load_killed_mid_way_leaves_the_served_file_serving_and_the_next_load_works(
+    tmp_path: Path, seed_copy: Path, killed_at: str
+) -> None:
+    database = _seeded(tmp_path / "data")
+    fact = first_fact(seed_copy / ARTICLE_BUNDLE)
+    append_fact(seed_copy / ARTICLE_BUNDLE, fact | {"id": "fact-added-by-the-test"})
+    url = f"sqlite:///{database}"
+    env = {**os.environ, "MUSTER_DATABASE_URL": url}
+    syscall, when = killed_at.split(":")
+    load = [str(MUSTER), "load", str(seed_copy)]
+    with (
+        muster_serve(url, tmp_path) as served,
+        httpx.Client(base_url=served.base_url) as client,
+    ):
+        before = client.get("/readyz").json()["data_version"]
+        killed = subprocess.run(
+            [
+                "strace",
+                "-f",
+                "-o",
+                "/dev/null",
+                "-e",
+                f"inject={syscall}:signal=KILL:{when}",
+                *load,
+            ],
+            env=env,
+            capture_output=True,
+        )
+        assert killed.returncode == -signal.SIGKILL, killed.stderr  # killed by strace
+        assert client.get("/readyz").json()["data_version"] == before
+        assert client.get("/v1/facts/fact-added-by-the-test").status_code == 404
+        assert not database.with_name(database.name + "-journal").exists()
+        subprocess.run(load, env=env, check=True, capture_output=True)
+        assert client.get("/readyz").json()["data_version"] != before
+        assert client.get("/v1/facts/fact-added-by-the-test").status_code == 200
