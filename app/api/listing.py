@@ -69,12 +69,6 @@ class ListQuery(DetailQuery):
     )
 
 
-CSV_TWIN: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
-}
-"""What a router whose every route takes ``format`` declares: each also answers CSV."""
-
-
 async def refuse_repeated_parameters(request: Request) -> None:
     """A 400 for a query parameter given more than once: no parameter is a list, and a handler
     reads one value, so which one would be a guess (and the response cache's key the query as

@@ -12,7 +12,9 @@ ItemT = TypeVar("ItemT", bound=BaseModel)
 
 
 class PublicModel(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # The server sends every field, null where there is nothing: in the document a field with a
+    # default is required all the same, so that clients do not type it as possibly missing.
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
 
 
 class Ref(PublicModel):

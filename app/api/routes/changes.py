@@ -10,13 +10,13 @@ from app.api.caching import CACHED
 from app.api.deps import DataDep
 from app.api.errors import ProblemError
 from app.api.formats import Format, csv_columns, requested_format, to_csv
-from app.api.listing import CSV_MEDIA_TYPE, CSV_TWIN, DetailQuery, json_response
+from app.api.listing import CSV_MEDIA_TYPE, DetailQuery, json_response
 from app.models.kinds import record_path
 from app.models.public import ChangeList, ChangePublic
 from app.services.changes import Change, RecordChange, UnknownVersionError, changes_since
 from app.services.store import Reading
 
-router = APIRouter(prefix="/v1/changes", tags=["changes"], responses=CSV_TWIN)
+router = APIRouter(prefix="/v1/changes", tags=["changes"])
 
 
 class ChangesQuery(DetailQuery):

@@ -11,7 +11,6 @@ from app.api.caching import CACHED
 from app.api.deps import DataDep
 from app.api.errors import ProblemError
 from app.api.listing import (
-    CSV_TWIN,
     AsOfQuery,
     Day,
     ListQuery,
@@ -28,7 +27,7 @@ from app.models.public import FactPublic, Page
 from app.services import records, search
 from app.services.records import KNOWN_ON, Order, Selection
 
-router = APIRouter(prefix="/v1/facts", tags=["facts"], responses=CSV_TWIN)
+router = APIRouter(prefix="/v1/facts", tags=["facts"])
 
 
 class FactQuery(ListQuery, AsOfQuery):

@@ -9,13 +9,13 @@ from starlette.responses import Response
 from app.api.caching import CACHED
 from app.api.deps import DataDep
 from app.api.formats import Format, csv_columns, requested_format, to_csv
-from app.api.listing import CSV_MEDIA_TYPE, CSV_TWIN, AsOfQuery, json_response
+from app.api.listing import CSV_MEDIA_TYPE, AsOfQuery, json_response
 from app.api.pagination import decode_cursor, encode_cursor, page_url, query_fingerprint
 from app.models.public import Posture, PostureFigure, PostureTotal
 from app.services.posture import posture_on
 from app.services.records import Order
 
-router = APIRouter(prefix="/v1/posture", tags=["posture"], responses=CSV_TWIN)
+router = APIRouter(prefix="/v1/posture", tags=["posture"])
 
 # One CSV row per figure and per total, told apart by the "row" column.
 CSV_COLUMNS = ["row", *dict.fromkeys(csv_columns(PostureFigure) + csv_columns(PostureTotal))]
