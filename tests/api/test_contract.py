@@ -106,4 +106,5 @@ def test_no_query_parameter_is_nullable_and_no_enum_is_anonymous() -> None:
 def test_security_and_servers_are_declared() -> None:
     spec = document()
     assert spec["security"] == []
-    assert spec["servers"] and all(server["url"] for server in spec["servers"])
+    assert spec["servers"]
+    assert all(server["url"] for server in spec["servers"])
