@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     """Largest request body in bytes (no endpoint takes one); larger ones get 413."""
     max_page_size: int = Field(200, ge=1, le=200)
     """Most items a page of a list holds, whatever ``limit`` asks for (1 to 200)."""
+    forwarded_allow_ips: str = "127.0.0.1"
+    """Proxies whose X-Forwarded-Proto and X-Forwarded-For `muster serve` believes, as uvicorn's
+    --forwarded-allow-ips: comma-separated addresses or networks, ``*`` for any. Next links are
+    built on the scheme and Host a request arrives with, so a proxy must pass Host through."""
     cors_origins: Annotated[list[str], NoDecode] = ["*"]
     """Origins whose pages may read the API, comma-separated; ``*`` is any origin (the default).
     Credentials are never allowed."""

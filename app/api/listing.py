@@ -145,9 +145,7 @@ def page_response(
         params = query.model_dump(
             exclude={"cursor"}, exclude_defaults=True, mode="json", by_alias=True
         )
-        next_url = page_url(
-            request.scope["path"], params, encode_cursor(page.next_key, fingerprint)
-        )
+        next_url = page_url(request, params, encode_cursor(page.next_key, fingerprint))
     headers = _version(data.answered_from())
     if next_url:
         headers["Link"] = f'<{next_url}>; rel="next"'

@@ -376,7 +376,7 @@ class Page(PublicModel, Generic[ItemT]):
     )
 
     data: list[ItemT] = Field(description="The items of this page, in the list's order.")
-    next: str | None = Field(description="The next page's path, or null on the last page.")
+    next: str | None = Field(description="The next page's absolute URL, or null on the last page.")
     total: int = Field(description="How many items match, over all pages.")
 
 
