@@ -15,7 +15,7 @@ from app.api.errors import ProblemError, shorten
 from app.api.formats import Format, csv_columns, requested_format, to_csv
 from app.api.pagination import decode_cursor, encode_cursor, page_url, query_fingerprint
 from app.models.kinds import Kind
-from app.models.public import DETAIL_MODELS, FACTS_EMBEDDED, facts_url
+from app.models.public import FACTS_EMBEDDED, LIST_MODELS, facts_url
 from app.services import records
 from app.services.records import Order, Page, Selection
 from app.services.store import LoadState, Reading
@@ -187,12 +187,12 @@ async def detail_response(
 def document_response(
     request: Request, data: Data, kind: Kind, document: bytes, query: DetailQuery
 ) -> Response:
-    """A record's detail document, as JSON or as a CSV of one row."""
+    """A record's detail document, as JSON or as a CSV of the one row its list holds for it."""
     headers = _version(data.answered_from())
     if requested_format(request, query.format) is Format.csv:
         row = orjson.loads(document)
         return Response(
-            to_csv([row], csv_columns(DETAIL_MODELS[kind])),
+            to_csv([row], csv_columns(LIST_MODELS[kind])),  # the row its list has
             media_type=CSV_MEDIA_TYPE,
             headers=headers,
         )
