@@ -64,8 +64,13 @@ class ListQuery(DetailQuery):
     """Parameters every list takes."""
 
     limit: int = Field(50, ge=1, le=200, description="Items per page, 1 to 200.")
+    # A cursor is URL-safe base64, so 1,000 characters are 1,000 bytes of the query's 8 KiB. The
+    # pattern is documented, not checked here: decode_cursor refuses any other as not issued.
     cursor: str | None = Field(
-        None, max_length=1000, description="The opaque cursor from a previous page's next link."
+        None,
+        max_length=1000,
+        json_schema_extra={"pattern": "^[A-Za-z0-9_-]*$"},
+        description="The opaque cursor from a previous page's next link.",
     )
 
 
@@ -90,6 +95,18 @@ async def refuse_repeated_parameters(request: Request) -> None:
 BY_ID = Order(("id",), (str,))
 BY_NAME = Order(("sort_name", "id"), (str, str))
 ENTITY_ORDERS = {"id": BY_ID, "name": BY_NAME}
+
+
+def refuse_backward_range(start: dt.date | None, end: dt.date | None) -> None:
+    """A 400 for ``from`` later than ``to``: such a range holds nothing, which is a slip."""
+    if start is not None and end is not None and start > end:
+        reason = f"is later than to ({end})"
+        raise ProblemError(
+            400,
+            f"from: {reason}",
+            slug="invalid-parameter",
+            invalid_params=[{"name": "from", "reason": reason}],
+        )
 
 
 def order_of(orders: dict[str, Order], sort: str) -> Order:
