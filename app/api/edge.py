@@ -338,7 +338,7 @@ class Edge:
         query = scope["query_string"].decode("latin-1")
         representation = negotiate(None, _header(scope, b"accept").decode("latin-1")).value
         # Next links are absolute URLs on the address the client used: the origin is in the key.
-        origin = f"{scope['scheme']}://{_header(scope, b'host').decode('latin-1')}"
+        origin = f"{scope.get('scheme', 'http')}://{_header(scope, b'host').decode('latin-1')}"
         key = (origin, path, query, representation)
         prepared = self.cache.get(key)
         if prepared is None:
