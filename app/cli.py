@@ -227,6 +227,8 @@ def serve(
         log_level=settings.log_level,
         access_log=False,  # Muster writes its own structured access log
         server_header=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     if workers > 1:
         Multiprocess(config, sockets=[listening]).run()

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     Unset, `muster serve` makes one at start, shared by its workers; several hosts or containers
     serving one API must be given the same key, and a new key (or restart without one) turns the
     cursors in clients' hands into 400s that say to start again."""
+    forwarded_allow_ips: str = "127.0.0.1"
+    """Proxies whose X-Forwarded-Proto and X-Forwarded-For `muster serve` believes, as uvicorn's
+    --forwarded-allow-ips: comma-separated addresses or networks, ``*`` for any. Next links are
+    built on the scheme and Host a request arrives with, so a proxy must pass Host through."""
     cors_origins: Annotated[list[str], NoDecode] = ["*"]
     """Origins whose pages may read the API, comma-separated; ``*`` is any origin (the default).
     Credentials are never allowed."""

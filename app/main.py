@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
@@ -10,6 +11,7 @@ from sqlalchemy import make_url
 from starlette.types import StatelessLifespan
 
 from app import __version__
+from app.api.contract import refine
 from app.api.docs import install_docs
 from app.api.edge import GZIP_MIN_BYTES, Edge
 from app.api.errors import Problem, install_problem_handlers
@@ -104,11 +106,16 @@ def create_api(lifespan: StatelessLifespan[FastAPI] | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # install_docs serves the docs pages without a CDN
         redoc_url=None,
-        responses={
-            "4XX": {"model": Problem, "content": {"application/problem+json": {}}},
-            "5XX": {"model": Problem, "content": {"application/problem+json": {}}},
-        },
+        # The model puts Problem in the document; refine moves it to the media type sent.
+        responses={"4XX": {"model": Problem}, "5XX": {"model": Problem}},
     )
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            api.openapi_schema = refine(FastAPI.openapi(api))
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
     install_problem_handlers(api)
     for router in ROUTERS:
         api.include_router(router)

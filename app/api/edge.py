@@ -163,7 +163,9 @@ class Edge:
         # The query string as sent: the handlers read exactly it, so equal keys, equal answers.
         query = scope["query_string"].decode("latin-1")
         representation = negotiate(None, header(scope, b"accept").decode("latin-1")).value
-        key = (path, query, representation)
+        # Next links are absolute URLs on the address the client used: the origin is in the key.
+        origin = f"{scope.get('scheme', 'http')}://{header(scope, b'host').decode('latin-1')}"
+        key = (origin, path, query, representation)
         prepared = self.cache.get(key)
         if prepared is None:
             prepared = await self._call_app(scope, receive)

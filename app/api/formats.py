@@ -9,6 +9,7 @@ from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
 import mimeparse
+import orjson
 from pydantic import BaseModel
 from starlette.requests import Request
 
@@ -52,38 +53,46 @@ def requested_format(request: Request, requested: Format | None) -> Format:
     return negotiate(requested, request.headers.get("accept", ""))
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may run as a formula at the start of a cell (OWASP, CSV injection)."""
+
+
 def flatten(item: dict[str, Any]) -> dict[str, Any]:
-    """One CSV row: a Quantity becomes value/min/max/... columns, references become their ids,
-    citations become the first quote and the count."""
+    """One CSV row: a Quantity becomes value/min/max/... columns, a reference its id, a list a
+    JSON array (of ids, for references), and the citations the JSON array of them all, beside
+    their count."""
     row: dict[str, Any] = {}
     for name, value in item.items():
-        if name == "facts":
-            continue  # a detail's first facts: its fact_count and facts_url say the rest
         if name == "citations":
             row["citation_count"] = len(value)
-            first = value[0] if value else {}
-            row["first_quote"] = first.get("quote")
-            row["first_quote_attributed_to"] = first.get("attributed_to")
-            row["first_quote_source_id"] = first.get("source_id")
+            row["citations"] = orjson.dumps(value).decode()
         elif isinstance(value, dict) and "url" in value and "id" in value:
             row[name] = value["id"]
         elif isinstance(value, dict):
             row.update({f"{name}_{key}": inner for key, inner in flatten(value).items()})
         elif isinstance(value, list):
-            row[name] = ";".join(_scalar(element) for element in value)
+            row[name] = orjson.dumps([_scalar(element) for element in value]).decode()
         else:
             row[name] = value
     return row
 
 
-def _scalar(value: Any) -> str:
+def _scalar(value: Any) -> Any:
+    """A list's element as a cell holds it: a record by its id, a share by its force's."""
     if isinstance(value, dict):
         for key in ("id", "force", "authority", "event"):
             if key in value:
                 inner = value[key]
-                return str(inner["id"] if isinstance(inner, dict) else inner)
-        return str(value)
-    return str(value)
+                return inner["id"] if isinstance(inner, dict) else inner
+    return value
+
+
+def _cell(value: Any) -> Any:
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value  # shown as text, never run
+    return value
 
 
 def csv_columns(model: type[BaseModel]) -> list[str]:
@@ -91,15 +100,8 @@ def csv_columns(model: type[BaseModel]) -> list[str]:
     columns: list[str] = []
     for name, field in model.model_fields.items():
         inner = _unwrap_optional(field.annotation)
-        if name == "facts":
-            continue
         if name == "citations":
-            columns += [
-                "citation_count",
-                "first_quote",
-                "first_quote_attributed_to",
-                "first_quote_source_id",
-            ]
+            columns += ["citation_count", "citations"]
         elif isinstance(inner, type) and issubclass(inner, BaseModel) and inner is not Ref:
             columns += [f"{name}_{column}" for column in csv_columns(inner)]
         else:
@@ -121,10 +123,5 @@ def to_csv(items: Iterable[dict[str, Any]], columns: list[str]) -> bytes:
     )
     writer.writeheader()
     for item in items:
-        writer.writerow(
-            {
-                key: ("true" if v is True else "false" if v is False else v)
-                for key, v in flatten(item).items()
-            }
-        )
+        writer.writerow({key: _cell(value) for key, value in flatten(item).items()})
     return buffer.getvalue().encode()

@@ -15,7 +15,7 @@ from app.api.errors import ProblemError, shorten
 from app.api.formats import Format, csv_columns, requested_format, to_csv
 from app.api.pagination import decode_cursor, encode_cursor, page_url, query_fingerprint
 from app.models.kinds import Kind
-from app.models.public import DETAIL_MODELS, FACTS_EMBEDDED, facts_url
+from app.models.public import FACTS_EMBEDDED, LIST_MODELS, facts_url
 from app.services import records
 from app.services.records import Order, Page, Selection
 from app.services.store import LoadState, Reading
@@ -64,15 +64,14 @@ class ListQuery(DetailQuery):
     """Parameters every list takes."""
 
     limit: int = Field(50, ge=1, le=200, description="Items per page, 1 to 200.")
+    # A cursor is URL-safe base64, so 1,000 characters are 1,000 bytes of the query's 8 KiB. The
+    # pattern is documented, not checked here: decode_cursor refuses any other as not issued.
     cursor: str | None = Field(
-        None, max_length=1000, description="The opaque cursor from a previous page's next link."
+        None,
+        max_length=1000,
+        json_schema_extra={"pattern": "^[A-Za-z0-9_-]*$"},
+        description="The opaque cursor from a previous page's next link.",
     )
-
-
-CSV_TWIN: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
-}
-"""What a router whose every route takes ``format`` declares: each also answers CSV."""
 
 
 async def refuse_repeated_parameters(request: Request) -> None:
@@ -96,6 +95,18 @@ async def refuse_repeated_parameters(request: Request) -> None:
 BY_ID = Order(("id",), (str,))
 BY_NAME = Order(("sort_name", "id"), (str, str))
 ENTITY_ORDERS = {"id": BY_ID, "name": BY_NAME}
+
+
+def refuse_backward_range(start: dt.date | None, end: dt.date | None) -> None:
+    """A 400 for ``from`` later than ``to``: such a range holds nothing, which is a slip."""
+    if start is not None and end is not None and start > end:
+        reason = f"is later than to ({end})"
+        raise ProblemError(
+            400,
+            f"from: {reason}",
+            slug="invalid-parameter",
+            invalid_params=[{"name": "from", "reason": reason}],
+        )
 
 
 def order_of(orders: dict[str, Order], sort: str) -> Order:
@@ -153,9 +164,7 @@ def page_response(
             exclude={"cursor"}, exclude_defaults=True, mode="json", by_alias=True
         )
         next_url = page_url(
-            request.scope["path"],
-            params,
-            encode_cursor(page.next_key, fingerprint, request.app.state.cursor_key),
+            request, params, encode_cursor(page.next_key, fingerprint, request.app.state.cursor_key)
         )
     headers = _version(data.answered_from())
     if next_url:
@@ -198,12 +207,12 @@ async def detail_response(
 def document_response(
     request: Request, data: Data, kind: Kind, document: bytes, query: DetailQuery
 ) -> Response:
-    """A record's detail document, as JSON or as a CSV of one row."""
+    """A record's detail document, as JSON or as a CSV of the one row its list holds for it."""
     headers = _version(data.answered_from())
     if requested_format(request, query.format) is Format.csv:
         row = orjson.loads(document)
         return Response(
-            to_csv([row], csv_columns(DETAIL_MODELS[kind])),
+            to_csv([row], csv_columns(LIST_MODELS[kind])),  # the row its list has
             media_type=CSV_MEDIA_TYPE,
             headers=headers,
         )

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
+from starlette.requests import Request
 
 from app.api.errors import ProblemError
 from app.services.records import Order, SortKey
@@ -74,6 +75,8 @@ def decode_cursor(cursor: str, fingerprint: str, order: Order, secret: bytes) ->
     return tuple(key)
 
 
-def page_url(path: str, params: dict[str, Any], cursor: str) -> str:
+def page_url(request: Request, params: dict[str, Any], cursor: str) -> str:
+    """The absolute URL of the page after ``cursor``, on the address the client asked (behind a
+    proxy, the scheme and client address the server's trusted proxies forward)."""
     query = {name: value for name, value in params.items() if value is not None}
-    return f"{path}?{urlencode({**query, 'cursor': cursor}, doseq=True)}"
+    return str(request.url.replace(query=urlencode({**query, "cursor": cursor}, doseq=True)))

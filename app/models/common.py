@@ -102,7 +102,10 @@ class DatePrecision(StrEnum):
 class ValueModel(BaseModel):
     """Base of the value types: unknown keys are errors, so a typo in a seed file is caught."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Answers hold every field (null where there is nothing), so the document marks each required.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_serialization_defaults_required=True
+    )
 
 
 # Words the article uses in place of digits, with the number each stands for. "thousands" is at

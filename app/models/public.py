@@ -12,7 +12,9 @@ ItemT = TypeVar("ItemT", bound=BaseModel)
 
 
 class PublicModel(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # The server sends every field, null where there is nothing: in the document a field with a
+    # default is required all the same, so that clients do not type it as possibly missing.
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
 
 
 class Ref(PublicModel):
@@ -374,7 +376,7 @@ class Page(PublicModel, Generic[ItemT]):
     )
 
     data: list[ItemT] = Field(description="The items of this page, in the list's order.")
-    next: str | None = Field(description="The next page's path, or null on the last page.")
+    next: str | None = Field(description="The next page's absolute URL, or null on the last page.")
     total: int = Field(description="How many items match, over all pages.")
 
 

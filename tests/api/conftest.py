@@ -54,12 +54,18 @@ def installed() -> Callable[[str], str]:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
-    """`muster serve` on loopback, over a database that `muster db upgrade` and `muster load`
-    prepared, as an operator would."""
+def served_database(tmp_path: Path) -> str:
+    """A SQLite database that `muster db upgrade` and `muster load` prepared, as an operator
+    would."""
     url = f"sqlite:///{tmp_path / 'served.db'}"
     environment = os.environ | {"MUSTER_DATABASE_URL": url}
     for command in (["db", "upgrade"], ["load", str(SEED_DATA)]):
         subprocess.run([*MUSTER, *command], env=environment, check=True, capture_output=True)
-    with muster_serve(url, tmp_path) as server:
+    return url
+
+
+@pytest.fixture
+def served(served_database: str, tmp_path: Path) -> Iterator[str]:
+    """`muster serve` on loopback over ``served_database``."""
+    with muster_serve(served_database, tmp_path) as server:
         yield server.base_url

@@ -52,13 +52,19 @@ def app(seed_url: str) -> Any:
 
 def _valid_only_in_form(case: schemathesis.Case[Any]) -> bool:
     """Whether a case the schema allows asks for what a schema cannot rule out: a cursor this
-    API never issued (cursors are opaque; an empty one is no cursor), or words to find (q) with no
-    word in them."""
-    if case.meta is None or not case.meta.generation.mode.is_positive or not case.query:
+    API never issued (cursors are opaque; an empty one is no cursor), words to find (q) with no
+    word in them, or a range whose from is later than its to."""
+    negative = case.meta is not None and not case.meta.generation.mode.is_positive
+    if negative or not case.query:
         return False
     query = case.query
     wordless = "q" in query and not words(str(query["q"]))
-    return bool(query.get("cursor")) or (case.path in ("/v1/search", "/v1/facts") and wordless)
+    backward = isinstance(query.get("from"), str) and str(query["from"]) > str(query.get("to", "~"))
+    return (
+        bool(query.get("cursor"))
+        or (case.path in ("/v1/search", "/v1/facts") and wordless)
+        or backward
+    )
 
 
 @schema.parametrize()
@@ -79,3 +85,40 @@ def test_every_operation_answers_as_its_document_says(
         assert response.status_code in (400, 414), response.text
         return
     case.call_and_validate(app=app)
+
+
+APIWorkflow = schema.as_state_machine()
+
+
+def test_linked_calls_answer_as_their_document_says(app: Any) -> None:
+    """The stateful phase: schemathesis follows what one answer gives (an id in a list) into the
+    next call (that record's detail), with every check on each answer."""
+
+    class Workflow(APIWorkflow):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, _case: schemathesis.Case[Any]) -> dict[str, Any]:
+            return {"app": app}
+
+        def validate_response(
+            self, response: Any, case: schemathesis.Case[Any], **kwargs: Any
+        ) -> None:
+            if not _valid_only_in_form(case):
+                super().validate_response(response, case, **kwargs)
+                return
+            # Every other check still applies; the answer must be a 400 naming the parameter.
+            assert response.status_code in (400, 414), response.text
+            case.validate_response(
+                response,
+                excluded_checks=[checks.positive_data_acceptance],
+                transport_kwargs=kwargs,
+                recorder=self.recorder,
+            )
+
+    Workflow.run(
+        settings=settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            stateful_step_count=6,
+            derandomize=True,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )

@@ -1,5 +1,6 @@
 """Civilian departments and agencies."""
 
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -9,7 +10,6 @@ from starlette.responses import Response
 from app.api.caching import CACHED
 from app.api.deps import DataDep
 from app.api.listing import (
-    CSV_TWIN,
     ENTITY_ORDERS,
     AsOfQuery,
     ListQuery,
@@ -22,11 +22,18 @@ from app.api.sorting import RecordId
 from app.models.kinds import Kind
 from app.models.public import AgencyDetail, AgencyPublic, Page
 
-router = APIRouter(prefix="/v1/agencies", tags=["agencies"], responses=CSV_TWIN)
+router = APIRouter(prefix="/v1/agencies", tags=["agencies"])
+
+
+class AgencyLevel(StrEnum):
+    """Whether an agency is federal or a state's."""
+
+    federal = "federal"
+    state = "state"
 
 
 class AgencyQuery(ListQuery):
-    level: Literal["federal", "state"] | None = Field(None, description="federal or state.")
+    level: AgencyLevel | None = Field(None, description="federal or state.")
     sort: Literal["id", "-id", "name", "-name"] = Field(
         "name", description="id or name, A to Z; -id or -name, Z to A."
     )

@@ -11,7 +11,6 @@ from app.api.caching import CACHED
 from app.api.deps import DataDep
 from app.api.errors import ProblemError
 from app.api.listing import (
-    CSV_TWIN,
     AsOfQuery,
     Day,
     ListQuery,
@@ -20,6 +19,7 @@ from app.api.listing import (
     list_response,
     not_found,
     order_of,
+    refuse_backward_range,
 )
 from app.api.sorting import RecordId
 from app.models.common import FactKind, FactStatus, Rank
@@ -28,7 +28,7 @@ from app.models.public import FactPublic, Page
 from app.services import records, search
 from app.services.records import KNOWN_ON, Order, Selection
 
-router = APIRouter(prefix="/v1/facts", tags=["facts"], responses=CSV_TWIN)
+router = APIRouter(prefix="/v1/facts", tags=["facts"])
 
 
 class FactQuery(ListQuery, AsOfQuery):
@@ -112,6 +112,7 @@ async def list_facts(
     request: Request, query: Annotated[FactQuery, Query()], data: DataDep
 ) -> Response:
     """List facts, filtered by what they are about, kind, status, source, words or date."""
+    refuse_backward_range(query.from_, query.to)
     selection = fact_selection(query, on_postgresql=data.store.on_postgresql)
     orders = FACT_ORDERS if query.about is None else ABOUT_ORDERS
     return await list_response(

@@ -9,7 +9,6 @@ from starlette.responses import Response
 from app.api.caching import CACHED
 from app.api.deps import DataDep
 from app.api.listing import (
-    CSV_TWIN,
     ENTITY_ORDERS,
     AsOfQuery,
     ListQuery,
@@ -23,7 +22,7 @@ from app.models.common import Component
 from app.models.kinds import Kind
 from app.models.public import ForceDetail, ForcePublic, Page
 
-router = APIRouter(prefix="/v1/forces", tags=["forces"], responses=CSV_TWIN)
+router = APIRouter(prefix="/v1/forces", tags=["forces"])
 
 
 class ForceQuery(ListQuery):

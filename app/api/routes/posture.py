@@ -1,5 +1,6 @@
 """The deployment as known on a day, with the totals the sources imply."""
 
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -9,19 +10,34 @@ from starlette.responses import Response
 from app.api.caching import CACHED
 from app.api.deps import DataDep
 from app.api.formats import Format, csv_columns, requested_format, to_csv
-from app.api.listing import CSV_MEDIA_TYPE, CSV_TWIN, AsOfQuery, json_response
+from app.api.listing import CSV_MEDIA_TYPE, AsOfQuery, json_response
 from app.api.pagination import decode_cursor, encode_cursor, page_url, query_fingerprint
 from app.models.public import Posture, PostureFigure, PostureTotal
 from app.services.posture import posture_on
 from app.services.records import Order
 
-router = APIRouter(prefix="/v1/posture", tags=["posture"], responses=CSV_TWIN)
+router = APIRouter(prefix="/v1/posture", tags=["posture"])
 
-# One CSV row per figure and per total, told apart by the "row" column.
-CSV_COLUMNS = ["row", *dict.fromkeys(csv_columns(PostureFigure) + csv_columns(PostureTotal))]
+
+class PosturePart(StrEnum):
+    """Which of the posture's tables a CSV holds."""
+
+    figures = "figures"
+    totals = "totals"
+
+
+CSV_COLUMNS = {
+    PosturePart.figures: csv_columns(PostureFigure),
+    PosturePart.totals: csv_columns(PostureTotal),
+}
 
 
 class PostureQuery(AsOfQuery):
+    part: PosturePart = Field(
+        PosturePart.figures,
+        description="For CSV, which table: figures (the default), one row per stated figure; or "
+        "totals, one row per derived total. JSON holds both.",
+    )
     limit: int = Field(50, ge=1, le=200, description="Waves per page of figures, 1 to 200.")
     cursor: str | None = Field(
         None, max_length=1000, description="The opaque cursor from a previous page's next link."
@@ -61,15 +77,15 @@ async def posture(
     headers = {}
     if last is not None:
         params = query.model_dump(exclude={"cursor"}, exclude_defaults=True, mode="json")
-        cursor = encode_cursor(last, fingerprint, secret)
-        next_url = page_url(request.scope["path"], params, cursor)
+        next_url = page_url(request, params, encode_cursor(last, fingerprint, secret))
         answer = answer.model_copy(update={"next": next_url})
         headers["Link"] = f'<{next_url}>; rel="next"'
     document = answer.model_dump(mode="json")
     if requested_format(request, query.format) is Format.csv:
-        rows = [{"row": "figure", **figure} for figure in document["figures"]]
-        rows += [{"row": "total", **total} for total in document["totals"]]
-        return Response(to_csv(rows, CSV_COLUMNS), media_type=CSV_MEDIA_TYPE, headers=headers)
+        rows = document[query.part.value]
+        return Response(
+            to_csv(rows, CSV_COLUMNS[query.part]), media_type=CSV_MEDIA_TYPE, headers=headers
+        )
     response = json_response(document, data.answered_from())
     response.headers.update(headers)
     return response

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from app.api.caching import CACHED
 from app.api.deps import DataDep
 from app.api.errors import ProblemError
-from app.api.listing import CSV_TWIN, ListQuery, page_response
+from app.api.listing import ListQuery, page_response
 from app.api.pagination import decode_cursor, query_fingerprint
 from app.models.kinds import Kind
 from app.models.public import Page, SearchHit
@@ -19,7 +19,7 @@ from app.services.records import Order
 from app.services.records import Page as ResultPage
 from app.services.store import Reading
 
-router = APIRouter(prefix="/v1/search", tags=["search"], responses=CSV_TWIN)
+router = APIRouter(prefix="/v1/search", tags=["search"])
 
 
 class SearchQuery(ListQuery):

@@ -10,7 +10,6 @@ from app.api.caching import CACHED
 from app.api.deps import DataDep
 from app.api.listing import (
     BY_ID,
-    CSV_TWIN,
     DetailQuery,
     ListQuery,
     detail_response,
@@ -22,7 +21,7 @@ from app.api.sorting import RecordId
 from app.models.kinds import Kind
 from app.models.public import Page, SourcePublic
 
-router = APIRouter(prefix="/v1/sources", tags=["sources"], responses=CSV_TWIN)
+router = APIRouter(prefix="/v1/sources", tags=["sources"])
 
 
 class SourceQuery(ListQuery):

@@ -8,11 +8,11 @@ from starlette.responses import Response
 
 from app.api.caching import CACHED
 from app.api.deps import DataDep
-from app.api.listing import CSV_TWIN, Day, ListQuery, iso, list_response, order_of
+from app.api.listing import Day, ListQuery, iso, list_response, order_of, refuse_backward_range
 from app.models.public import Page, TimelineEvent
 from app.services.records import Order, Selection
 
-router = APIRouter(prefix="/v1/timeline", tags=["timeline"], responses=CSV_TWIN)
+router = APIRouter(prefix="/v1/timeline", tags=["timeline"])
 
 
 class TimelineQuery(ListQuery):
@@ -40,6 +40,7 @@ async def timeline(
     request: Request, query: Annotated[TimelineQuery, Query()], data: DataDep
 ) -> Response:
     """Dated events in order, each with its date's precision, what it concerns and its citations."""
+    refuse_backward_range(query.from_, query.to)
     selection = Selection("facts", "facts.event").where("facts.date_key != ''")
     if query.about is not None:
         selection.where(
