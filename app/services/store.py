@@ -104,6 +104,8 @@ class DataStore:
         self._poll_seconds = poll_seconds
         self._poll_timeout = poll_timeout_seconds
         self._identity: tuple[int, ...] | None = None
+        self._checked_identity: tuple[int, ...] | None = None
+        self._damage: str | None = None
         self._state: LoadState | None = None
         self._lock = threading.Lock()
         self._poll_error: str | None = None
@@ -138,6 +140,30 @@ class DataStore:
                 self._state = self._read_state()
                 self._identity = identity
             return self._state
+
+    def check_integrity(self) -> None:
+        """Raise DataUnavailableError when the SQLite file is damaged (a truncated or garbled
+        file can still answer what was read before). ``PRAGMA quick_check`` reads every page, so
+        it runs once per change of the file, in the thread that asks; PostgreSQL checks itself."""
+        if self._sqlite_file is None:
+            return
+        identity = self._identity
+        if identity is not None and identity == self._checked_identity:
+            if self._damage is not None:
+                raise DataUnavailableError(self._damage)
+            return
+        try:
+            with self.engine.connect() as connection:
+                verdicts = [row[0] for row in connection.exec_driver_sql("PRAGMA quick_check")]
+        except (SQLAlchemyError, sqlite3.Error) as error:
+            self._forget()
+            raise unavailable(error) from error
+        self._checked_identity = identity
+        self._damage = None
+        if verdicts != ["ok"]:
+            logger.warning("the database file is damaged: %s", "; ".join(verdicts)[:500])
+            self._damage = "the database file is damaged: restore it, or run `muster load`"
+            raise DataUnavailableError(self._damage)
 
     def _read_state(self) -> LoadState:
         try:

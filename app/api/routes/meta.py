@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app import __version__
@@ -75,6 +76,7 @@ async def readyz(request: Request) -> Response:
     store: DataStore = request.app.state.store
     try:
         state = store.current()
+        await run_in_threadpool(store.check_integrity)
     except DataUnavailableError as error:
         raise ProblemError(503, str(error), slug="not-ready") from error
     if state.is_empty:
