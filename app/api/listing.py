@@ -121,10 +121,12 @@ def iso(day: dt.date | None) -> str | None:
 
 
 def json_response(payload: Any, state: LoadState | None = None) -> Response:
-    return Response(orjson.dumps(payload), media_type=JSON_MEDIA_TYPE, headers=_version(state))
+    return Response(
+        orjson.dumps(payload), media_type=JSON_MEDIA_TYPE, headers=version_headers(state)
+    )
 
 
-def _version(state: LoadState | None) -> dict[str, str]:
+def version_headers(state: LoadState | None) -> dict[str, str]:
     return {"X-Data-Version": state.version} if state and state.version else {}
 
 
@@ -166,7 +168,7 @@ def page_response(
         next_url = page_url(
             request, params, encode_cursor(page.next_key, fingerprint, request.app.state.cursor_key)
         )
-    headers = _version(data.answered_from())
+    headers = version_headers(data.answered_from())
     if next_url:
         headers["Link"] = f'<{next_url}>; rel="next"'
     if requested_format(request, query.format) is Format.csv:
@@ -208,7 +210,7 @@ def document_response(
     request: Request, data: Data, kind: Kind, document: bytes, query: DetailQuery
 ) -> Response:
     """A record's detail document, as JSON or as a CSV of the one row its list holds for it."""
-    headers = _version(data.answered_from())
+    headers = version_headers(data.answered_from())
     if requested_format(request, query.format) is Format.csv:
         row = orjson.loads(document)
         return Response(

@@ -281,3 +281,11 @@ def test_the_figures_come_in_pages_of_waves_and_the_totals_on_every_page(
         url, pages = page["next"], pages + 1
     assert figures == whole["figures"]
     assert pages == -(-len({figure["wave"]["id"] for figure in figures}) // 2)
+
+
+def test_the_posture_says_its_data_version_in_json_and_csv(client: TestClient) -> None:
+    version = client.get("/").json()["data_version"]
+    for params in ({}, {"format": "csv"}, {"format": "csv", "part": "totals"}):
+        response = client.get("/v1/posture", params=params)
+        assert response.status_code == 200
+        assert response.headers["x-data-version"] == version, params

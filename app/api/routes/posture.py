@@ -3,6 +3,7 @@
 from enum import StrEnum
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 from starlette.responses import Response
@@ -10,7 +11,7 @@ from starlette.responses import Response
 from app.api.caching import CACHED
 from app.api.deps import DataDep
 from app.api.formats import Format, csv_columns, requested_format, to_csv
-from app.api.listing import CSV_MEDIA_TYPE, AsOfQuery, json_response
+from app.api.listing import CSV_MEDIA_TYPE, JSON_MEDIA_TYPE, AsOfQuery, version_headers
 from app.api.pagination import decode_cursor, encode_cursor, page_url, query_fingerprint
 from app.models.public import Posture, PostureFigure, PostureTotal
 from app.services.posture import posture_on
@@ -74,7 +75,7 @@ async def posture(
             totals=data.totals,
         )
     )
-    headers = {}
+    headers = version_headers(data.answered_from())
     if last is not None:
         params = query.model_dump(exclude={"cursor"}, exclude_defaults=True, mode="json")
         next_url = page_url(request, params, encode_cursor(last, fingerprint, secret))
@@ -86,6 +87,4 @@ async def posture(
         return Response(
             to_csv(rows, CSV_COLUMNS[query.part]), media_type=CSV_MEDIA_TYPE, headers=headers
         )
-    response = json_response(document, data.answered_from())
-    response.headers.update(headers)
-    return response
+    return Response(orjson.dumps(document), media_type=JSON_MEDIA_TYPE, headers=headers)
