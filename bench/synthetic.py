@@ -149,7 +149,7 @@ class Generated:
     facts: int
     entities: int
     hubs: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(HUBS))
-    rare_words: list[str] = field(default_factory=list)
+    rare_words: dict[str, str] = field(default_factory=dict)  # word -> the one fact naming it
     published: list[dt.date] = field(default_factory=list)
 
 
@@ -333,7 +333,9 @@ def write_bundles(root: Path, scale: int, *, seed_data: Path = SEED_DATA) -> Gen
     # The reference bundle's own facts are the first source's statute citations.
     facts = len(seed.reference_facts)
     entities = 0
-    sources, rare_words, published = [], [], []
+    sources: list[str] = []
+    rare_words: dict[str, str] = {}
+    published: list[dt.date] = []
     for index in range(scale):
         source = _Source(seed, index, scale, rng)
         folder = root / source.id
@@ -357,7 +359,7 @@ def write_bundles(root: Path, scale: int, *, seed_data: Path = SEED_DATA) -> Gen
         facts += len(made_facts)
         (folder / "facts.yaml").write_text(_emit_list(made_facts), encoding="utf-8")
         sources.append(source.id)
-        rare_words.append(source.rare_word)
+        rare_words[source.rare_word] = made_facts[0]["id"]
         published.append(source.published)
     return Generated(
         root=root,
