@@ -30,6 +30,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -125,7 +126,7 @@ class Block:
     reload: Reload | None = None
 
     def ratio(self, target: Target | None) -> float | None:
-        if target is None or not target.runs:
+        if target is None or not target.runs or not self.reference.runs:
             return None
         return target.requests_per_second / self.reference.requests_per_second
 
@@ -554,10 +555,10 @@ def results_table(blocks: list[Block], backend: str) -> list[str]:
     def row(name: str, value: Callable[[Block], str]) -> None:
         lines.append(f"| {name} | {' | '.join(value(block) for block in row_blocks)} |")
 
-    row("`muster check`", lambda b: f"{b.check_s:.1f} s ({b.facts / b.check_s:,.0f} facts/s)")
+    row("`muster check`", lambda b: f"{b.check_s:.1f} s ({rate(b.facts, b.check_s)} facts/s)")
     row(
         "`muster load`, fresh database",
-        lambda b: f"{b.load_s:.1f} s ({b.facts / b.load_s:,.0f} facts/s, {b.load_rss_mb:,.0f} MB)",
+        lambda b: f"{b.load_s:.1f} s ({rate(b.facts, b.load_s)} facts/s, {b.load_rss_mb:,.0f} MB)",
     )
     row("database size", lambda b: f"{b.database_mb:,.1f} MB")
     row("start-up to the first 200, existing database", lambda b: f"{b.startup_s:.2f} s")
@@ -585,6 +586,10 @@ def results_table(blocks: list[Block], backend: str) -> list[str]:
 def endpoint_cell(group: str, label: str, block: Block) -> str:
     targets: dict[str, Target] = getattr(block, group)
     return cell_ratio(block, targets.get(label))
+
+
+def rate(facts: int, seconds: float) -> str:
+    return f"{facts / seconds:,.0f}" if seconds else "no figure"
 
 
 def mb(value: float | None) -> str:
@@ -629,7 +634,7 @@ def targets_table(blocks: list[Block]) -> list[str]:
             ", ".join(f"{block.scale}x {block.startup_s:.2f} s" for block in mine),
             all(block.startup_s <= 1.5 for block in mine),
         )
-        speed = at.facts / at.load_s
+        speed = at.facts / at.load_s if at.load_s else 0.0
         add(
             f"`muster load` >= 5,000 facts/s at 1000x, <= 500 MB while loading ({tag})",
             backend,
@@ -640,8 +645,8 @@ def targets_table(blocks: list[Block]) -> list[str]:
             add(
                 f"`muster check` >= 10,000 facts/s at 1000x ({tag})",
                 "-",
-                f"{at.facts / at.check_s:,.0f} facts/s",
-                at.facts / at.check_s >= 10_000,
+                f"{rate(at.facts, at.check_s)} facts/s",
+                bool(at.check_s) and at.facts / at.check_s >= 10_000,
             )
         cached = [
             (block.scale, label, block.ratio(target))
@@ -663,7 +668,8 @@ def targets_table(blocks: list[Block]) -> list[str]:
                 f"{ratio:.2f}x" if ratio is not None else "no figure",
                 ratio is not None and ratio >= 0.3,
             )
-        first, deep = at.ratio(at.uncached["first page"]), at.ratio(at.uncached["deep page"])
+        first = at.ratio(at.uncached.get("first page"))
+        deep = at.ratio(at.uncached.get("deep page"))
         add(
             f"a page half-way down costs no more than the first ({tag}; within 10 %)",
             backend,
@@ -671,18 +677,21 @@ def targets_table(blocks: list[Block]) -> list[str]:
             bool(first and deep and deep >= 0.9 * first),
         )
         for label in ("search, common word", "search, rare word"):
-            target = at.uncached[label]
+            target = at.uncached.get(label)
             ratio = at.ratio(target)
+            if target is None or ratio is None:
+                add(f"uncached {label} >= 0.15x, p99 <= 50 ms at 1000x ({tag})", backend, "", False)
+                continue
             add(
                 f"uncached {label} >= 0.15x, p99 <= 50 ms at 1000x ({tag})",
                 backend,
-                f"{ratio:.2f}x, p99 {target.p99_ms:.1f} ms" if ratio is not None else "no figure",
-                ratio is not None and ratio >= 0.15 and target.p99_ms <= 50,
+                f"{ratio:.2f}x, p99 {target.p99_ms:.1f} ms",
+                ratio >= 0.15 and target.p99_ms <= 50,
             )
         if at.datasette:
             for label in ("first page", "detail", "search, common word"):
-                ours, theirs = at.uncached[label], at.datasette[label]
-                if ours.runs and theirs.runs:
+                ours, theirs = at.uncached.get(label), at.datasette[label]
+                if ours is not None and ours.runs and theirs.runs:
                     times = ours.requests_per_second / theirs.requests_per_second
                     measured = f"Muster uncached {times:.1f}x Datasette's req/s"
                 else:
@@ -736,11 +745,29 @@ def main() -> None:
         args.runs, args.duration, args.warmup, args.memory_seconds = 2, 2, 1, 5
     lifecycle_runs = 1 if args.quick else 3
     ensure_prerequisites()
+    # Stopped with SIGTERM, the run still stops its servers and PostgreSQL, and removes its files.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     reload_scale = RELOAD_SCALE if RELOAD_SCALE in scales else max(scales)
     command = f".venv/bin/python -m bench.scale {' '.join(sys.argv[1:])}".strip()
     began = time.perf_counter()
     blocks: list[Block] = []
     runs_on = "unknown"
+
+    def write_report(final: bool) -> None:
+        lines = report(blocks, backends, reload_scale, args)
+        header = [
+            "# Scale benchmark results",
+            "",
+            f"Made by `{command}` in {(time.perf_counter() - began) / 60:.1f} minutes on "
+            f"{time.strftime('%Y-%m-%d')}{'' if final else ' (unfinished: the run goes on)'}, on:",
+            "",
+            *machine(runs_on),
+            "",
+        ]
+        args.output.write_text("\n".join([*header, *lines, ""]))
+        if final:
+            print("\n".join(lines))
+            log(f"written to {args.output}")
 
     with tempfile.TemporaryDirectory(prefix="muster-scale-") as temporary, ExitStack() as stack:
         workdir = Path(temporary)
@@ -752,24 +779,34 @@ def main() -> None:
             log(f"{scale}x: muster check ({generated.facts:,} facts)")
             check_s = timed_muster("sqlite:///unused.db", "check", str(generated.root))[0]
             for backend in backends:
-                log(f"{scale}x on {backend}: load, start-up")
                 block = Block(scale, backend, generated.facts)
-                url = fresh_database(backend, scale, workdir, postgres)
-                since = lifecycle(block, url, generated, variant, check_s)
-                startup(block, url, workdir, lifecycle_runs)
-                paths, runs_on = throughput(block, url, workdir, generated, since, args)
-                log(f"{scale}x on {backend}: memory")
-                memory(block, url, workdir, paths, args)
-                if scale == reload_scale:
-                    log(f"{scale}x on {backend}: a reload under read traffic")
-                    reload_under_traffic(block, url, workdir, paths, variant)
                 blocks.append(block)
+                url = fresh_database(backend, scale, workdir, postgres)
+                try:
+                    log(f"{scale}x on {backend}: load, start-up")
+                    since = lifecycle(block, url, generated, variant, check_s)
+                    startup(block, url, workdir, lifecycle_runs)
+                    paths, runs_on = throughput(block, url, workdir, generated, since, args)
+                    log(f"{scale}x on {backend}: memory")
+                    memory(block, url, workdir, paths, args)
+                    if scale == reload_scale:
+                        log(f"{scale}x on {backend}: a reload under read traffic")
+                        reload_under_traffic(block, url, workdir, paths, variant)
+                except Exception as error:  # the figures so far stand; the next block goes on
+                    block.failures["the run"] = f"stopped: {error!r}"[:300]
+                    log(f"{scale}x on {backend}: {block.failures['the run']}")
                 if backend == "sqlite":
-                    Path(url.removeprefix("sqlite:///")).unlink()
+                    Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+                write_report(final=False)
             shutil.rmtree(generated.root)
             shutil.rmtree(variant)
+    write_report(final=True)
 
-    report = [
+
+def report(
+    blocks: list[Block], backends: list[str], reload_scale: int, args: argparse.Namespace
+) -> list[str]:
+    lines = [
         "## Results",
         "",
         "Ratios are requests per second over the FastAPI constant route's in the same rounds "
@@ -783,20 +820,8 @@ def main() -> None:
         "",
     ]
     for backend in backends:
-        report += [*results_table(blocks, backend), ""]
-    report += ["## Targets (issue 12)", "", *targets_table(blocks)]
-    print("\n".join(report))
-    header = [
-        "# Scale benchmark results",
-        "",
-        f"Made by `{command}` in {(time.perf_counter() - began) / 60:.1f} minutes on "
-        f"{time.strftime('%Y-%m-%d')}, on:",
-        "",
-        *machine(runs_on),
-        "",
-    ]
-    args.output.write_text("\n".join([*header, *report, ""]))
-    log(f"written to {args.output}")
+        lines += [*results_table(blocks, backend), ""]
+    return [*lines, "## Targets (issue 12)", "", *targets_table(blocks)]
 
 
 if __name__ == "__main__":
