@@ -328,7 +328,8 @@ def measure_rounds(
     block: Block, targets: list[Target], servers: dict[str, str], args: argparse.Namespace
 ) -> None:
     """As bench/bench.py measures: warm each target, then rounds that visit every target in turn.
-    A target that errs or times out gets no figure and its reason, and the rest go on."""
+    A target that errs, times out or is not answered within a wrk run gets no figure but the
+    reason and the time of one request alone, and the rest go on."""
     live = []
     for target in targets:
         url = servers[target.server] + target.path
@@ -339,19 +340,28 @@ def measure_rounds(
             wrk(url, args.warmup, args.connections)
             live.append(target)
         except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
-            block.failures[target.label] = str(error).splitlines()[0][:200]
-            log(f"  {target.label}: no figure ({block.failures[target.label]})")
+            no_figure(block, target, url, error)
     for round_number in range(1, args.runs + 1):
         log(f"  round {round_number} of {args.runs}")
         for target in list(live):
+            url = servers[target.server] + target.path
             try:
-                target.runs.append(
-                    wrk(servers[target.server] + target.path, args.duration, args.connections)
-                )
+                target.runs.append(wrk(url, args.duration, args.connections))
             except (RuntimeError, subprocess.CalledProcessError) as error:
-                block.failures[target.label] = str(error).splitlines()[0][:200]
                 live.remove(target)
                 target.runs.clear()
+                no_figure(block, target, url, error)
+
+
+def no_figure(block: Block, target: Target, url: str, error: Exception) -> None:
+    began = time.perf_counter()
+    try:
+        status = str(fetch(url)[0])
+    except OSError as failure:
+        status = repr(failure)
+    alone = f"one request alone: {status} in {time.perf_counter() - began:.2f} s"
+    block.failures[target.label] = f"{str(error).splitlines()[0][:160]}; {alone}"
+    log(f"  {target.label}: no figure ({block.failures[target.label]})")
 
 
 def lifecycle(block: Block, url: str, generated: Generated, variant: Path, check_s: float) -> str:
