@@ -57,7 +57,7 @@ ENTITY_KINDS = ("forces", "agencies", "waves", "authorities", "activities")
 # The fields of each kind that name other records, by how they hold them.
 _SINGLE_REFERENCES = {
     "forces": ("parent",),
-    "waves": ("size_fact", "joins"),
+    "waves": ("size_fact", "joins", "joins_fact"),
     "authorities": ("reference_source",),
 }
 _LIST_REFERENCES = {
@@ -248,6 +248,8 @@ class _Source:
             if precision == "year":
                 day = day.replace(month=1)
         moved["date"] = day
+        if value.get("latest"):  # a window of days ends as far after its start as before
+            moved["latest"] = value["latest"] + (day - value["date"])
         if value.get("derivation"):
             moved["derivation"] = self.move_dates(value["derivation"])
         return moved
