@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 
 class LinedDict(dict[str, Any]):
@@ -58,6 +58,52 @@ _LineLoader.add_constructor(
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_or_text)
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Builder:
+    """The same data as ``loader.construct_document``, built by walking the node tree directly:
+    PyYAML's generic constructor costs three times what parsing does, and bundles at scale hold
+    millions of nodes. Plain mappings and lists (with their lines) and strings are built here;
+    anything else (other scalars, other tags, merge keys) goes to the loader's own constructors.
+    (A class rather than a closure that calls itself, which would be a reference cycle holding
+    the whole document.)"""
+
+    def __init__(self, loader: _LineLoader) -> None:
+        self.loader = loader
+        self.built: dict[int, Any] = {}  # collections by node, so that aliases share (and recur)
+
+    def build(self, node: Node) -> Any:
+        loader = self.loader
+        if isinstance(node, ScalarNode):
+            return node.value if node.tag == _STR_TAG else loader.construct_object(node)
+        if id(node) in self.built:
+            return self.built[id(node)]
+        if isinstance(node, SequenceNode) and node.tag == loader.DEFAULT_SEQUENCE_TAG:
+            items = LinedList()
+            self.built[id(node)] = items
+            items.item_lines = [child.start_mark.line + 1 for child in node.value]
+            items.extend(self.build(child) for child in node.value)
+            return items
+        if (
+            isinstance(node, MappingNode)
+            and node.tag == loader.DEFAULT_MAPPING_TAG
+            and not any(key.tag == _MERGE_TAG for key, _ in node.value)
+        ):
+            mapping = LinedDict()
+            self.built[id(node)] = mapping
+            mapping.line = node.start_mark.line + 1
+            mapping.key_lines = {}
+            for key_node, value_node in node.value:
+                key = str(self.build(key_node))
+                mapping[key] = self.build(value_node)
+                mapping.key_lines[key] = key_node.start_mark.line + 1
+            return mapping
+        self.built[id(node)] = value = loader.construct_object(node, deep=True)
+        return value
+
+
 class YamlError(ValueError):
     """A file that is not well-formed YAML, with the line the parser stopped at."""
 
@@ -70,7 +116,12 @@ class YamlError(ValueError):
 
 def read_yaml(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        loader = _LineLoader(path.read_text(encoding="utf-8"))
+        try:
+            root = loader.get_single_node()
+            return None if root is None else _Builder(loader).build(root)
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1

@@ -1,0 +1,126 @@
+"""The synthetic bundles of bench/synthetic.py at 10x, loaded and read back over HTTP.
+
+A test of correctness at a scale beyond the seed's, not of speed (bench/scale.py measures that):
+what is generated checks, loads and is served whole, on both backends. The HTTP half uses only
+public paths and JSON fields.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from app import migrate
+from app.config import Settings
+from app.db import make_engine
+from app.ingest.check import Dataset, read_dataset
+from app.ingest.loader import load_dataset
+from app.main import create_app
+from bench.synthetic import Generated, write_bundles
+
+SCALE = 10
+HUB_FORCE = "jtf-north"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
+    return write_bundles(tmp_path_factory.mktemp("synthetic") / "bundles", SCALE)
+
+
+@pytest.fixture(scope="module")
+def dataset(generated: Generated) -> Dataset:
+    return read_dataset(generated.root)
+
+
+@pytest.fixture
+def client(empty_database_url: str, dataset: Dataset) -> Iterator[TestClient]:
+    migrate.upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    load_dataset(engine, dataset)
+    engine.dispose()
+    settings = Settings(database_url=empty_database_url, response_cache=False)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def every_page(client: TestClient, path: str) -> Iterator[dict[str, Any]]:
+    """Each page of a list, from ``path`` through its ``next`` links."""
+    next_path: str | None = path
+    while next_path is not None:
+        response = client.get(next_path)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        yield page
+        next_path = page["next"]
+
+
+def source_texts(root: Path) -> dict[str, str]:
+    texts = {}
+    for source_file in root.glob("*/source.yaml"):
+        source = yaml.safe_load(source_file.read_text(encoding="utf-8"))
+        texts[source["id"]] = (source_file.parent / source["text_file"]).read_text("utf-8")
+    return texts
+
+
+def test_the_bundles_check_with_every_fact_and_a_source_each(
+    generated: Generated, dataset: Dataset
+):
+    assert len(dataset.facts) == generated.facts == 58 * SCALE
+    assert sorted(dataset.sources) == sorted([*generated.sources, "us-code"])
+    assert len(set(generated.published)) == SCALE
+
+
+def test_the_fact_list_pages_through_every_fact_once(client: TestClient, generated: Generated):
+    pages = list(every_page(client, "/v1/facts?limit=200"))
+    ids = [fact["id"] for page in pages for fact in page["data"]]
+    assert len(pages) > 1
+    assert {page["total"] for page in pages} == {generated.facts}
+    assert len(ids) == len(set(ids)) == generated.facts
+
+
+def test_every_quote_served_is_at_its_offsets(client: TestClient, generated: Generated):
+    texts = source_texts(generated.root)
+    citations = [
+        citation
+        for page in every_page(client, "/v1/facts?limit=200")
+        for fact in page["data"]
+        for citation in fact["citations"]
+    ]
+    assert len(citations) >= generated.facts
+    misplaced = [
+        citation
+        for citation in citations
+        if texts[citation["source_id"]][citation["start"] : citation["end"]] != citation["quote"]
+    ]
+    assert misplaced == []
+
+
+def test_a_hub_force_is_about_facts_of_every_source(client: TestClient, dataset: Dataset):
+    detail = client.get(f"/v1/forces/{HUB_FORCE}")
+    assert detail.status_code == 200
+    assert detail.json()["id"] == HUB_FORCE
+    about_hub = [located for located in dataset.facts if HUB_FORCE in located.record.about]
+    assert {located.source_id for located in about_hub} >= set(dataset.sources) - {"us-code"}
+    listed = client.get(f"/v1/facts?about={HUB_FORCE}&limit=1").json()
+    assert listed["total"] == len(about_hub)
+
+
+def test_search_finds_the_one_fact_that_names_a_rare_word(client: TestClient, generated: Generated):
+    word, fact_id = list(generated.rare_words.items())[SCALE // 2]
+    found = client.get(f"/v1/search?q={word}").json()
+    assert [(match["kind"], match["id"]) for match in found["data"]] == [("facts", fact_id)]
+    assert found["total"] == 1
+
+
+def test_each_published_date_adds_what_its_source_reported(
+    client: TestClient, generated: Generated
+):
+    totals = [
+        client.get(f"/v1/facts?as_of={day.isoformat()}&limit=1").json()["total"]
+        for day in generated.published
+    ]
+    assert totals == sorted(totals)
+    assert len(set(totals)) == SCALE
