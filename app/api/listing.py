@@ -16,7 +16,7 @@ from app.api.formats import Format, csv_columns, requested_format, to_csv
 from app.api.pagination import decode_cursor, encode_cursor, page_url, query_fingerprint
 from app.models.kinds import Kind
 from app.models.public import FACTS_EMBEDDED, LIST_MODELS, facts_url
-from app.services import records
+from app.services import records, search
 from app.services.records import Order, Page, Selection
 from app.services.store import LoadState, Reading
 
@@ -97,8 +97,9 @@ BY_NAME = Order(("sort_name", "id"), (str, str))
 ENTITY_ORDERS = {"id": BY_ID, "name": BY_NAME}
 
 
-def refuse_backward_range(start: dt.date | None, end: dt.date | None) -> None:
-    """A 400 for ``from`` later than ``to``: such a range holds nothing, which is a slip."""
+def dated_between(selection: Selection, start: dt.date | None, end: dt.date | None) -> None:
+    """Only the facts dated from ``start`` to ``end`` (either open); a 400 for ``from`` later
+    than ``to``: such a range holds nothing, which is a slip."""
     if start is not None and end is not None and start > end:
         reason = f"is later than to ({end})"
         raise ProblemError(
@@ -107,6 +108,24 @@ def refuse_backward_range(start: dt.date | None, end: dt.date | None) -> None:
             slug="invalid-parameter",
             invalid_params=[{"name": "from", "reason": reason}],
         )
+    if start is not None:
+        selection.where("facts.date >= :date_from", date_from=iso(start))
+    if end is not None:
+        selection.where("facts.date <= :date_to", date_to=iso(end))
+
+
+def search_terms(q: str) -> list[str]:
+    """The words of ``q`` as the search index holds them; a 400 naming q when it has none."""
+    try:
+        return search.terms_of(q)
+    except search.EmptyQueryError as error:
+        reason = "has no letters or digits to search for"
+        raise ProblemError(
+            400,
+            f"q: {reason}",
+            slug="invalid-parameter",
+            invalid_params=[{"name": "q", "reason": reason}],
+        ) from error
 
 
 def order_of(orders: dict[str, Order], sort: str) -> Order:

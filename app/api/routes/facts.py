@@ -14,12 +14,13 @@ from app.api.listing import (
     AsOfQuery,
     Day,
     ListQuery,
+    dated_between,
     document_response,
     iso,
     list_response,
     not_found,
     order_of,
-    refuse_backward_range,
+    search_terms,
 )
 from app.api.sorting import RecordId
 from app.models.common import FactKind, FactStatus, Rank
@@ -77,18 +78,11 @@ def fact_selection(query: FactQuery, *, on_postgresql: bool) -> Selection:
             "facts.id IN (SELECT fact_id FROM citations WHERE source_id = :source)",
             source=query.source,
         )
-    if query.from_ is not None:
-        selection.where("facts.date >= :date_from", date_from=iso(query.from_))
-    if query.to is not None:
-        selection.where("facts.date <= :date_to", date_to=iso(query.to))
+    dated_between(selection, query.from_, query.to)
     if query.as_of is not None:
         selection.where(KNOWN_ON, as_of=iso(query.as_of))
     if query.q is not None:
-        try:
-            terms = search.terms_of(query.q)
-        except search.EmptyQueryError as error:
-            raise _no_words("q") from error
-        matched = search.Matcher(terms, on_postgresql)
+        matched = search.Matcher(search_terms(query.q), on_postgresql)
         condition, parameters = matched.condition(None)
         selection.where(
             "facts.id IN (SELECT record_id FROM search_records WHERE kind = 'facts' AND place IN "
@@ -98,21 +92,11 @@ def fact_selection(query: FactQuery, *, on_postgresql: bool) -> Selection:
     return selection
 
 
-def _no_words(name: str) -> ProblemError:
-    return ProblemError(
-        400,
-        f"{name}: has no letters or digits to search for",
-        slug="invalid-parameter",
-        invalid_params=[{"name": name, "reason": "has no letters or digits to search for"}],
-    )
-
-
 @router.get("", response_model=Page[FactPublic], dependencies=[CACHED])
 async def list_facts(
     request: Request, query: Annotated[FactQuery, Query()], data: DataDep
 ) -> Response:
     """List facts, filtered by what they are about, kind, status, source, words or date."""
-    refuse_backward_range(query.from_, query.to)
     selection = fact_selection(query, on_postgresql=data.store.on_postgresql)
     orders = FACT_ORDERS if query.about is None else ABOUT_ORDERS
     return await list_response(

@@ -9,8 +9,7 @@ from starlette.responses import Response
 
 from app.api.caching import CACHED
 from app.api.deps import DataDep
-from app.api.errors import ProblemError
-from app.api.listing import ListQuery, page_response
+from app.api.listing import ListQuery, page_response, search_terms
 from app.api.pagination import decode_cursor, query_fingerprint
 from app.models.kinds import Kind
 from app.models.public import Page, SearchHit
@@ -45,15 +44,7 @@ async def search(
 ) -> Response:
     """Find records of every kind whose names, aliases or text hold all the words of `q`, best
     first. Each hit has a snippet with the matching words between « and »."""
-    try:
-        terms = index.terms_of(query.q)
-    except index.EmptyQueryError as error:
-        raise ProblemError(
-            400,
-            str(error),
-            slug="invalid-parameter",
-            invalid_params=[{"name": "q", "reason": "has no letters or digits to search for"}],
-        ) from error
+    terms = search_terms(query.q)
     fingerprint = query_fingerprint(
         query.model_dump(exclude={"cursor", "limit", "format"}, mode="json")
     )

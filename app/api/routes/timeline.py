@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from app.api.caching import CACHED
 from app.api.deps import DataDep
-from app.api.listing import Day, ListQuery, iso, list_response, order_of, refuse_backward_range
+from app.api.listing import Day, ListQuery, dated_between, list_response, order_of
 from app.models.public import Page, TimelineEvent
 from app.services.records import Order, Selection
 
@@ -40,16 +40,12 @@ async def timeline(
     request: Request, query: Annotated[TimelineQuery, Query()], data: DataDep
 ) -> Response:
     """Dated events in order, each with its date's precision, what it concerns and its citations."""
-    refuse_backward_range(query.from_, query.to)
     selection = Selection("facts", "facts.event").where("facts.date_key != ''")
     if query.about is not None:
         selection.where(
             "facts.id IN (SELECT fact_id FROM fact_about WHERE entity_id = :about)",
             about=query.about,
         )
-    if query.from_ is not None:
-        selection.where("facts.date >= :date_from", date_from=iso(query.from_))
-    if query.to is not None:
-        selection.where("facts.date <= :date_to", date_to=iso(query.to))
+    dated_between(selection, query.from_, query.to)
     order = order_of({"date": WHEN}, query.sort)
     return await list_response(request, data, query, selection, order, TimelineEvent)
