@@ -1,5 +1,6 @@
 """The application: FastAPI routes behind Muster's edge layer."""
 
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -123,27 +124,45 @@ def create_api(lifespan: StatelessLifespan[FastAPI] | None = None) -> FastAPI:
     return api
 
 
+POOL_SIZE, POOL_OVERFLOW = 5, 10
+"""Connections kept open, and opened beyond them at busy times (SQLAlchemy's defaults, named)."""
+
+
 def create_store(settings: Settings) -> DataStore:
     """A read-only view of the database: the server never writes the data."""
     url = settings.database_url
+    pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
+    # One read a connection, so that no read waits for one in its thread, and one connection left
+    # for the PostgreSQL poller, so that busy reads never make it late.
+    reads_at_once = POOL_SIZE + POOL_OVERFLOW - 1
     if is_sqlite(url):
-        engine = make_engine(read_only_sqlite_url(url))
-        return DataStore(engine, sqlite_file=Path(make_url(url).database or ""))
+        engine = make_engine(read_only_sqlite_url(url), **pool)
+        return DataStore(
+            engine, sqlite_file=Path(make_url(url).database or ""), reads_at_once=reads_at_once
+        )
     # On PostgreSQL the database itself holds the server to it: its transactions are READ ONLY.
-    # Timeouts, so that a server that does not answer makes requests fail, not hang.
+    # Timeouts, so that a server that does not answer makes requests fail, not hang. A request's
+    # own deadline is the query timeout (app/api/deps.py); these free the thread behind it.
+    timeout = settings.query_timeout_seconds
     engine = make_engine(
         url,
         execution_options={"postgresql_readonly": True},
         connect_args={
-            "connect_timeout": max(1, round(settings.query_timeout_seconds)),
-            "options": f"-c statement_timeout={round(settings.query_timeout_seconds * 1000)}",
+            # libpq counts whole seconds, and takes 2 for anything less.
+            "connect_timeout": max(2, math.ceil(timeout)),
+            "options": f"-c statement_timeout={round(timeout * 1000)}",
         },
-        pool_timeout=settings.query_timeout_seconds,
+        pool_timeout=timeout,
+        **pool,
     )
     return DataStore(
         engine,
         poll_seconds=settings.version_poll_seconds,
-        poll_timeout_seconds=settings.query_timeout_seconds,
+        # A poll answers in milliseconds on a server that works. Late by a quarter of the query
+        # timeout, the server is taken to be down, and the reads waiting on it answer 503: with
+        # the defaults (a poll a second, 2 s timeout), 1.5 s at most after it froze.
+        poll_timeout_seconds=timeout / 4,
+        reads_at_once=reads_at_once,
     )
 
 

@@ -1,17 +1,25 @@
 """What a handler reads besides its parameters: the data, through one read transaction."""
 
 import asyncio
+import threading
+import time
 from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
+from anyio import to_thread
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from app.api.errors import ProblemError
 from app.services.records import Totals
-from app.services.store import DataStore, DataUnavailableError, LoadState, Reading
+from app.services.store import (
+    NOT_IN_TIME,
+    DataStore,
+    DataUnavailableError,
+    LoadState,
+    Reading,
+)
 
 ResultT = TypeVar("ResultT")
 
@@ -20,10 +28,13 @@ ANSWERED_FROM = "muster.answered_from"
 
 
 class Data:
-    """The database, for one request. ``read`` runs a function in one read transaction, in the
-    thread pool (the database is asked synchronously), and at most ``timeout`` seconds: past it
-    the client gets a 503 while the thread finishes on its own. A client that goes away while
-    its read waits for a thread is not worked for: the read is dropped before it starts."""
+    """The database, for one request. ``read`` runs a function in one read transaction, in one of
+    the store's read threads (the database is asked synchronously), and at most ``timeout``
+    seconds, waiting for a thread included: past it the client gets a 503. So does a client whose
+    read waits on a database that the store knows is not answering (a frozen PostgreSQL), at once.
+    A read that runs on regardless is the store's to stop (``DataStore.reading``). A client that
+    goes away while its read waits for a thread is not worked for: the read is dropped before it
+    starts."""
 
     def __init__(self, request: Request) -> None:
         self._request = request
@@ -34,28 +45,53 @@ class Data:
         self._timeout: float = state.query_timeout_seconds
 
     async def read(self, work: Callable[[Reading], ResultT]) -> ResultT:
-        def in_transaction() -> tuple[ResultT, LoadState]:
-            with self.store.reading() as reading:
+        deadline = time.monotonic() + self._timeout
+
+        turn = _Turn()
+
+        def in_transaction() -> tuple[ResultT, LoadState] | None:
+            if not turn.start():
+                return None  # given up while it waited: nobody wants it
+            with self.store.reading(deadline) as reading:
                 return work(reading), reading.state
 
-        reading = asyncio.ensure_future(run_in_threadpool(in_transaction))
+        reading = asyncio.ensure_future(
+            to_thread.run_sync(in_transaction, limiter=self.store.reads)
+        )
         gone = asyncio.ensure_future(_disconnected(self._request))
+        failure = NOT_IN_TIME
         try:
-            await asyncio.wait({reading, gone}, timeout=self._timeout, return_when=FIRST_COMPLETED)
+            while not (reading.done() or gone.done()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    # Woken when the store would stop vouching for the database, to look again.
+                    answering = self.store.answering_for()
+                except DataUnavailableError as error:
+                    failure = str(error)
+                    break
+                await asyncio.wait(
+                    {reading, gone}, timeout=min(left, answering), return_when=FIRST_COMPLETED
+                )
         finally:
             gone.cancel()
         if not reading.done():
-            # A read still waiting for a thread never starts; one already running finishes.
-            reading.cancel()
+            if turn.drop():
+                reading.cancel()  # it never starts, and its place among the reads is free
+            else:
+                # It runs on, and keeps its place among the store's reads until it ends (a
+                # cancelled task would give the place back at once, its thread still busy).
+                reading.add_done_callback(_outcome_unwanted)
             if gone.done() and not gone.cancelled():
                 raise ClientDisconnect
-            raise ProblemError(
-                503, "the database did not answer in time", slug="service-unavailable"
-            )
+            raise ProblemError(503, failure, slug="service-unavailable")
         try:
-            result, state = reading.result()
+            outcome = reading.result()
         except DataUnavailableError as error:
             raise ProblemError(503, str(error), slug="service-unavailable") from error
+        assert outcome is not None  # only a read given up has none
+        result, state = outcome
         if state.is_empty:
             raise ProblemError(
                 503, "the database holds no data: run `muster load`", slug="service-unavailable"
@@ -66,6 +102,32 @@ class Data:
     def answered_from(self) -> LoadState:
         state: LoadState = self._request.scope[ANSWERED_FROM]
         return state
+
+
+class _Turn:
+    """A read's start in its thread, or its being given up before that: one or the other."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._started = False
+        self._dropped = False
+
+    def start(self) -> bool:
+        """In the thread: False when the read was given up."""
+        with self._lock:
+            self._started = not self._dropped
+            return self._started
+
+    def drop(self) -> bool:
+        """Give the read up; False when it has started already."""
+        with self._lock:
+            self._dropped = not self._started
+            return self._dropped
+
+
+def _outcome_unwanted(reading: "asyncio.Future[Any]") -> None:
+    if not reading.cancelled():
+        reading.exception()  # retrieved, so that asyncio does not log it as lost
 
 
 async def _disconnected(request: Request) -> None:

@@ -13,11 +13,19 @@ the ``X-Data-Version`` header.
   in place (a migration, a repair). Either way the pooled connections, which keep what they saw,
   are dropped and the current load is read again. A missing file is unavailable data.
 - on PostgreSQL, the newest load as a background thread last polled it, every
-  ``poll_seconds``. A poll that fails, or has not answered for a while (a frozen server), makes
-  the data unavailable at once, so requests answer 503 instead of waiting on the database.
+  ``poll_seconds``. A poll that fails, or is late by ``poll_timeout_seconds`` (a frozen server),
+  makes the data unavailable at once, so requests answer 503 instead of waiting on the database,
+  and reads already waiting on it give up (``answering_for``).
+
+A read has a deadline, and at most ``reads_at_once`` run at a time, each in a thread of their own
+limiter: reads stuck on a frozen server hold those threads only, never the ones the rest of the
+server runs on, and never the connection that the poller needs. On SQLite a read past its
+deadline is interrupted, which frees its thread; on PostgreSQL the server's statement_timeout
+does that, as long as the server runs at all.
 """
 
 import logging
+import math
 import os
 import sqlite3
 import threading
@@ -28,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from anyio import CapacityLimiter
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
@@ -43,9 +52,16 @@ NEWEST_LOAD = (
 )
 
 
+NOT_IN_TIME = "the database did not answer in time"
+
+INTERRUPT_CHECK_STEPS = 10_000
+"""How many SQLite virtual-machine steps a read runs between looks at its deadline."""
+
+
 class DataUnavailableError(RuntimeError):
-    """The database cannot be read: missing, corrupt, unmigrated or unreachable. Its message is
-    safe to show to clients; the cause, which may say where the database is, goes to the log."""
+    """The database cannot be read: missing, corrupt, unmigrated, unreachable or not answering in
+    time. Its message is safe to show to clients; the cause, which may say where the database is,
+    goes to the log."""
 
 
 @dataclass(frozen=True)
@@ -97,9 +113,12 @@ class DataStore:
         *,
         sqlite_file: Path | None = None,
         poll_seconds: float = 1.0,
-        poll_timeout_seconds: float = 2.0,
+        poll_timeout_seconds: float = 0.5,
+        reads_at_once: int = 14,
     ) -> None:
         self.engine = engine
+        self.reads = CapacityLimiter(reads_at_once)
+        """The threads reads run in (``Data.read``); the rest of the server keeps its own."""
         self._sqlite_file = sqlite_file
         self._poll_seconds = poll_seconds
         self._poll_timeout = poll_timeout_seconds
@@ -199,12 +218,26 @@ class DataStore:
                         daemon=True,
                     )
                     self._poller.start()
-        if self._poll_error is not None:
-            raise DataUnavailableError(self._poll_error)
-        if time.monotonic() - self._polled_at > self._poll_seconds + self._poll_timeout:
-            raise DataUnavailableError("the database is not answering")
+        self.answering_for()
         assert self._state is not None
         return self._state
+
+    def answering_for(self) -> float:
+        """For how many more seconds the database is taken to answer, from what the poller saw;
+        raises DataUnavailableError once it is known not to. Cheap: asked on the event loop,
+        before and while a request waits for its read. Unlimited on SQLite and until the poller
+        runs: there a read finds out for itself."""
+        if self._poller is None:
+            return math.inf
+        if self._poll_error is not None:
+            raise DataUnavailableError(self._poll_error)
+        # A poll is due every poll_seconds, and on a server that works it answers within
+        # milliseconds: one late by poll_timeout_seconds means the server is not answering.
+        late_at = self._polled_at + self._poll_seconds + self._poll_timeout
+        left = late_at - time.monotonic()
+        if left <= 0:
+            raise DataUnavailableError("the database is not answering")
+        return left
 
     def close(self) -> None:
         """Stop polling and close the database connections (when the server stops)."""
@@ -222,19 +255,45 @@ class DataStore:
         self._polled_at = time.monotonic()
 
     @contextmanager
-    def reading(self) -> Iterator[Reading]:
-        """A read transaction, and the load it sees."""
+    def reading(self, deadline: float = math.inf) -> Iterator[Reading]:
+        """A read transaction, and the load it sees. On SQLite, a statement still running at
+        ``deadline`` (``time.monotonic()``) is interrupted, and the read raises."""
         # Drops the connections to a file that was replaced, and fails at once when the
         # database is known not to answer.
         self.current()
         try:
-            with self.engine.connect() as connection, connection.begin():
+            with (
+                self.engine.connect() as connection,
+                _until(connection, deadline),
+                connection.begin(),
+            ):
                 row = connection.execute(NEWEST_LOAD).first()
                 yield Reading(connection, LoadState(row.seq, row.version) if row else EMPTY)
         except (SQLAlchemyError, sqlite3.Error) as error:
+            if _interrupted(error):  # the file is fine, the read was too long
+                raise DataUnavailableError(NOT_IN_TIME) from error
             if self._sqlite_file is not None:
                 self._forget()  # a connection that saw a broken file keeps seeing it
             raise unavailable(error) from error
+
+
+@contextmanager
+def _until(connection: Connection, deadline: float) -> Iterator[None]:
+    """On SQLite, interrupt the statements of ``connection`` that run past ``deadline``."""
+    raw = connection.connection.dbapi_connection
+    if deadline == math.inf or not isinstance(raw, sqlite3.Connection):
+        yield
+        return
+    raw.set_progress_handler(lambda: time.monotonic() > deadline, INTERRUPT_CHECK_STEPS)
+    try:
+        yield
+    finally:
+        raw.set_progress_handler(None, 0)  # the connection goes back to the pool
+
+
+def _interrupted(error: BaseException) -> bool:
+    cause = getattr(error, "orig", error)
+    return getattr(cause, "sqlite_errorcode", None) == sqlite3.SQLITE_INTERRUPT
 
 
 def _keep_polling(

@@ -23,9 +23,10 @@ def test_a_read_for_a_client_that_left_while_it_waited_never_starts(seed_url: st
     sent: list[dict[str, Any]] = []
 
     async def scenario() -> None:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = 1
+        reads = edge.store.reads
+        reads.total_tokens = 1
         release = threading.Event()
-        busy = asyncio.ensure_future(anyio.to_thread.run_sync(release.wait))  # the one thread
+        busy = asyncio.ensure_future(anyio.to_thread.run_sync(release.wait, limiter=reads))
         await asyncio.sleep(0.05)
         messages: Iterator[dict[str, Any]] = iter(
             [{"type": "http.request", "body": b""}, {"type": "http.disconnect"}]

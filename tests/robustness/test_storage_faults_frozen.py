@@ -129,16 +129,19 @@ def test_a_frozen_postgresql_answers_503_fast_and_service_returns_after_sigcont(
             return response.status_code, time.monotonic() - started, response.text
 
         private_postgres.signal(signal.SIGSTOP)
-        with ThreadPoolExecutor(16) as pool:
-            answers = list(pool.map(timed, DATA_PATHS * 8))
+        # Requests in flight as it froze, then more at once than the server has threads (anyio's
+        # 40), while the reads of the first still hang on the frozen server.
+        with ThreadPoolExecutor(64) as pool:
+            answers = list(pool.map(timed, DATA_PATHS * 4))
+            answers += pool.map(timed, DATA_PATHS * 16)
             started = time.monotonic()
             assert probe.get("/healthz").status_code == 200
             healthz_seconds = time.monotonic() - started
-        for status, seconds, body in answers:
+        for status, _seconds, body in answers:
             if status != 200:  # a response cached before the freeze may still be served
                 assert status == 503
                 assert "127.0.0.1" not in body
-            assert seconds < 2.5, (status, seconds)
+        assert max(seconds for _, seconds, _ in answers) < 2, answers
         assert healthz_seconds < 0.1
         private_postgres.signal(signal.SIGCONT)
         resumed = time.monotonic()
