@@ -8,12 +8,16 @@ must make the data unavailable rather than be served from what was read before.
 import os
 import shutil
 import sqlite3
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from app.config import Settings
-from app.main import create_store
+from app.main import create_app, create_store
 from app.services.store import DataUnavailableError
 
 
@@ -56,3 +60,43 @@ def test_a_deleted_file_is_unavailable_data(tmp_path: Path, seed_url: str) -> No
     database.unlink()
     with pytest.raises(DataUnavailableError, match="missing"):
         store.current()
+
+
+# Ten million steps: seconds of work, far past the test's timeout, yet bounded if nothing stops it.
+SLOW_QUERY = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000000) "
+    "SELECT count(*), 'slow' FROM n"
+)
+
+
+def test_a_sqlite_read_past_the_timeout_is_interrupted_and_frees_its_thread(
+    seed_url: str,
+) -> None:
+    timeout = 0.5
+    edge = create_app(
+        Settings(database_url=seed_url, response_cache=False, query_timeout_seconds=timeout)
+    )
+    slow_once: list[bool] = []
+
+    def slowed(*args: Any) -> tuple[str, Any]:
+        _connection, _cursor, statement, parameters, _context, _many = args
+        if slow_once and "dataset_loads" in statement:
+            slow_once.clear()
+            return SLOW_QUERY, ()
+        return statement, parameters
+
+    ended: list[float] = []
+    event.listen(edge.store.engine, "before_cursor_execute", slowed, retval=True)
+    event.listen(edge.store.engine, "handle_error", lambda _context: ended.append(time.monotonic()))
+    edge.store.reads.total_tokens = 1  # one read at a time: a thread held by the slow read shows
+    with TestClient(edge) as client:
+        assert client.get("/v1/forces").status_code == 200
+        slow_once.append(True)  # the next read's first statement
+        started = time.monotonic()
+        slow = client.get("/v1/forces")
+        assert slow.status_code == 503
+        assert slow.json()["detail"] == "the database did not answer in time"
+        after = client.get("/v1/forces")
+        assert after.status_code == 200  # the one read thread was free again
+        assert ended, "the slow statement is still running"
+        assert ended[0] - started < timeout + 0.5
