@@ -5,14 +5,10 @@ the shared one, never the shared one: other tests use that at the same time.
 """
 
 import os
-import shutil
 import signal
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,92 +17,25 @@ from sqlalchemy import make_url
 
 from tests.conftest import POSTGRES_URL_VARIABLE
 from tests.robustness.conftest import fill
-from tests.robustness.server import muster_serve, unused_port
-
-
-@dataclass
-class PrivatePostgres:
-    url: str
-    data: Path
-
-    def processes(self) -> list[int]:
-        """The postmaster and every process it started (backends, checkpointer, ...)."""
-        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
-        return [postmaster, *_descendants(postmaster)]
-
-    def signal(self, number: signal.Signals) -> None:
-        for pid in self.processes():
-            os.kill(pid, number)
-
-
-def _descendants(pid: int) -> list[int]:
-    children = [
-        int(child)
-        for task in Path(f"/proc/{pid}/task").iterdir()
-        for child in (task / "children").read_text().split()
-    ]
-    return [*children, *(grandchild for child in children for grandchild in _descendants(child))]
-
-
-def _postgres_bin() -> Path | None:
-    """The server binaries, found as .ci/postgres.sh finds them."""
-    pg_ctl = shutil.which("pg_ctl")
-    if pg_ctl:
-        return Path(pg_ctl).resolve().parent
-    installs = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin"), key=lambda path: int(path.parent.name)
-    )
-    return installs[-1] if installs else None
-
-
-def _as_postgres(command: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+from tests.robustness.server import (
+    PrivatePostgres,
+    muster_serve,
+    postgres_binaries,
+    private_postgres_server,
+)
 
 
 @pytest.fixture
 def private_postgres() -> Iterator[PrivatePostgres]:
     """A PostgreSQL server of the test's own, on a free port, deleted afterwards."""
-    binaries = _postgres_bin()
-    if binaries is None or not (binaries / "initdb").exists():
+    if postgres_binaries() is None:
         reason = "no PostgreSQL server binaries (no pg_ctl on PATH, none in /usr/lib/postgresql)"
         # CI has them: it starts the shared server with them.
         if os.environ.get("CI") or os.environ.get(POSTGRES_URL_VARIABLE):
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
-    folder = Path(tempfile.mkdtemp(prefix="muster-postgres-frozen.", dir="/tmp"))
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-    data = folder / "data"
-    port = unused_port()
-    subprocess.run(
-        _as_postgres(
-            [
-                str(binaries / "initdb"),
-                f"--pgdata={data}",
-                "--username=postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--no-locale",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -F"
-    pg_ctl = str(binaries / "pg_ctl")
-    start = [pg_ctl, "start", f"--pgdata={data}", "--wait", f"--log={folder / 'server.log'}"]
-    subprocess.run(_as_postgres([*start, "-o", options]), check=True, capture_output=True)
-    server = PrivatePostgres(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", data)
-    try:
+    with private_postgres_server() as server:
         yield server
-    finally:
-        if (data / "postmaster.pid").exists():  # still running
-            server.signal(signal.SIGCONT)  # a frozen server does not stop
-        subprocess.run(
-            _as_postgres([pg_ctl, "stop", f"--pgdata={data}", "--mode=immediate", "--silent"]),
-            check=False,
-        )
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 DATA_PATHS = ["/v1/forces?limit=3", "/v1/facts", "/v1/search?q=guard", "/v1/waves"]
