@@ -296,11 +296,11 @@ def deep_page(base_url: str, facts: int) -> str:
     path = "/v1/facts?limit=200"
     seen = 0
     while seen + 200 <= facts // 2:
-        page = fetch_json(base_url + path)
+        page = fetch_json(urllib.parse.urljoin(base_url, path))
         seen += len(page["data"])
         if page["next"] is None:
             break
-        path = page["next"]
+        path = page["next"]  # an absolute URL
     split = urllib.parse.urlsplit(path)
     query = dict(urllib.parse.parse_qsl(split.query))
     query["limit"] = "50"

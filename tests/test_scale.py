@@ -19,6 +19,7 @@ from app.db import make_engine
 from app.ingest.check import Dataset, read_dataset
 from app.ingest.loader import load_dataset
 from app.main import create_app
+from app.models.public import EMBEDDED
 from bench.synthetic import Generated, write_bundles
 
 SCALE = 10
@@ -124,3 +125,42 @@ def test_each_published_date_adds_what_its_source_reported(
     ]
     assert totals == sorted(totals)
     assert len(set(totals)) == SCALE
+
+
+# A relation that grows with the data, as a detail page embeds it: (path, list field, count
+# field, field of the link to every one of them, or None where no list takes the filter).
+RELATIONS = [
+    (f"/v1/forces/{HUB_FORCE}", "activities", "activity_count", "activities_url"),
+    (f"/v1/forces/{HUB_FORCE}", "waves", "wave_count", "waves_url"),
+    ("/v1/authorities/posse-comitatus-act", "prohibits", "prohibits_count", "prohibits_url"),
+    ("/v1/agencies/cbp", "supported_by", "supported_by_count", None),
+]
+
+
+def test_a_hub_embeds_the_first_of_each_relation_and_links_to_the_rest(client: TestClient):
+    counts = []
+    for path, field, count_field, url_field in RELATIONS:
+        detail = client.get(path).json()
+        embedded = [ref["id"] for ref in detail[field]]
+        counts.append(detail[count_field])
+        assert len(embedded) == min(EMBEDDED, detail[count_field]), (path, field)
+        if url_field is None:
+            continue
+        every = [
+            item["id"] for page in every_page(client, detail[url_field]) for item in page["data"]
+        ]
+        assert len(every) == detail[count_field], (path, field)
+        assert embedded == every[:EMBEDDED], (path, field)
+    assert max(counts) > EMBEDDED  # the bound is reached at this scale
+
+
+def test_an_agency_counts_every_force_that_supports_it(client: TestClient):
+    supporting = [
+        force["id"]
+        for page in every_page(client, "/v1/forces?limit=200")
+        for force in page["data"]
+        if "cbp" in [agency["id"] for agency in force["supports"]]
+    ]
+    detail = client.get("/v1/agencies/cbp").json()
+    assert detail["supported_by_count"] == len(supporting)
+    assert [ref["id"] for ref in detail["supported_by"]] == sorted(supporting)[:EMBEDDED]

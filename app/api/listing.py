@@ -15,7 +15,7 @@ from app.api.errors import ProblemError, shorten
 from app.api.formats import Format, csv_columns, requested_format, to_csv
 from app.api.pagination import decode_cursor, encode_cursor, page_url, query_fingerprint
 from app.models.kinds import Kind
-from app.models.public import FACTS_EMBEDDED, LIST_MODELS, facts_url
+from app.models.public import EMBEDDED, LIST_MODELS, facts_url
 from app.services import records, search
 from app.services.records import Order, Page, Selection
 from app.services.store import LoadState, Reading
@@ -248,7 +248,7 @@ def _detail(reading: Reading, kind: Kind, record_id: str, as_of: str | None) -> 
     if not kind.is_entity:
         return stored.encode()
     detail = orjson.loads(stored)
-    detail["facts"] = records.facts_about(reading, record_id, as_of, FACTS_EMBEDDED)
+    detail["facts"] = records.facts_about(reading, record_id, as_of, EMBEDDED)
     if as_of is not None:
         detail["fact_count"] = records.count_facts_about(reading, record_id, as_of)
         detail["facts_url"] = f"{facts_url(record_id)}&as_of={as_of}"

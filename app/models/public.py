@@ -117,8 +117,10 @@ class EntityPublic(PublicModel):
     url: str = Field(description="The record's path in this API.")
 
 
-FACTS_EMBEDDED = 20
-"""How many facts a detail page embeds; the rest are a link away (``facts_url``)."""
+EMBEDDED = 20
+"""How many related records of each relation a detail page embeds: its facts, and every other
+relation whose size grows with the data (the activities and waves of a hub force, ...). The
+count is beside them, and the rest are a link away where a list takes the filter."""
 
 
 def facts_url(record_id: str) -> str:
@@ -126,12 +128,39 @@ def facts_url(record_id: str) -> str:
     return f"/v1/facts?about={record_id}"
 
 
+def activities_url(**filters: str) -> str:
+    """The list of the activities that ``filters`` pick, in the order a detail embeds them."""
+    query = "&".join(f"{name}={value}" for name, value in {**filters, "sort": "id"}.items())
+    return f"/v1/activities?{query}"
+
+
+def waves_url(force_id: str) -> str:
+    """The list of the waves a force is part of or that join it (waves are listed by id)."""
+    return f"/v1/waves?force={force_id}"
+
+
+def related(description: str, *, listed_at: str | None = None) -> Any:
+    """A relation embedded in part: its description, saying where the rest are."""
+    rest = f"; every one of them is at `{listed_at}`" if listed_at else ""
+    return Field(description=f"{description} The first {EMBEDDED}, by id{rest}.")
+
+
+def related_count(what: str) -> Any:
+    return Field(description=f"How many {what} there are in all.", examples=[1])
+
+
+def related_url(example: str) -> Any:
+    return Field(
+        description="The list of every one of them, in the order embedded.", examples=[example]
+    )
+
+
 class EntityDetail(PublicModel):
     """Adds what the sources say about the record."""
 
     facts: list[FactPublic] = Field(
-        description="The first 20 facts about the record, in the order the sources tell them, "
-        "with citations; every one of them is at `facts_url`."
+        description=f"The first {EMBEDDED} facts about the record, in the order the sources "
+        "tell them, with citations; every one of them is at `facts_url`."
     )
     fact_count: int = Field(description="How many facts are about the record.", examples=[7])
     facts_url: str = Field(
@@ -173,8 +202,14 @@ class ForcePublic(EntityPublic):
 class ForceDetail(ForcePublic, EntityDetail):
     """A force, what it does, its waves, and every fact about it."""
 
-    activities: list[Ref] = Field(description="What the force does or would do.")
-    waves: list[Ref] = Field(description="Deployment waves it is part of or that join it.")
+    activities: list[Ref] = related("What the force does or would do.", listed_at="activities_url")
+    activity_count: int = related_count("activities of the force")
+    activities_url: str = related_url("/v1/activities?force=jtf-north&sort=id")
+    waves: list[Ref] = related(
+        "Deployment waves it is part of or that join it.", listed_at="waves_url"
+    )
+    wave_count: int = related_count("waves the force is part of or that join it")
+    waves_url: str = related_url("/v1/waves?force=jtf-north")
 
 
 class AgencyPublic(EntityPublic):
@@ -193,7 +228,8 @@ class AgencyPublic(EntityPublic):
 class AgencyDetail(AgencyPublic, EntityDetail):
     """An agency, the forces that support it, and every fact about it."""
 
-    supported_by: list[Ref] = Field(description="Forces that support the agency.")
+    supported_by: list[Ref] = related("Forces that support the agency.")
+    supported_by_count: int = related_count("forces that support the agency")
 
 
 class WaveMemberPublic(PublicModel):
@@ -261,9 +297,23 @@ class AuthorityPublic(EntityPublic):
     reference_source: Ref | None = Field(None, description="Where citation and year come from.")
     status: str = Field(description="Whether it is in force, invoked, ...", examples=["in force"])
     binds: str | None = Field(None, description="Whom it binds.")
-    permits: list[Ref] = Field([], description="Activities it permits.")
-    prohibits: list[Ref] = Field([], description="Activities it prohibits.")
-    would_permit: list[Ref] = Field([], description="Activities it would permit if invoked.")
+    permits: list[Ref] = related("Activities it permits.", listed_at="permits_url")
+    permits_count: int = related_count("activities it permits")
+    permits_url: str = related_url(
+        "/v1/activities?authority=posse-comitatus-act&effect=permits&sort=id"
+    )
+    prohibits: list[Ref] = related("Activities it prohibits.", listed_at="prohibits_url")
+    prohibits_count: int = related_count("activities it prohibits")
+    prohibits_url: str = related_url(
+        "/v1/activities?authority=posse-comitatus-act&effect=prohibits&sort=id"
+    )
+    would_permit: list[Ref] = related(
+        "Activities it would permit if invoked.", listed_at="would_permit_url"
+    )
+    would_permit_count: int = related_count("activities it would permit if invoked")
+    would_permit_url: str = related_url(
+        "/v1/activities?authority=posse-comitatus-act&effect=would_permit&sort=id"
+    )
 
 
 class AuthorityDetail(AuthorityPublic, EntityDetail):

@@ -26,6 +26,7 @@ from app.ingest.check import Dataset, Located
 from app.models.common import Citation, Quantity
 from app.models.kinds import Kind, record_path
 from app.models.public import (
+    EMBEDDED,
     LIST_MODELS,
     ActivityAuthorityPublic,
     ActivityDetail,
@@ -39,7 +40,9 @@ from app.models.public import (
     WaveDatePublic,
     WaveDetail,
     WaveMemberPublic,
+    activities_url,
     facts_url,
+    waves_url,
 )
 from app.services import quantities, search
 from app.services.as_of import last_day
@@ -158,6 +161,10 @@ class Renderer:
     def _refs(self, ids: list[str]) -> list[Ref]:
         return [self.refs[record_id] for record_id in ids]
 
+    def _first_refs(self, ids: list[str]) -> list[Ref]:
+        """A relation that grows with the data, as a detail embeds it: its first records."""
+        return self._refs(ids[:EMBEDDED])
+
     # --- facts
 
     def facts(self) -> Iterator[RenderedFact]:
@@ -254,8 +261,12 @@ class Renderer:
             origin=force.origin,
             operations=self._refs(force.operations),
             supports=self._refs(force.supports),
-            activities=self._refs(self.activities_of[force.id]),
-            waves=self._refs(self.waves_of[force.id]),
+            activities=self._first_refs(self.activities_of[force.id]),
+            activity_count=len(self.activities_of[force.id]),
+            activities_url=activities_url(force=force.id),
+            waves=self._first_refs(self.waves_of[force.id]),
+            wave_count=len(self.waves_of[force.id]),
+            waves_url=waves_url(force.id),
         )
 
     def _agencies(self, agency: Any) -> AgencyDetail:
@@ -263,7 +274,8 @@ class Renderer:
             **self._common(agency, Kind.agencies),
             kind=agency.kind,
             level=agency.level,
-            supported_by=self._refs(self.supporters_of[agency.id]),
+            supported_by=self._first_refs(self.supporters_of[agency.id]),
+            supported_by_count=len(self.supporters_of[agency.id]),
         )
 
     def _waves(self, wave: Any) -> WaveDetail:
@@ -307,10 +319,19 @@ class Renderer:
             else None,
             status=authority.status,
             binds=authority.binds,
-            permits=self._refs(self.effects_of[(authority.id, "permits")]),
-            prohibits=self._refs(self.effects_of[(authority.id, "prohibits")]),
-            would_permit=self._refs(self.effects_of[(authority.id, "would_permit")]),
+            **self._governed(authority.id, "permits", "permits_count"),
+            **self._governed(authority.id, "prohibits", "prohibits_count"),
+            **self._governed(authority.id, "would_permit", "would_permit_count"),
         )
+
+    def _governed(self, authority_id: str, effect: str, count: str) -> dict[str, Any]:
+        """The activities an authority permits (or ...): the first, how many, and where all are."""
+        governed = self.effects_of[(authority_id, effect)]
+        return {
+            effect: self._first_refs(governed),
+            count: len(governed),
+            f"{effect}_url": activities_url(authority=authority_id, effect=effect),
+        }
 
     def _activities(self, activity: Any) -> ActivityDetail:
         return ActivityDetail(

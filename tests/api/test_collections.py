@@ -94,6 +94,37 @@ def test_entity_filters_keep_the_records_with_that_value(client: TestClient) -> 
             assert sorted(got) == expected, (kind, field, value)
 
 
+def test_relation_filters_keep_the_records_tied_to_that_record(client: TestClient) -> None:
+    activities, waves = seed.records("activities"), seed.records("waves")
+    for force in seed.ids("forces"):
+        doing = sorted(a["id"] for a in activities if force in a.get("forces", []))
+        assert listed_ids(client, "/v1/activities", force=force, sort="id") == doing, force
+        tied = sorted(
+            w["id"]
+            for w in waves
+            if w.get("joins") == force or force in [m["force"] for m in w.get("composition", [])]
+        )
+        assert listed_ids(client, "/v1/waves", force=force) == tied, force
+    links = {
+        (link["authority"], link["effect"]) for a in activities for link in a.get("authorities", [])
+    }
+    assert len({effect for _, effect in links}) > 1
+    for authority, effect in links:
+        governed = sorted(
+            a["id"]
+            for a in activities
+            if {"authority": authority, "effect": effect} in a.get("authorities", [])
+        )
+        got = listed_ids(client, "/v1/activities", authority=authority, effect=effect, sort="id")
+        assert got == governed, (authority, effect)
+        bearing = {
+            a["id"]
+            for a in activities
+            if authority in [x["authority"] for x in a.get("authorities", [])]
+        }
+        assert set(listed_ids(client, "/v1/activities", authority=authority)) == bearing
+
+
 def test_fact_filters_keep_the_facts_that_match(client: TestClient) -> None:
     facts = seed.records("facts")
     day = seed.fact_day(seed.dated_facts()[0])

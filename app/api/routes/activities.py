@@ -18,9 +18,10 @@ from app.api.listing import (
     order_of,
 )
 from app.api.sorting import RecordId
-from app.models.common import ActivityStatus
+from app.models.common import ActivityStatus, AuthorityEffect
 from app.models.kinds import Kind
 from app.models.public import ActivityDetail, ActivityPublic, Page
+from app.services.records import Selection
 
 router = APIRouter(prefix="/v1/activities", tags=["activities"])
 
@@ -28,6 +29,15 @@ router = APIRouter(prefix="/v1/activities", tags=["activities"])
 class ActivityQuery(ListQuery):
     status: ActivityStatus | None = Field(None, description="permitted, prohibited or unclear.")
     category: str | None = Field(None, max_length=40, description="support, law_enforcement, ...")
+    force: str | None = Field(
+        None, max_length=200, description="Only activities this force id does or would do."
+    )
+    authority: str | None = Field(
+        None, max_length=200, description="Only activities this authority id bears on."
+    )
+    effect: AuthorityEffect | None = Field(
+        None, description="Only activities an authority bears on so: permits, prohibits, ..."
+    )
     sort: Literal["id", "-id", "name", "-name"] = Field(
         "name", description="id or name, A to Z; -id or -name, Z to A."
     )
@@ -39,6 +49,21 @@ async def list_activities(
 ) -> Response:
     """List activities with whether troops may do them, and under which authority."""
     selection = entity_selection(Kind.activities, status=query.status, category=query.category)
+    if query.force is not None:
+        selection.where(
+            "id IN (SELECT activity_id FROM activity_forces WHERE force_id = :force)",
+            force=query.force,
+        )
+    if query.authority is not None or query.effect is not None:
+        governed = Selection("activity_authorities", "activity_id")
+        if query.authority is not None:
+            governed.where("authority_id = :authority", authority=query.authority)
+        if query.effect is not None:
+            governed.where("effect = :effect", effect=query.effect.value)
+        selection.where(
+            f"id IN (SELECT activity_id FROM activity_authorities{governed.where_clause()})",
+            **governed.parameters,
+        )
     order = order_of(ENTITY_ORDERS, query.sort)
     return await list_response(request, data, query, selection, order, ActivityPublic)
 

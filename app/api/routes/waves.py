@@ -27,6 +27,11 @@ router = APIRouter(prefix="/v1/waves", tags=["waves"])
 
 class WaveQuery(ListQuery):
     status: WaveStatus | None = Field(None, description="in_place, ordered, requested, ...")
+    force: str | None = Field(
+        None,
+        max_length=200,
+        description="Only waves this force id is part of (composition) or that join it.",
+    )
     sort: Literal["id", "-id", "name", "-name"] = Field(
         "id", description="id or name, A to Z; -id or -name, Z to A."
     )
@@ -38,6 +43,12 @@ async def list_waves(
 ) -> Response:
     """List deployment waves with their sizes as the sources give them."""
     selection = entity_selection(Kind.waves, status=query.status)
+    if query.force is not None:
+        selection.where(
+            "(joins_id = :force"
+            " OR id IN (SELECT wave_id FROM wave_members WHERE force_id = :force))",
+            force=query.force,
+        )
     order = order_of(ENTITY_ORDERS, query.sort)
     return await list_response(request, data, query, selection, order, WavePublic)
 
