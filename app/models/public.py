@@ -527,18 +527,21 @@ class ChangePublic(PublicModel):
 
 
 class ChangeList(PublicModel):
-    """Every record that differs between two data versions, whole: never paged, since pages
-    could come from different versions."""
+    """A page of the records that differ between two data versions. Every page of one walk
+    (the first page, then its next links) is between the same two versions."""
 
     since: str = Field(description="The version the client has.", examples=["667d44972a089aa9"])
     version: str = Field(
-        description="The current version, to ask from next time.", examples=["a974ec39451362d6"]
+        description="The version these changes lead to: the current one when the walk began; "
+        "ask since it next time.",
+        examples=["a974ec39451362d6"],
     )
     data: list[ChangePublic] = Field(
         description="The records that differ, by kind (sources, then the entities, then facts) "
         "and id; empty when the client is up to date."
     )
-    total: int = Field(description="How many records differ.")
+    next: str | None = Field(description="The next page's URL, or null on the last page.")
+    total: int = Field(description="How many records differ, on every page together.")
 
 
 LIST_MODELS: dict[Kind, type[BaseModel]] = {

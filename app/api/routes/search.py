@@ -9,12 +9,12 @@ from starlette.responses import Response
 
 from app.api.caching import CACHED
 from app.api.deps import DataDep
-from app.api.listing import ListQuery, page_response, search_terms
+from app.api.listing import ListQuery, answer_list, search_terms
 from app.api.pagination import decode_cursor, query_fingerprint
 from app.models.kinds import Kind
 from app.models.public import Page, SearchHit
 from app.services import search as index
-from app.services.records import Order
+from app.services.records import Order, SortKey
 from app.services.records import Page as ResultPage
 from app.services.store import Reading
 
@@ -50,9 +50,8 @@ async def search(
     )
     secret = request.app.state.cursor_key
     after = decode_cursor(query.cursor, fingerprint, BY_RANK, secret) if query.cursor else None
-    limit = min(query.limit, data.max_page_size)
 
-    def find(reading: Reading) -> ResultPage:
+    def find(reading: Reading, after: SortKey | None, limit: int) -> ResultPage:
         found = index.Matcher(terms, reading.on_postgresql)
         places = None
         if query.kind is not None:
@@ -79,5 +78,4 @@ async def search(
         next_key = (hits[-1]["rank"], hits[-1]["place"]) if more else None
         return ResultPage(documents, next_key, total)
 
-    page = await data.read(find)
-    return page_response(request, data, query, page, SearchHit, fingerprint)
+    return await answer_list(request, data, query, SearchHit, fingerprint, after, find)
