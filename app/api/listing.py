@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, WithJsonSchema
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -71,13 +71,23 @@ class AsOfQuery(DetailQuery):
     )
 
 
-ALL = "all"
+ALL: Literal["all"] = "all"
 PAGE_SIZE_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 200}
+
+
+def _page_size(value: object) -> int | Literal["all"]:
+    """1 to 200, or all; one reason for any other value (a union would give one per branch)."""
+    if value == ALL:
+        return ALL
+    if isinstance(value, int | str) and str(value).isdigit() and 1 <= int(value) <= 200:
+        return int(value)
+    raise ValueError("must be a whole number from 1 to 200, or all (for CSV and JSON Lines)")
+
 
 # ``all`` is for the streamed representations only (CSV and JSON Lines): the document, which
 # describes JSON, keeps ``limit`` an integer, so that generated clients type it as one.
 Limit = Annotated[
-    Annotated[int, Field(ge=1, le=200)] | Literal["all"], WithJsonSchema(PAGE_SIZE_SCHEMA)
+    int | Literal["all"], PlainValidator(_page_size), WithJsonSchema(PAGE_SIZE_SCHEMA)
 ]
 
 
