@@ -203,18 +203,28 @@ async def list_response(
     selection: Selection,
     order: Order,
     item_model: type[BaseModel],
+    revise: Callable[[Reading, dict[str, Any]], None] | None = None,
 ) -> Response:
     """The rows ``selection`` picks, in ``order``: a page as the list envelope, CSV or JSON
-    Lines, or with ``limit=all`` the whole list, streamed."""
+    Lines, or with ``limit=all`` the whole list, streamed. ``revise`` edits each row's
+    document in place (as a wave stood on a past day) before it is sent."""
     filters = query.model_dump(exclude={"cursor", "limit", "format"}, mode="json")
     fingerprint = query_fingerprint(filters)
     secret = request.app.state.cursor_key
     after = decode_cursor(query.cursor, fingerprint, order, secret) if query.cursor else None
 
     def read(reading: Reading, after: SortKey | None, limit: int) -> Page:
-        return records.read_page(
+        page = records.read_page(
             reading, selection, order, after=after, limit=limit, totals=data.totals
         )
+        if revise is None:
+            return page
+        documents = []
+        for stored in page.documents:
+            document = orjson.loads(stored)
+            revise(reading, document)
+            documents.append(orjson.dumps(document).decode())
+        return Page(documents, page.next_key, page.total)
 
     return await answer_list(request, data, query, item_model, fingerprint, after, read)
 

@@ -25,7 +25,7 @@ from app.models.public import ActivityDetail, ActivityPublic, Page
 router = APIRouter(prefix="/v1/activities", tags=["activities"])
 
 
-class ActivityQuery(ListQuery):
+class ActivityQuery(ListQuery, AsOfQuery):
     status: ActivityStatus | None = Field(None, description="permitted, prohibited or unclear.")
     category: str | None = Field(None, max_length=40, description="support, law_enforcement, ...")
     sort: Literal["id", "-id", "name", "-name"] = Field(

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from app.api.caching import CACHED
 from app.api.deps import DataDep
-from app.api.listing import ListQuery, answer_list, search_terms
+from app.api.listing import AsOfQuery, ListQuery, answer_list, iso, search_terms
 from app.api.pagination import decode_cursor, query_fingerprint
 from app.models.kinds import Kind
 from app.models.public import Page, SearchHit
@@ -21,7 +21,7 @@ from app.services.store import Reading
 router = APIRouter(prefix="/v1/search", tags=["search"])
 
 
-class SearchQuery(ListQuery):
+class SearchQuery(ListQuery, AsOfQuery):
     q: str = Field(
         min_length=1,
         max_length=200,
@@ -64,11 +64,12 @@ async def search(
             places,
             (after[0], after[1]) if after else None,  # type: ignore[arg-type]
             limit + 1,
+            iso(query.as_of),
         )
         total = data.totals.count(
             reading,
-            ("search", tuple(terms), query.kind),
-            lambda: index.count(reading.connection, found, places),
+            ("search", tuple(terms), query.kind, iso(query.as_of)),
+            lambda: index.count(reading.connection, found, places, iso(query.as_of)),
         )
         more = len(hits) > limit
         hits = hits[:limit]
