@@ -116,6 +116,7 @@ def _document(item: RecordChange) -> str:
     return orjson.dumps(
         {
             "kind": item.kind,
+            "collection": item.kind,
             "id": item.record_id,
             "change": item.change.value,
             "url": None if removed else record_path(item.kind, item.record_id),

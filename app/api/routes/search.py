@@ -74,7 +74,11 @@ async def search(
         more = len(hits) > limit
         hits = hits[:limit]
         documents = [
-            orjson.dumps({name: hit[name] for name in HIT_FIELDS}).decode() for hit in hits
+            orjson.dumps(
+                {name: hit[name] for name in HIT_FIELDS if name in hit}
+                | {"collection": hit["kind"], "relevance": hit["rank"]}
+            ).decode()
+            for hit in hits
         ]
         next_key = (hits[-1]["rank"], hits[-1]["place"]) if more else None
         return ResultPage(documents, next_key, total)
