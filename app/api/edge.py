@@ -7,7 +7,9 @@ It is one pure-ASGI layer rather than a stack of middleware so that a cached ans
 routing, no validation and no serialisation: the bytes, their ETags and their headers are
 prepared once per data version, path, query and representation. Everything that is the same for
 every response (security headers, CORS for any origin) is part of the prepared headers; only the
-request id (and CORS for an allow-list) is added per request.
+request id (and CORS for an allow-list) is added per request. The one exception is an answer a
+route streams (``caching.STREAMED``: a whole collection), which is passed on as it comes, with
+the same headers but no ETag, no gzip and no place in the cache: its memory stays one part's.
 """
 
 import logging
