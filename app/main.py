@@ -45,6 +45,29 @@ troops may do, and what they may and may not do.
 Every fact carries its evidence: a verbatim quote with character offsets into its source, who
 said it, and how firm it is. A number is never bare: each Quantity says whether it is exact,
 approximate, a bound or a range, and keeps the source's own words.
+
+## Lists
+A list answers `{"data": [...], "next": <absolute URL or null>, "total": <int>}`, `limit` items
+a page (1 to 200): follow `next`, also in the `Link` header, until it is null. Every list also
+sends its total in the `X-Total-Count` header.
+
+## CSV and JSON Lines
+Every list and detail is also CSV (`format=csv` or `Accept: text/csv`) and JSON Lines, one item
+a line (`format=jsonl` or `Accept: application/jsonl`). A CSV cell holding a list is a JSON
+array (`["a","b"]`); a quantity is spread over `quantity_value`, `quantity_min`, ... columns; a
+cell that a spreadsheet would run as a formula starts with `'`.
+
+## Whole collections
+For a notebook, a whole list in one answer: `limit=all` with CSV or JSON Lines, for example
+`/v1/facts?format=csv&limit=all`. It is streamed as it is read, takes every filter the list
+takes, and is wholly of one data version: should a load come in while it streams, it stops short
+(fewer rows than `X-Total-Count`), and asking again gets the new data. JSON is paged only.
+
+## A past day
+`as_of=YYYY-MM-DD` answers as the data stood on that day, on every list, search, the timeline,
+the posture and the details: only the facts reported by then (whose earliest source was
+published by then) and the sources published by then; undated reference sources are always
+known.
 """
 
 TAGS = [

@@ -17,3 +17,7 @@ async def _cacheable(request: Request) -> None:
 
 
 CACHED = Depends(_cacheable)
+
+STREAMED = "muster.streamed"
+"""The scope key a route sets for a response it streams (a whole collection): the edge passes it
+on as it comes, and neither keeps nor hashes it."""

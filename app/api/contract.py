@@ -2,8 +2,9 @@
 
 - Errors are documented as they are sent: ``application/problem+json`` holding a ``Problem``,
   for every 4XX and 5XX an operation lists (FastAPI would put the model under application/json).
-- A success is documented as JSON alone. CSV (``?format=csv`` or ``Accept: text/csv``) is said in
-  each operation's description and not as a second media type or a ``format`` parameter:
+- A success is documented as JSON alone. CSV and JSON Lines (``?format=csv``, ``?format=jsonl``
+  or ``Accept``) are said in each operation's description, not as other media types or a
+  ``format`` parameter:
   openapi-typescript would type every body as ``Page | string``, and openapi-python-client would
   parse a CSV answer as JSON.
 - A query parameter is never null (it is given or not), so its schema has no ``null`` branch,
@@ -18,8 +19,9 @@ PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
 UNDOCUMENTED_PARAMETERS = {"format"}
 
 CSV_NOTE = (
-    "\n\nAlso as CSV: add `format=csv` to the query or send `Accept: text/csv`; see "
-    "*CSV and JSON Lines* in the API's description."
+    "\n\nAlso as CSV or JSON Lines: add `format=csv` or `format=jsonl` to the query, or send "
+    "`Accept: text/csv` or `Accept: application/jsonl`; see *CSV and JSON Lines* in the API's "
+    "description."
 )
 
 

@@ -7,7 +7,9 @@ It is one pure-ASGI layer rather than a stack of middleware so that a cached ans
 routing, no validation and no serialisation: the bytes, their ETags and their headers are
 prepared once per data version, path, query and representation. Everything that is the same for
 every response (security headers, CORS for any origin) is part of the prepared headers; only the
-request id (and CORS for an allow-list) is added per request.
+request id (and CORS for an allow-list) is added per request. The one exception is an answer a
+route streams (``caching.STREAMED``: a whole collection), which is passed on as it comes, with
+the same headers but no ETag, no gzip and no place in the cache: its memory stays one part's.
 """
 
 import logging
@@ -17,7 +19,7 @@ import xxhash
 
 from app.api.access_log import AccessLog, access_log
 from app.api.asgi import ASGIApp, Headers, Message, Receive, Scope, Send, header
-from app.api.caching import CACHEABLE
+from app.api.caching import CACHEABLE, STREAMED
 from app.api.cors import CorsPolicy
 from app.api.deps import ANSWERED_FROM
 from app.api.errors import problem_response, shorten
@@ -75,6 +77,7 @@ class Edge:
             scope = {**scope, "path": path, "raw_path": path.encode()}
         if method == "HEAD":  # answered as a GET without its body
             scope = {**scope, "method": "GET"}
+        stream = _Stream(send, self._per_request_headers(scope, request_id), method == "HEAD")
         try:
             prepared = self._refuse_target(scope, path)
             if prepared is None:
@@ -82,11 +85,23 @@ class Edge:
             if prepared is None and method == "OPTIONS":
                 prepared = self._preflight(scope, path)
             if prepared is None:
-                prepared = await self._respond(scope, receive, path)
+                prepared = await self._respond(scope, receive, path, stream)
         except Exception:
-            logging.getLogger("muster").exception("unhandled error on %s %s", method, shorten(path))
-            prepared = self._problem(500, "an unexpected error occurred", path)
-        status = await self._send(send, prepared, scope, request_id, head=method == "HEAD")
+            if stream.status is not None:
+                # Its start is sent: all that is left is to stop short, which the client sees.
+                logging.getLogger("muster").warning(
+                    "a streamed answer to %s %s stopped short", method, shorten(path)
+                )
+                prepared = None
+            else:
+                logging.getLogger("muster").exception(
+                    "unhandled error on %s %s", method, shorten(path)
+                )
+                prepared = self._problem(500, "an unexpected error occurred", path)
+        if prepared is None:  # streamed as it came
+            status = stream.status or 500
+        else:
+            status = await self._send(send, prepared, scope, request_id, head=method == "HEAD")
         if access_log.isEnabledFor(logging.INFO):
             duration_ms = round((time.perf_counter() - started) * 1000, 3)
             self._access.add(method, shorten(path), status, duration_ms, request_id)
@@ -150,13 +165,16 @@ class Edge:
             return self._problem(403, detail, path)
         return self._prepare(204, self.cors.preflight_headers(), b"")
 
-    async def _respond(self, scope: Scope, receive: Receive, path: str) -> Prepared:
+    async def _respond(
+        self, scope: Scope, receive: Receive, path: str, stream: "_Stream"
+    ) -> Prepared | None:
+        """The answer to send, or None when the route streamed it (never kept)."""
         if self.cache is None or scope["method"] != "GET":
-            return await self._call_app(scope, receive)
+            return await self._call_app(scope, receive, stream)
         try:
             current = self.store.current()
         except DataUnavailableError:
-            return await self._call_app(scope, receive)  # the route says so, as a problem
+            return await self._call_app(scope, receive, stream)  # the route says so, as a problem
         if current.seq != self._cache_seq:
             self.cache.clear()
             self._cache_seq = current.seq
@@ -168,12 +186,13 @@ class Edge:
         key = (origin, path, query, representation)
         prepared = self.cache.get(key)
         if prepared is None:
-            prepared = await self._call_app(scope, receive)
+            prepared = await self._call_app(scope, receive, stream)
             answered_from = scope.get(ANSWERED_FROM)
             # Only routes that opt in are kept, and only an answer from the version the cache
             # holds: a load may have committed while the route answered.
             if (
-                prepared.status == 200
+                prepared is not None
+                and prepared.status == 200
                 and scope.get(CACHEABLE)
                 and answered_from is not None
                 and answered_from.seq == self._cache_seq
@@ -181,7 +200,9 @@ class Edge:
                 self.cache.put(key, prepared)
         return prepared
 
-    async def _call_app(self, scope: Scope, receive: Receive) -> Prepared:
+    async def _call_app(self, scope: Scope, receive: Receive, stream: "_Stream") -> Prepared | None:
+        """The route's answer, buffered; None when the route streamed it, passed on as it came
+        (with no ETag and no gzip, which would need the whole body)."""
         status = 500
         headers: Headers = []
         chunks: list[bytes] = []
@@ -191,10 +212,20 @@ class Edge:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = [(k.lower(), v) for k, v in message.get("headers", [])]
+                if scope.get(STREAMED):
+                    streamed = [(b"cache-control", CACHE_CONTROL), (b"vary", VARY)]
+                    await stream.start(
+                        status, self._prepare(status, headers + streamed, b"").headers
+                    )
             elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
+                if stream.status is not None:
+                    await stream.body(message)
+                else:
+                    chunks.append(message.get("body", b""))
 
         await self.app(scope, receive, capture)
+        if stream.status is not None:
+            return None
         body = b"".join(chunks)
         headers = [(k, v) for k, v in headers if k != b"content-length"]
         etag = None
@@ -228,13 +259,17 @@ class Edge:
         headers += [(b"cache-control", NO_STORE), *(extra_headers or [])]
         return self._prepare(status, headers, bytes(response.body))
 
+    def _per_request_headers(self, scope: Scope, request_id: str) -> Headers:
+        headers = [(b"x-request-id", request_id.encode())]
+        if not self.cors.any_origin:
+            headers += self.cors.headers_for(header(scope, b"origin"))
+        return headers
+
     async def _send(
         self, send: Send, prepared: Prepared, scope: Scope, request_id: str, *, head: bool
     ) -> int:
         """Send ``prepared`` as this request wants it; return the status sent."""
-        headers = [*prepared.headers, (b"x-request-id", request_id.encode())]
-        if not self.cors.any_origin:
-            headers += self.cors.headers_for(header(scope, b"origin"))
+        headers = [*prepared.headers, *self._per_request_headers(scope, request_id)]
         status = prepared.status
         body = prepared.body
         gzipped = (
@@ -255,3 +290,24 @@ class Edge:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if head else body})
         return status
+
+
+class _Stream:
+    """A streamed answer, passed on to the client as the route sends it."""
+
+    def __init__(self, send: Send, per_request: Headers, head: bool) -> None:
+        self._send = send
+        self._per_request = per_request
+        self._head = head
+        self.status: int | None = None
+        """The status sent, once the answer has started."""
+
+    async def start(self, status: int, headers: Headers) -> None:
+        self.status = status
+        headers = [(k, v) for k, v in headers if k != b"content-length"] + self._per_request
+        await self._send({"type": "http.response.start", "status": status, "headers": headers})
+
+    async def body(self, message: Message) -> None:
+        if self._head:
+            message = {**message, "body": b""}
+        await self._send(message)

@@ -1,4 +1,5 @@
-"""Representations: JSON by default, CSV on request (``?format=csv`` or ``Accept: text/csv``)."""
+"""Representations: JSON by default; CSV or JSON Lines on request (``?format=csv``,
+``?format=jsonl``, or the ``Accept`` header)."""
 
 import csv
 import io
@@ -17,15 +18,22 @@ from app.models.public import Ref
 
 
 class Format(StrEnum):
-    """A representation: JSON, or CSV with flat columns."""
+    """A representation: JSON, CSV with flat columns, or JSON Lines (one item a line)."""
 
     json = "json"
     csv = "csv"
+    jsonl = "jsonl"
 
 
-MEDIA_TYPES = {"application/json": Format.json, "text/csv": Format.csv}
+JSONL_MEDIA_TYPE = "application/jsonl"
+MEDIA_TYPES = {
+    "application/json": Format.json,
+    "text/csv": Format.csv,
+    JSONL_MEDIA_TYPE: Format.jsonl,
+    "application/x-ndjson": Format.jsonl,  # the older name of the same thing
+}
 # On a tie mimeparse picks the later one: JSON, the default.
-_OFFERED = ["text/csv", "application/json"]
+_OFFERED = ["application/x-ndjson", JSONL_MEDIA_TYPE, "text/csv", "application/json"]
 
 
 def negotiate(requested: Format | None, accept: str) -> Format:
@@ -116,12 +124,23 @@ def _unwrap_optional(annotation: Any) -> Any:
     return annotation
 
 
-def to_csv(items: Iterable[dict[str, Any]], columns: list[str]) -> bytes:
+def to_csv(items: Iterable[dict[str, Any]], columns: list[str], *, header: bool = True) -> bytes:
+    """CSV rows of ``items`` in ``columns``, after the header line unless ``header`` is False
+    (the later parts of a streamed download)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(
         buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n"
     )
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     for item in items:
         writer.writerow({key: _cell(value) for key, value in flatten(item).items()})
     return buffer.getvalue().encode()
+
+
+def to_jsonl(documents: Iterable[str | bytes]) -> bytes:
+    """JSON Lines: each JSON document (compact, so on one line) followed by a newline."""
+    return b"".join(
+        (document.encode() if isinstance(document, str) else document) + b"\n"
+        for document in documents
+    )

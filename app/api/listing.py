@@ -2,22 +2,31 @@
 
 import datetime as dt
 import re
+from collections.abc import AsyncIterator, Callable
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, WithJsonSchema
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
+from app.api.caching import STREAMED
 from app.api.deps import Data
 from app.api.errors import ProblemError, shorten
-from app.api.formats import Format, csv_columns, requested_format, to_csv
+from app.api.formats import (
+    JSONL_MEDIA_TYPE,
+    Format,
+    csv_columns,
+    requested_format,
+    to_csv,
+    to_jsonl,
+)
 from app.api.pagination import decode_cursor, encode_cursor, page_url, query_fingerprint
 from app.models.kinds import Kind
 from app.models.public import EMBEDDED, LIST_MODELS, facts_url
 from app.services import records, search
-from app.services.records import Order, Page, Selection
+from app.services.records import Order, Page, Selection, SortKey
 from app.services.store import LoadState, Reading
 
 JSON_MEDIA_TYPE = "application/json"
@@ -43,7 +52,9 @@ class DetailQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: Format | None = Field(
-        None, description="json (default) or csv; CSV is also given for Accept: text/csv."
+        None,
+        description="json (default), csv or jsonl (JSON Lines); also chosen by the Accept "
+        "header (text/csv, application/jsonl).",
     )
 
 
@@ -60,10 +71,34 @@ class AsOfQuery(DetailQuery):
     )
 
 
+ALL: Literal["all"] = "all"
+PAGE_SIZE_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 200}
+
+
+def _page_size(value: object) -> int | Literal["all"]:
+    """1 to 200, or all; one reason for any other value (a union would give one per branch)."""
+    if value == ALL:
+        return ALL
+    if isinstance(value, int | str) and str(value).isdigit() and 1 <= int(value) <= 200:
+        return int(value)
+    raise ValueError("must be a whole number from 1 to 200, or all (for CSV and JSON Lines)")
+
+
+# ``all`` is for the streamed representations only (CSV and JSON Lines): the document, which
+# describes JSON, keeps ``limit`` an integer, so that generated clients type it as one.
+Limit = Annotated[
+    int | Literal["all"], PlainValidator(_page_size), WithJsonSchema(PAGE_SIZE_SCHEMA)
+]
+
+
 class ListQuery(DetailQuery):
     """Parameters every list takes."""
 
-    limit: int = Field(50, ge=1, le=200, description="Items per page, 1 to 200.")
+    limit: Limit = Field(
+        50,
+        description="Items per page, 1 to 200. For the whole list in one answer, ask for CSV or "
+        "JSON Lines with limit=all (see *Whole collections* in the API's description).",
+    )
     # A cursor is URL-safe base64, so 1,000 characters are 1,000 bytes of the query's 8 KiB. The
     # pattern is documented, not checked here: decode_cursor refuses any other as not issued.
     cursor: str | None = Field(
@@ -149,6 +184,18 @@ def version_headers(state: LoadState | None) -> dict[str, str]:
     return {"X-Data-Version": state.version} if state and state.version else {}
 
 
+ReadPage = Callable[[Reading, SortKey | None, int], Page]
+"""Reads the ``limit`` items of a list after the one whose sort key is given (None: the first)."""
+
+DOWNLOAD_CHUNK = 500
+"""Items a download reads per transaction: its memory is this many, whatever the list's size."""
+
+
+class DownloadInterruptedError(RuntimeError):
+    """A load changed the data while a download streamed it: its rest would be of another
+    version, so it stops short (the client sees a truncated answer, and asks again)."""
+
+
 async def list_response(
     request: Request,
     data: Data,
@@ -156,19 +203,101 @@ async def list_response(
     selection: Selection,
     order: Order,
     item_model: type[BaseModel],
+    revise: Callable[[Reading, dict[str, Any]], None] | None = None,
 ) -> Response:
-    """One page of the rows ``selection`` picks, in ``order``, as the list envelope or CSV."""
+    """The rows ``selection`` picks, in ``order``: a page as the list envelope, CSV or JSON
+    Lines, or with ``limit=all`` the whole list, streamed. ``revise`` edits each row's
+    document in place (as a wave stood on a past day) before it is sent."""
     filters = query.model_dump(exclude={"cursor", "limit", "format"}, mode="json")
     fingerprint = query_fingerprint(filters)
     secret = request.app.state.cursor_key
     after = decode_cursor(query.cursor, fingerprint, order, secret) if query.cursor else None
-    limit = min(query.limit, data.max_page_size)
-    page = await data.read(
-        lambda reading: records.read_page(
+
+    def read(reading: Reading, after: SortKey | None, limit: int) -> Page:
+        page = records.read_page(
             reading, selection, order, after=after, limit=limit, totals=data.totals
         )
-    )
+        if revise is None:
+            return page
+        documents = []
+        for stored in page.documents:
+            document = orjson.loads(stored)
+            revise(reading, document)
+            documents.append(orjson.dumps(document).decode())
+        return Page(documents, page.next_key, page.total)
+
+    return await answer_list(request, data, query, item_model, fingerprint, after, read)
+
+
+async def answer_list(
+    request: Request,
+    data: Data,
+    query: ListQuery,
+    item_model: type[BaseModel],
+    fingerprint: str,
+    after: SortKey | None,
+    read: ReadPage,
+) -> Response:
+    """A page of a list that ``read`` reads, or the whole of it for ``limit=all``."""
+    if isinstance(query.limit, str):  # all
+        return await download_response(request, data, query, item_model, after, read)
+    limit = min(query.limit, data.max_page_size)
+    page = await data.read(lambda reading: read(reading, after, limit))
     return page_response(request, data, query, page, item_model, fingerprint)
+
+
+def streamed_format(request: Request, query: ListQuery) -> Format:
+    """The representation of a ``limit=all`` answer: CSV or JSON Lines, never one JSON document
+    (which a client could not read until its end)."""
+    wanted = requested_format(request, query.format)
+    if wanted is Format.json:
+        reason = "all is for CSV and JSON Lines (format=csv or format=jsonl); JSON is paged"
+        raise ProblemError(
+            400,
+            f"limit: {reason}",
+            slug="invalid-parameter",
+            invalid_params=[{"name": "limit", "reason": reason}],
+        )
+    return wanted
+
+
+async def download_response(
+    request: Request,
+    data: Data,
+    query: ListQuery,
+    item_model: type[BaseModel],
+    after: SortKey | None,
+    read: ReadPage,
+) -> Response:
+    """The whole list (after ``after``) as CSV or JSON Lines, streamed ``DOWNLOAD_CHUNK`` items
+    per read transaction, every part from the data version of the first."""
+    wanted = streamed_format(request, query)
+    first = await data.read(lambda reading: read(reading, after, DOWNLOAD_CHUNK))
+    state = data.answered_from()
+    columns = csv_columns(item_model)
+
+    def part_after(key: SortKey) -> Callable[[Reading], Page]:
+        return lambda reading: read(reading, key, DOWNLOAD_CHUNK)
+
+    async def parts() -> AsyncIterator[bytes]:
+        page, header = first, True
+        while True:
+            if wanted is Format.csv:
+                rows = (orjson.loads(document) for document in page.documents)
+                yield to_csv(rows, columns, header=header)
+            else:
+                yield to_jsonl(page.documents)
+            if page.next_key is None:
+                return
+            page = await data.read(part_after(page.next_key))
+            header = False
+            if data.answered_from().seq != state.seq:
+                raise DownloadInterruptedError(f"the data changed from {state.version}")
+
+    request.scope[STREAMED] = True
+    headers = version_headers(state) | {"X-Total-Count": str(first.total)}
+    media_type = CSV_MEDIA_TYPE if wanted is Format.csv else JSONL_MEDIA_TYPE
+    return StreamingResponse(parts(), media_type=media_type, headers=headers)
 
 
 def page_response(
@@ -178,7 +307,10 @@ def page_response(
     page: Page,
     item_model: type[BaseModel],
     fingerprint: str,
+    envelope: dict[str, Any] | None = None,
 ) -> Response:
+    """A page as the list envelope (after the fields of ``envelope``, if any), CSV or JSON
+    Lines, with its next link also in the ``Link`` header and its total in ``X-Total-Count``."""
     next_url = None
     if page.next_key is not None:
         params = query.model_dump(
@@ -187,16 +319,20 @@ def page_response(
         next_url = page_url(
             request, params, encode_cursor(page.next_key, fingerprint, request.app.state.cursor_key)
         )
-    headers = version_headers(data.answered_from())
+    headers = version_headers(data.answered_from()) | {"X-Total-Count": str(page.total)}
     if next_url:
         headers["Link"] = f'<{next_url}>; rel="next"'
-    if requested_format(request, query.format) is Format.csv:
+    wanted = requested_format(request, query.format)
+    if wanted is Format.csv:
         rows = [orjson.loads(document) for document in page.documents]
         return Response(
             to_csv(rows, csv_columns(item_model)), media_type=CSV_MEDIA_TYPE, headers=headers
         )
+    if wanted is Format.jsonl:
+        return Response(to_jsonl(page.documents), media_type=JSONL_MEDIA_TYPE, headers=headers)
     body = orjson.dumps(
         {
+            **(envelope or {}),
             "data": [orjson.Fragment(document) for document in page.documents],
             "next": next_url,
             "total": page.total,
@@ -230,13 +366,16 @@ def document_response(
 ) -> Response:
     """A record's detail document, as JSON or as a CSV of the one row its list holds for it."""
     headers = version_headers(data.answered_from())
-    if requested_format(request, query.format) is Format.csv:
+    wanted = requested_format(request, query.format)
+    if wanted is Format.csv:
         row = orjson.loads(document)
         return Response(
             to_csv([row], csv_columns(LIST_MODELS[kind])),  # the row its list has
             media_type=CSV_MEDIA_TYPE,
             headers=headers,
         )
+    if wanted is Format.jsonl:
+        return Response(to_jsonl([document]), media_type=JSONL_MEDIA_TYPE, headers=headers)
     return Response(document, media_type=JSON_MEDIA_TYPE, headers=headers)
 
 

@@ -3,12 +3,19 @@
 import datetime as dt
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from app.models.common import Citation, DateValue, HedgeOverride, Quantity
 from app.models.kinds import Kind
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
+
+
+# On a record, ``kind`` is its type (a force's command or unit, a fact's quantity or event); on
+# what points at a record it was the collection. Those say ``collection`` now, and keep ``kind``,
+# the same value, for the clients that read it: marked deprecated, not removed, since names are a
+# contract (it goes in a /v2).
+COLLECTION_DESCRIPTION = "The collection the record is in: sources, forces, ..., facts."
 
 
 class PublicModel(BaseModel):
@@ -21,7 +28,11 @@ class Ref(PublicModel):
     """A short reference to another record: enough to show it and to fetch it."""
 
     id: str = Field(description="The record's id.", examples=["jtf-north"])
-    kind: str = Field(description="The collection the record is in.", examples=["forces"])
+    kind: str = Field(
+        description="Deprecated: the same as collection.",
+        examples=["forces"],
+        json_schema_extra={"deprecated": True},
+    )
     name: str = Field(
         description="The record's name; a fact's statement; a source's description.",
         examples=["Joint Task Force-North"],
@@ -29,6 +40,11 @@ class Ref(PublicModel):
     url: str = Field(
         description="The record's path in this API.", examples=["/v1/forces/jtf-north"]
     )
+
+    @computed_field(description=COLLECTION_DESCRIPTION, examples=["forces"])  # type: ignore[prop-decorator]
+    @property
+    def collection(self) -> str:
+        return self.kind
 
 
 class FactPublic(PublicModel):
@@ -371,7 +387,11 @@ class SourcePublic(PublicModel):
 class SearchHit(PublicModel):
     """A record that matches every word of a search, with where it matches."""
 
-    kind: str = Field(description="The collection the record is in.", examples=["forces"])
+    kind: str = Field(
+        description="Deprecated: the same as collection.",
+        examples=["forces"],
+        json_schema_extra={"deprecated": True},
+    )
     id: str = Field(description="The record's id.", examples=["operation-lone-star"])
     name: str = Field(
         description="The record's name; a fact's statement; a source's description.",
@@ -386,8 +406,16 @@ class SearchHit(PublicModel):
         examples=["Operation «Lonestar»"],
     )
     rank: int = Field(
+        description="Deprecated: the same as relevance (a fact's rank is a word: preferred, "
+        "normal or deprecated).",
+        examples=[2],
+        json_schema_extra={"deprecated": True},
+    )
+    collection: str = Field(description=COLLECTION_DESCRIPTION, examples=["forces"])
+    relevance: int = Field(
         description="3: every word is in the record's name; 2: in its name and aliases together; "
-        "1: elsewhere (description, statement, quotes, ...). Hits are listed by rank, best first.",
+        "1: elsewhere (description, statement, quotes, ...). Hits are listed by relevance, best "
+        "first.",
         examples=[2],
     )
 
@@ -562,6 +590,11 @@ class ChangePublic(PublicModel):
     """One record that differs between the version a client has and the current one."""
 
     kind: str = Field(
+        description="Deprecated: the same as collection.",
+        examples=["facts"],
+        json_schema_extra={"deprecated": True},
+    )
+    collection: str = Field(
         description="The collection: sources, forces, agencies, waves, authorities, activities "
         "or facts.",
         examples=["facts"],
@@ -577,18 +610,21 @@ class ChangePublic(PublicModel):
 
 
 class ChangeList(PublicModel):
-    """Every record that differs between two data versions, whole: never paged, since pages
-    could come from different versions."""
+    """A page of the records that differ between two data versions. Every page of one walk
+    (the first page, then its next links) is between the same two versions."""
 
     since: str = Field(description="The version the client has.", examples=["667d44972a089aa9"])
     version: str = Field(
-        description="The current version, to ask from next time.", examples=["a974ec39451362d6"]
+        description="The version these changes lead to: the current one when the walk began; "
+        "ask since it next time.",
+        examples=["a974ec39451362d6"],
     )
     data: list[ChangePublic] = Field(
         description="The records that differ, by kind (sources, then the entities, then facts) "
         "and id; empty when the client is up to date."
     )
-    total: int = Field(description="How many records differ.")
+    next: str | None = Field(description="The next page's URL, or null on the last page.")
+    total: int = Field(description="How many records differ, on every page together.")
 
 
 LIST_MODELS: dict[Kind, type[BaseModel]] = {

@@ -256,6 +256,8 @@ class DatasetChange(SQLModel, table=True):
     """What one load added, removed or changed, record by record, for clients that sync."""
 
     __tablename__ = "dataset_changes"
+    # /v1/changes pages by record: kind, then id, with each record's loads in order.
+    __table_args__ = (Index("ix_dataset_changes_kind_record_id_seq", "kind", "record_id", "seq"),)
 
     seq: int = Field(foreign_key="dataset_loads.seq", primary_key=True)
     kind: str = Field(primary_key=True, description="sources, forces, ..., facts")

@@ -1,8 +1,10 @@
-"""What changed between an earlier data version and the current one, record by record.
+"""What changed between an earlier data version and a later one, record by record.
 
 Every load that changes the data records what it added, removed and changed (``dataset_changes``,
 by load). The difference since a version is those records of every later load, collapsed per
-record: what matters is whether the record existed before and whether it exists now.
+record in SQL: what matters is whether the record existed before and whether it exists after.
+A page walks the history's index by record (kind, then id), so it costs its own records, not the
+whole history.
 """
 
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from sqlalchemy import Connection, text
 from app.models.kinds import Kind
 
 KIND_ORDER = tuple(Kind)
+KIND_PLACE = {kind.value: place for place, kind in enumerate(KIND_ORDER)}
 
 
 class Change(StrEnum):
@@ -32,38 +35,86 @@ class UnknownVersionError(LookupError):
     """No load of this data version is on record: it never existed here, or was pruned."""
 
 
+@dataclass(frozen=True)
+class Span:
+    """The loads after the one a client has (``since``, exclusive) up to ``until`` (inclusive)."""
+
+    since: int
+    until: int
+    version: str
+    """The data version at ``until``."""
+
+
 LAST_LOAD_OF = text("SELECT max(seq) FROM dataset_loads WHERE version = :version")
-LATER_CHANGES = text(
-    "SELECT kind, record_id, change FROM dataset_changes WHERE seq > :seq "
-    "ORDER BY kind, record_id, seq"
+VERSION_OF = text("SELECT version FROM dataset_loads WHERE seq = :seq")
+
+# A record's first and last change over the span, from one pass of its history: seq is unique per
+# record, so the change at the least (greatest) seq * 3 + code is its first (last) one.
+_CODE = "CASE change WHEN 'added' THEN 0 WHEN 'changed' THEN 1 ELSE 2 END"
+FIRST = f"min(seq * 3 + {_CODE}) % 3"
+LAST = f"max(seq * 3 + {_CODE}) % 3"
+ADDED, REMOVED = 0, 2
+_IN_SPAN = "seq > :since AND seq <= :until"
+# Added, then removed again within the span, is no change at all.
+_SOME_CHANGE = f"HAVING NOT ({FIRST} = {ADDED} AND {LAST} = {REMOVED})"
+PAGE_OF_KIND = text(
+    f"SELECT record_id, {FIRST}, {LAST} FROM dataset_changes "
+    f"WHERE kind = :kind AND record_id > :after AND {_IN_SPAN} "
+    f"GROUP BY record_id {_SOME_CHANGE} ORDER BY record_id LIMIT :limit"
+)
+COUNT = text(
+    f"SELECT count(*) FROM (SELECT 1 FROM dataset_changes WHERE {_IN_SPAN} "
+    f"GROUP BY kind, record_id {_SOME_CHANGE}) AS net"
 )
 
 
-def changes_since(connection: Connection, version: str) -> list[RecordChange]:
-    """The net changes from ``version`` to the newest load, by kind then record id.
+def span_since(connection: Connection, version: str, until: int | None, newest: int) -> Span:
+    """The span from ``version`` to load ``until`` (the newest load when None).
 
-    Per record, over the later loads in order: absent before and present now is added;
-    present before and absent now is removed; present both times is changed (even if a
-    removal and a re-adding restored it exactly: past contents are not kept); absent both
-    times (added, then removed) is nothing.
-    """
+    Raises UnknownVersionError when either end is no longer on record."""
     # The same content may have been loaded more than once; its last load is the nearest.
-    seq = connection.execute(LAST_LOAD_OF, {"version": version}).scalar()
-    if seq is None:
+    since = connection.execute(LAST_LOAD_OF, {"version": version}).scalar()
+    end = newest if until is None else until
+    end_version = connection.execute(VERSION_OF, {"seq": end}).scalar()
+    if since is None or end_version is None or since > end:
         raise UnknownVersionError(version)
-    first: dict[tuple[str, str], str] = {}
-    last: dict[tuple[str, str], str] = {}
-    for kind, record_id, change in connection.execute(LATER_CHANGES, {"seq": seq}):
-        first.setdefault((kind, record_id), change)
-        last[(kind, record_id)] = change
-    net = []
-    for (kind, record_id), earliest in first.items():
-        existed = earliest != Change.added
-        exists = last[(kind, record_id)] != Change.removed
-        if existed and exists:
-            net.append(RecordChange(kind, record_id, Change.changed))
-        elif exists:
-            net.append(RecordChange(kind, record_id, Change.added))
-        elif existed:
-            net.append(RecordChange(kind, record_id, Change.removed))
-    return sorted(net, key=lambda item: (KIND_ORDER.index(Kind(item.kind)), item.record_id))
+    return Span(since, end, end_version)
+
+
+def net_change(first: int, last: int) -> Change:
+    """Per record, over the span's loads in order: absent before and present after is added;
+    present before and absent after is removed; present both times is changed (even if a
+    removal and a re-adding restored it exactly: past contents are not kept)."""
+    existed, exists = first != ADDED, last != REMOVED
+    if existed and exists:
+        return Change.changed
+    return Change.added if exists else Change.removed
+
+
+def changes_page(
+    connection: Connection, span: Span, after: tuple[int, str] | None, limit: int
+) -> list[RecordChange]:
+    """Up to ``limit`` net changes of the span after the record ``after`` (its kind's place in
+    KIND_ORDER and its id), by kind then record id."""
+    start, after_id = after if after is not None else (0, "")
+    page: list[RecordChange] = []
+    for kind in KIND_ORDER[start:]:
+        rows = connection.execute(
+            PAGE_OF_KIND,
+            {
+                "kind": kind.value,
+                "after": after_id if kind is KIND_ORDER[start] else "",
+                "since": span.since,
+                "until": span.until,
+                "limit": limit - len(page),
+            },
+        )
+        page += [RecordChange(kind.value, rid, net_change(f, last)) for rid, f, last in rows]
+        if len(page) == limit:
+            break
+    return page
+
+
+def count_changes(connection: Connection, span: Span) -> int:
+    """How many records differ over the span."""
+    return int(connection.execute(COUNT, {"since": span.since, "until": span.until}).scalar_one())

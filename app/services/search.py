@@ -215,11 +215,34 @@ def places_of_kind(connection: Connection, kind: str) -> tuple[int, int] | None:
     return None if low is None else (low, high)
 
 
-def count(connection: Connection, found: Matcher, places: tuple[int, int] | None) -> int:
-    """How many records hold every term (of the kind whose ``places`` are given)."""
+UNKNOWN_ON = (
+    "{place} NOT IN (SELECT search_records.place FROM search_records JOIN facts ON "
+    "search_records.kind = 'facts' AND facts.id = search_records.record_id "
+    "WHERE facts.reported_on > :as_of UNION SELECT search_records.place FROM search_records "
+    "JOIN sources ON search_records.kind = 'sources' AND sources.id = search_records.record_id "
+    "WHERE sources.published > :as_of)"
+)
+"""Not a fact reported after the day ``:as_of``, nor a source published after it."""
+
+
+def _known_on(found: Matcher, as_of: str | None) -> tuple[str, dict[str, Any]]:
+    if as_of is None:
+        return "", {}
+    return " AND " + UNKNOWN_ON.format(place=found.place), {"as_of": as_of}
+
+
+def count(
+    connection: Connection,
+    found: Matcher,
+    places: tuple[int, int] | None,
+    as_of: str | None = None,
+) -> int:
+    """How many records hold every term (of the kind whose ``places`` are given; known on the
+    day ``as_of`` when given)."""
     condition, parameters = found.condition(None)
-    sql = f"SELECT count(*) FROM {INDEX_TABLE} WHERE {condition}"
-    bound: dict[str, Any] = dict(parameters)
+    known, known_parameters = _known_on(found, as_of)
+    sql = f"SELECT count(*) FROM {INDEX_TABLE} WHERE {condition}{known}"
+    bound: dict[str, Any] = dict(parameters) | known_parameters
     if places is not None:
         sql += f" AND {found.place} BETWEEN :low AND :high"
         bound |= {"low": places[0], "high": places[1]}
@@ -232,16 +255,19 @@ def hits(
     places: tuple[int, int] | None,
     after: tuple[int, int] | None,
     limit: int,
+    as_of: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Up to ``limit`` hits, best first, after the hit ``after`` (its rank and place): each as
-    the API shows it, with its ``place`` for the next page's cursor."""
+    """Up to ``limit`` hits, best first, after the hit ``after`` (its rank and place), of the
+    records known on the day ``as_of`` when given: each as the API shows it, with its ``place``
+    for the next page's cursor."""
     chosen: list[tuple[int, int]] = []
+    known, known_parameters = _known_on(found, as_of)
     for rank in RANKS:
         if after is not None and rank > after[0]:
             continue
         condition, parameters = found.condition(rank)
-        sql = f"SELECT {found.place} FROM {INDEX_TABLE} WHERE {condition}"
-        bound: dict[str, Any] = dict(parameters)
+        sql = f"SELECT {found.place} FROM {INDEX_TABLE} WHERE {condition}{known}"
+        bound: dict[str, Any] = dict(parameters) | known_parameters
         if after is not None and rank == after[0]:
             sql += f" AND {found.place} > :after"
             bound["after"] = after[1]

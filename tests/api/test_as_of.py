@@ -71,10 +71,66 @@ def test_as_of_must_be_a_date(client: TestClient) -> None:
     assert response.json()["invalid_params"][0]["name"] == "as_of"
 
 
-def test_lists_that_embed_no_facts_refuse_as_of(client: TestClient) -> None:
-    response = client.get("/v1/forces", params={"as_of": PUBLISHED})
-    assert response.status_code == 400
-    assert "as_of" in response.json()["detail"]
+def test_every_list_takes_as_of(client: TestClient) -> None:
+    """One day for a whole notebook: every list, search and the timeline take the same as_of."""
+    lists: list[tuple[str, dict[str, str]]] = [
+        (f"/v1/{kind}", {}) for kind in (*ENTITY_KINDS, "sources", "facts")
+    ]
+    for path, params in [*lists, ("/v1/timeline", {}), ("/v1/search", {"q": "troops"})]:
+        on_the_day = client.get(path, params={**params, "as_of": PUBLISHED, "limit": 200})
+        assert on_the_day.status_code == 200, (path, on_the_day.text)
+        now = client.get(path, params={**params, "limit": 200}).json()
+        assert on_the_day.json()["data"] == now["data"], path
+        assert on_the_day.json()["total"] == now["total"], path
+
+
+def test_the_timeline_holds_only_the_events_reported_by_the_day(client: TestClient) -> None:
+    early = client.get("/v1/timeline", params={"as_of": "2025-01-21", "limit": 200}).json()
+    now = client.get("/v1/timeline", params={"limit": 200}).json()
+    assert [e["id"] for e in early["data"]] == [
+        e["id"] for e in now["data"] if e["id"] in undated_facts()
+    ]
+    assert early["data"]
+    assert early["total"] == len(early["data"]) < now["total"]
+
+
+def test_search_finds_only_what_was_known_on_the_day(client: TestClient) -> None:
+    params = {"q": "act", "limit": 200}
+    now = client.get("/v1/search", params=params).json()
+    early = client.get("/v1/search", params={**params, "as_of": "2025-01-21"}).json()
+    undated_sources = {s["id"] for s in seed.records("sources") if s.get("published") is None}
+    known = [
+        hit
+        for hit in now["data"]
+        if (hit["kind"] != "facts" or hit["id"] in undated_facts())
+        and (hit["kind"] != "sources" or hit["id"] in undated_sources)
+    ]
+    assert early["data"] == known
+    assert early["total"] == len(known) < now["total"]
+    assert any(hit["kind"] == "facts" for hit in early["data"])
+
+
+def test_a_source_not_yet_published_is_not_listed_or_found(client: TestClient) -> None:
+    undated = sorted(s["id"] for s in seed.records("sources") if s.get("published") is None)
+    listed = client.get("/v1/sources", params={"as_of": "2025-01-21"}).json()
+    assert [source["id"] for source in listed["data"]] == undated
+    response = client.get("/v1/sources/cnn-2025-01-22", params={"as_of": "2025-01-21"})
+    assert response.status_code == 404
+    assert "2025-01-22" in response.json()["detail"]
+    assert client.get("/v1/sources/us-code", params={"as_of": "2025-01-21"}).is_success
+    on_the_day = client.get("/v1/sources/cnn-2025-01-22", params={"as_of": PUBLISHED})
+    assert on_the_day.json() == client.get("/v1/sources/cnn-2025-01-22").json()
+
+
+def test_a_wave_in_the_list_is_as_its_detail_on_the_day(client: TestClient) -> None:
+    listed = client.get("/v1/waves", params={"as_of": "2025-01-21"}).json()["data"]
+    assert listed
+    for wave in listed:
+        detail = client.get(wave["url"], params={"as_of": "2025-01-21"}).json()
+        assert {name: detail[name] for name in wave} == wave
+    initial = next(wave for wave in listed if wave["id"] == "initial-wave")
+    assert initial["size"] is None
+    assert initial["composition"] == []
 
 
 def test_a_wave_s_tie_to_a_force_is_unknown_before_it_was_reported(client: TestClient) -> None:

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,8 @@ class History:
     client: TestClient
     versions: list[str]
     ids_by_version: list[dict[str, set[str]]]
+    article: Path
+    load: Callable[[], None]
 
 
 def current_ids(client: TestClient) -> dict[str, set[str]]:
@@ -98,7 +100,7 @@ def history(database_url: str, seed_copy: Path) -> Iterator[History]:
         )
         load()
         seen.append(current_ids(client))
-        yield History(client, versions, seen)
+        yield History(client, versions, seen, article, load)
     engine.dispose()
 
 
@@ -179,3 +181,75 @@ def test_an_unknown_or_missing_version_is_a_problem(client: TestClient) -> None:
     response = client.get("/v1/changes")
     assert response.status_code == 400
     assert response.json()["invalid_params"][0]["name"] == "since"
+
+
+def walk(client: TestClient, since: str, limit: int) -> list[dict[str, Any]]:
+    """Every page of the changes since a version, following each page's next link."""
+    pages = []
+    url: str | None = f"/v1/changes?since={since}&limit={limit}"
+    while url is not None:
+        response = client.get(url)
+        assert response.status_code == 200, response.text
+        page: dict[str, Any] = response.json()
+        assert response.headers["X-Total-Count"] == str(page["total"])
+        if page["next"] is not None:
+            assert page["next"].startswith("http")  # absolute, like every list's
+            assert response.headers["Link"] == f'<{page["next"]}>; rel="next"'
+        pages.append(page)
+        url = page["next"]
+    return pages
+
+
+def test_changes_are_paged_like_every_list(history: History) -> None:
+    a, _, c = history.versions
+    whole = changes(history.client, since=a)
+    assert whole["next"] is None
+    pages = walk(history.client, since=a, limit=1)
+    assert len(pages) == whole["total"] > 1
+    assert [item for page in pages for item in page["data"]] == whole["data"]
+    assert {page["total"] for page in pages} == {whole["total"]}
+    assert {page["version"] for page in pages} == {c}
+
+
+def test_a_walk_begun_before_a_load_ends_on_the_version_it_began_with(history: History) -> None:
+    a, _, c = history.versions
+    whole = changes(history.client, since=a)
+    first = history.client.get("/v1/changes", params={"since": a, "limit": 2}).json()
+    # D: another agency changed, while the client is between pages.
+    _edit(
+        history.article,
+        "agencies.yaml",
+        lambda r: [*r[:1], r[1] | {"description": "Changed in D."}, *r[2:]],
+    )
+    history.load()
+    assert first["next"] is not None
+    rest = []
+    url = first["next"]
+    while url is not None:
+        page = history.client.get(url).json()
+        rest.append(page)
+        url = page["next"]
+    assert [item for page in [first, *rest] for item in page["data"]] == whole["data"]
+    assert {page["version"] for page in [first, *rest]} == {c}
+    # The next walk, since the version the first one led to, has what D changed.
+    latest = changes(history.client, since=c)
+    assert latest["version"] != c
+    assert [item["kind"] for item in latest["data"]] == ["agencies"]
+
+
+def test_a_cursor_of_changes_since_one_version_is_refused_since_another(history: History) -> None:
+    a, b, _ = history.versions
+    cursor = history.client.get("/v1/changes", params={"since": a, "limit": 1}).json()["next"]
+    refused = history.client.get(cursor.replace(f"since={a}", f"since={b}"))
+    assert refused.status_code == 400
+    assert refused.json()["invalid_params"][0]["name"] == "cursor"
+
+
+def test_the_documented_since_is_no_version_that_goes_stale(client: TestClient) -> None:
+    """A fixed example version stops being on record once the data changes: a client (or
+    schemathesis) trying the documented example would get the 410."""
+    parameters = client.get("/openapi.json").json()["paths"]["/v1/changes"]["get"]["parameters"]
+    since = next(p for p in parameters if p["name"] == "since")
+    for documented in (since, since["schema"]):
+        assert "example" not in documented
+        assert "examples" not in documented

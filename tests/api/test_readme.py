@@ -1,8 +1,10 @@
 """The README's "Using the API" examples stay true: each command runs with curl and jq against a
 real `muster serve` over the seed data and prints exactly what the README shows."""
 
+import os
 import re
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -47,6 +49,9 @@ def test_every_example_prints_what_the_readme_shows(
             text=True,
             timeout=60,
             cwd=Path(ROOT),
+            # `python` is this interpreter, with the test extra's pandas.
+            env=os.environ
+            | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
         )
         assert result.returncode == 0, (command, result.stderr)
         assert result.stdout.splitlines() == shown, command

@@ -229,3 +229,19 @@ def test_searches_leave_the_file_free_for_a_load_to_commit(tmp_path: Path, seed_
         load_dataset(engine, read_dataset(seed_copy))
         assert [hit["id"] for hit in search(client, "zyzzogeton")] == [rare_fact]
     engine.dispose()
+
+
+def test_a_hit_says_its_collection_and_relevance_by_their_own_names(client: TestClient) -> None:
+    """``kind`` is a record's type and ``rank`` a fact's word elsewhere: a hit says collection and
+    relevance, and keeps kind and rank, the same values, for the clients that read them."""
+    hits = client.get("/v1/search", params={"q": "Lonestar"}).json()["data"]
+    assert hits
+    for hit in hits:
+        assert hit["collection"] == hit["kind"]
+        assert hit["url"].startswith(f"/v1/{hit['collection']}/")
+        assert hit["relevance"] == hit["rank"] in (1, 2, 3)
+    ref = client.get("/v1/forces/jtf-north").json()["parent"]
+    assert ref["collection"] == ref["kind"] == "forces"
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for schema, deprecated in (("Ref", "kind"), ("SearchHit", "kind"), ("SearchHit", "rank")):
+        assert schemas[schema]["properties"][deprecated]["deprecated"] is True

@@ -71,11 +71,16 @@ def _types(parameter: dict[str, Any]) -> set[str]:
     return {s.get("type", "enum") for s in schema.get("anyOf", [schema])} - {"null"}
 
 
+# The one required parameter documented without an example, since any fixed one goes stale: the
+# data version of the seed, which these tests serve.
+UNDOCUMENTED_EXAMPLES = {"since": read_dataset(SEED_DATA).version}
+
+
 def _baseline(operation: dict[str, Any]) -> dict[str, str]:
     """The required parameters set to their documented examples, so that the others can be
     tried one at a time."""
     return {
-        p["name"]: p["schema"]["examples"][0]
+        p["name"]: p["schema"].get("examples", [UNDOCUMENTED_EXAMPLES.get(p["name"])])[0]
         for p in _parameters(operation, "query")
         if p.get("required")
     }
@@ -168,10 +173,12 @@ def test_a_70_kb_url_is_refused_with_a_short_problem(
     assert orjson.loads(response.body)["status"] == 414
 
 
+# The lists that page, but /v1/changes: since the seed's own version nothing changed, so there is
+# no cursor to forge (tests/api/test_changes.py pages it over several loads).
 LIST_PATHS = [
     path
     for path, operation in OPERATIONS
-    if any(p["name"] == "cursor" for p in _parameters(operation, "query"))
+    if any(p["name"] == "cursor" for p in _parameters(operation, "query")) and path != "/v1/changes"
 ]
 
 

@@ -26,7 +26,7 @@ from app.services.records import Selection
 router = APIRouter(prefix="/v1/activities", tags=["activities"])
 
 
-class ActivityQuery(ListQuery):
+class ActivityQuery(ListQuery, AsOfQuery):
     status: ActivityStatus | None = Field(None, description="permitted, prohibited or unclear.")
     category: str | None = Field(None, max_length=40, description="support, law_enforcement, ...")
     force: str | None = Field(

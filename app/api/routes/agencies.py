@@ -32,7 +32,7 @@ class AgencyLevel(StrEnum):
     state = "state"
 
 
-class AgencyQuery(ListQuery):
+class AgencyQuery(ListQuery, AsOfQuery):
     level: AgencyLevel | None = Field(None, description="federal or state.")
     sort: Literal["id", "-id", "name", "-name"] = Field(
         "name", description="id or name, A to Z; -id or -name, Z to A."

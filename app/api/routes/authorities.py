@@ -25,7 +25,7 @@ from app.models.public import AuthorityDetail, AuthorityPublic, Page
 router = APIRouter(prefix="/v1/authorities", tags=["authorities"])
 
 
-class AuthorityQuery(ListQuery):
+class AuthorityQuery(ListQuery, AsOfQuery):
     kind: AuthorityKind | None = Field(None, description="statute, executive_order, ...")
     sort: Literal["id", "-id", "name", "-name"] = Field(
         "name", description="id or name, A to Z; -id or -name, Z to A."

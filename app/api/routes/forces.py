@@ -25,7 +25,7 @@ from app.models.public import ForceDetail, ForcePublic, Page
 router = APIRouter(prefix="/v1/forces", tags=["forces"])
 
 
-class ForceQuery(ListQuery):
+class ForceQuery(ListQuery, AsOfQuery):
     component: Component | None = Field(None, description="active_duty or national_guard.")
     kind: str | None = Field(None, max_length=40, description="command, task_force, unit, ...")
     sort: Literal["id", "-id", "name", "-name"] = Field(

@@ -10,7 +10,14 @@ from starlette.responses import Response
 
 from app.api.caching import CACHED
 from app.api.deps import DataDep
-from app.api.formats import Format, csv_columns, requested_format, to_csv
+from app.api.formats import (
+    JSONL_MEDIA_TYPE,
+    Format,
+    csv_columns,
+    requested_format,
+    to_csv,
+    to_jsonl,
+)
 from app.api.listing import CSV_MEDIA_TYPE, JSON_MEDIA_TYPE, AsOfQuery, version_headers
 from app.api.pagination import decode_cursor, encode_cursor, page_url, query_fingerprint
 from app.models.public import Posture, PostureFigure, PostureTotal
@@ -36,8 +43,8 @@ CSV_COLUMNS = {
 class PostureQuery(AsOfQuery):
     part: PosturePart = Field(
         PosturePart.figures,
-        description="For CSV, which table: figures (the default), one row per stated figure; or "
-        "totals, one row per derived total. JSON holds both.",
+        description="For CSV and JSON Lines, which table: figures (the default), one row per "
+        "stated figure; or totals, one row per derived total. JSON holds both.",
     )
     limit: int = Field(50, ge=1, le=200, description="Waves per page of figures, 1 to 200.")
     cursor: str | None = Field(
@@ -82,9 +89,13 @@ async def posture(
         answer = answer.model_copy(update={"next": next_url})
         headers["Link"] = f'<{next_url}>; rel="next"'
     document = answer.model_dump(mode="json")
-    if requested_format(request, query.format) is Format.csv:
+    wanted = requested_format(request, query.format)
+    if wanted is Format.csv:
         rows = document[query.part.value]
         return Response(
             to_csv(rows, CSV_COLUMNS[query.part]), media_type=CSV_MEDIA_TYPE, headers=headers
         )
+    if wanted is Format.jsonl:
+        lines = to_jsonl(orjson.dumps(row) for row in document[query.part.value])
+        return Response(lines, media_type=JSONL_MEDIA_TYPE, headers=headers)
     return Response(orjson.dumps(document), media_type=JSON_MEDIA_TYPE, headers=headers)

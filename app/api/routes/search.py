@@ -9,19 +9,19 @@ from starlette.responses import Response
 
 from app.api.caching import CACHED
 from app.api.deps import DataDep
-from app.api.listing import ListQuery, page_response, search_terms
+from app.api.listing import AsOfQuery, ListQuery, answer_list, iso, search_terms
 from app.api.pagination import decode_cursor, query_fingerprint
 from app.models.kinds import Kind
 from app.models.public import Page, SearchHit
 from app.services import search as index
-from app.services.records import Order
+from app.services.records import Order, SortKey
 from app.services.records import Page as ResultPage
 from app.services.store import Reading
 
 router = APIRouter(prefix="/v1/search", tags=["search"])
 
 
-class SearchQuery(ListQuery):
+class SearchQuery(ListQuery, AsOfQuery):
     q: str = Field(
         min_length=1,
         max_length=200,
@@ -50,9 +50,8 @@ async def search(
     )
     secret = request.app.state.cursor_key
     after = decode_cursor(query.cursor, fingerprint, BY_RANK, secret) if query.cursor else None
-    limit = min(query.limit, data.max_page_size)
 
-    def find(reading: Reading) -> ResultPage:
+    def find(reading: Reading, after: SortKey | None, limit: int) -> ResultPage:
         found = index.Matcher(terms, reading.on_postgresql)
         places = None
         if query.kind is not None:
@@ -65,19 +64,23 @@ async def search(
             places,
             (after[0], after[1]) if after else None,  # type: ignore[arg-type]
             limit + 1,
+            iso(query.as_of),
         )
         total = data.totals.count(
             reading,
-            ("search", tuple(terms), query.kind),
-            lambda: index.count(reading.connection, found, places),
+            ("search", tuple(terms), query.kind, iso(query.as_of)),
+            lambda: index.count(reading.connection, found, places, iso(query.as_of)),
         )
         more = len(hits) > limit
         hits = hits[:limit]
         documents = [
-            orjson.dumps({name: hit[name] for name in HIT_FIELDS}).decode() for hit in hits
+            orjson.dumps(
+                {name: hit[name] for name in HIT_FIELDS if name in hit}
+                | {"collection": hit["kind"], "relevance": hit["rank"]}
+            ).decode()
+            for hit in hits
         ]
         next_key = (hits[-1]["rank"], hits[-1]["place"]) if more else None
         return ResultPage(documents, next_key, total)
 
-    page = await data.read(find)
-    return page_response(request, data, query, page, SearchHit, fingerprint)
+    return await answer_list(request, data, query, SearchHit, fingerprint, after, find)

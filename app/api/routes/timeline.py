@@ -8,14 +8,14 @@ from starlette.responses import Response
 
 from app.api.caching import CACHED
 from app.api.deps import DataDep
-from app.api.listing import Day, ListQuery, dated_between, list_response, order_of
+from app.api.listing import AsOfQuery, Day, ListQuery, dated_between, iso, list_response, order_of
 from app.models.public import Page, TimelineEvent
-from app.services.records import Order, Selection
+from app.services.records import KNOWN_ON, Order, Selection
 
 router = APIRouter(prefix="/v1/timeline", tags=["timeline"])
 
 
-class TimelineQuery(ListQuery):
+class TimelineQuery(ListQuery, AsOfQuery):
     about: str | None = Field(
         None, max_length=200, description="Only events about this record id, e.g. insurrection-act."
     )
@@ -47,5 +47,7 @@ async def timeline(
             about=query.about,
         )
     dated_between(selection, query.from_, query.to)
+    if query.as_of is not None:
+        selection.where(KNOWN_ON, as_of=iso(query.as_of))
     order = order_of({"date": WHEN}, query.sort)
     return await list_response(request, data, query, selection, order, TimelineEvent)

@@ -1,6 +1,6 @@
 """Tranches of the deployment: in place, ordered, requested, possible or expected."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
@@ -14,6 +14,7 @@ from app.api.listing import (
     ListQuery,
     detail_response,
     entity_selection,
+    iso,
     list_response,
     order_of,
 )
@@ -21,11 +22,13 @@ from app.api.sorting import RecordId
 from app.models.common import WaveStatus
 from app.models.kinds import Kind
 from app.models.public import Page, WaveDetail, WavePublic
+from app.services import records
+from app.services.store import Reading
 
 router = APIRouter(prefix="/v1/waves", tags=["waves"])
 
 
-class WaveQuery(ListQuery):
+class WaveQuery(ListQuery, AsOfQuery):
     status: WaveStatus | None = Field(None, description="in_place, ordered, requested, ...")
     force: str | None = Field(
         None,
@@ -50,7 +53,13 @@ async def list_waves(
             force=query.force,
         )
     order = order_of(ENTITY_ORDERS, query.sort)
-    return await list_response(request, data, query, selection, order, WavePublic)
+    as_of = iso(query.as_of)
+
+    def known_on(reading: Reading, wave: dict[str, Any]) -> None:
+        records.wave_known_on(reading.connection, wave, as_of)  # type: ignore[arg-type]
+
+    revise = known_on if as_of is not None else None
+    return await list_response(request, data, query, selection, order, WavePublic, revise)
 
 
 @router.get("/{wave_id}", response_model=WaveDetail, dependencies=[CACHED])
