@@ -12,6 +12,7 @@ On PostgreSQL the load is one transaction.
 """
 
 import fcntl
+import gc
 import hashlib
 import os
 import sqlite3
@@ -81,10 +82,17 @@ def load_dataset(engine: Engine, dataset: "Dataset") -> LoadReport:
             f"the database is not migrated (no table {sorted(missing)[0]!r}): "
             "run `muster db upgrade`"
         )
-    if is_sqlite(str(engine.url)) and engine.url.database not in (None, "", ":memory:"):
-        return _load_into_a_copy(engine, Path(engine.url.database), dataset)
-    with engine.begin() as connection:
-        return _load(connection, dataset)
+    # The dataset, read already, lives as long as the load: frozen, the cyclic collector stops
+    # walking its millions of objects again and again (at 1000x, 6.3 of a load's 22.6 s of CPU
+    # time; 1.8 of 16.4 s frozen).
+    gc.freeze()
+    try:
+        if is_sqlite(str(engine.url)) and engine.url.database not in (None, "", ":memory:"):
+            return _load_into_a_copy(engine, Path(engine.url.database), dataset)
+        with engine.begin() as connection:
+            return _load(connection, dataset)
+    finally:
+        gc.unfreeze()
 
 
 def _load_into_a_copy(engine: Engine, database: Path, dataset: "Dataset") -> LoadReport:
