@@ -4,21 +4,23 @@ import signal
 import socket
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from uvicorn.supervisors import Multiprocess
 
 from app import __version__, migrate
 from app.config import Settings, SettingsError, get_settings
 from app.db import is_sqlite, make_engine, read_only_sqlite_url
-from app.ingest.check import InvalidBundlesError, Problem, read_dataset
 from app.ingest.loader import LoadReport, NotMigratedError, has_data, load_dataset
 from app.logging import log_config
 from app.models.kinds import Kind
+
+# The YAML reader (app.ingest.check) and uvicorn are imported by the commands that use them:
+# `muster serve` reads no YAML but on a first start, and check and load serve nothing.
+if TYPE_CHECKING:
+    from app.ingest.check import Problem
 
 cli = typer.Typer(
     help="Muster: source-cited facts about the January 2025 U.S. troop deployment to the border.",
@@ -55,7 +57,7 @@ BundlesPath = Annotated[
 ]
 
 
-def _warn(warnings: list[Problem]) -> None:
+def _warn(warnings: "list[Problem]") -> None:
     """Print what the check reports without refusing the data, to stderr."""
     for warning in warnings:
         typer.echo(str(warning), err=True)
@@ -70,6 +72,8 @@ def _fail(lines: list[str]) -> None:
 @cli.command()
 def check(path: BundlesPath) -> None:
     """Validate a folder of bundles without touching any database; list every problem."""
+    from app.ingest.check import InvalidBundlesError, read_dataset
+
     try:
         dataset = read_dataset(path)
     except InvalidBundlesError as failure:
@@ -89,6 +93,8 @@ def load(path: BundlesPath) -> None:
     It writes the database at MUSTER_DATABASE_URL: by default sqlite:///./muster.db, the file
     muster.db in the current folder. A refused load changes nothing.
     """
+    from app.ingest.check import InvalidBundlesError, read_dataset
+
     try:
         dataset = read_dataset(path)
         _warn(dataset.warnings)
@@ -195,6 +201,9 @@ def serve(
 
     Facing untrusted clients, put nginx in front of it as deploy/nginx.conf does (README).
     """
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
@@ -298,6 +307,8 @@ def _prepare_database(settings: Settings) -> None:
             f"the database is {'not migrated' if not migrated else 'empty'}: run `{step}` first"
         )
     typer.echo("First start: creating the embedded database and loading the bundled seed data")
+    from app.ingest.check import read_dataset
+
     migrate.upgrade(url)
     load_dataset(make_engine(url), read_dataset(SEED_DATA))
 

@@ -71,9 +71,9 @@ def _writer_of(column_type: Any) -> Callable[[Any], Any] | None:
 def insert_rows(
     connection: Connection, table: type[SQLModel], rows: Sequence[dict[str, Any]]
 ) -> None:
-    """Insert ``rows`` (by column name; missing ones are null) with one executemany of the
-    driver's own. SQLAlchemy's executemany prepares each row's parameters in Python, which took
-    half of a load's time at 58,000 facts (14 s of 29 s in the load's writes)."""
+    """Insert ``rows`` (by column name; missing ones are null) with one COPY on PostgreSQL, else
+    one executemany of the driver's own. SQLAlchemy's executemany prepares each row's parameters
+    in Python, which took half of a load's time at 58,000 facts (14 s of 29 s in its writes)."""
     if not rows:
         return
     columns = list(table.__table__.columns)  # type: ignore[attr-defined]
@@ -89,11 +89,24 @@ def insert_rows(
         for place, writer in converted:
             values[place] = writer(values[place])
         parameters.append(tuple(values))
-    placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     quoted = ", ".join(f'"{name}"' for name in names)
+    if connection.dialect.name == "postgresql":
+        _copy_rows(connection, f"COPY {table.__tablename__} ({quoted}) FROM STDIN", parameters)
+        return
+    placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     placeholders = ", ".join(placeholder for _ in names)
     statement = f"INSERT INTO {table.__tablename__} ({quoted}) VALUES ({placeholders})"
     connection.exec_driver_sql(statement, parameters)
+
+
+def _copy_rows(connection: Connection, statement: str, rows: list[tuple[Any, ...]]) -> None:
+    """``rows`` written by PostgreSQL's COPY, in the connection's transaction: at 1000x it took a
+    load from 16.8 s of CPU time to 10.8 s, and from 173 s to 112 s, beside executemany."""
+    driver_connection = connection.connection.driver_connection
+    assert driver_connection is not None
+    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def execute_many(connection: Connection, statement: str, rows: Iterable[tuple[Any, ...]]) -> None:

@@ -57,19 +57,56 @@ class InvalidBundlesError(Exception):
         super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
+class Lines:
+    """The lines of records, found by reading their file again with lines (``read_yaml``): the
+    first read keeps plain data, as lines are wanted only for a problem or a warning. The last few
+    files read so are kept, as problems come in file order."""
+
+    KEPT_FILES = 4
+
+    def __init__(self) -> None:
+        self._documents: dict[Path, Any] = {}
+
+    def document(self, path: Path) -> Any:
+        if path not in self._documents:
+            if len(self._documents) >= self.KEPT_FILES:
+                del self._documents[next(iter(self._documents))]
+            try:
+                self._documents[path] = read_yaml(path)
+            except (OSError, YamlError):  # changed since it was read: no line to give
+                self._documents[path] = None
+        return self._documents[path]
+
+    def line_of(self, path: Path, item: int | None, location: tuple[int | str, ...]) -> int:
+        """The line of ``location`` (a Pydantic error loc) in ``path``'s document, or in its item
+        ``item`` when the document is a list of records."""
+        document = self.document(path)
+        if item is not None:
+            if not isinstance(document, list) or item >= len(document):
+                return 1
+            document = document[item]
+        return line_of(document, location)
+
+
 @dataclass(frozen=True)
 class Located(Generic[RecordT]):
-    """A record with the bundle it came from and where it was written."""
+    """A record with the bundle it came from and where it was written: its file and its place in
+    that file's list."""
 
     record: RecordT
     source_id: str
     path: Path
-    line: int
-    document: Any = field(default=None, compare=False, repr=False)
+    item: int
+    lines: Lines = field(compare=False, repr=False)
+
+    @property
+    def line(self) -> int:
+        """The line the record starts on."""
+        return self.line_at()
 
     def line_at(self, *location: int | str) -> int:
         """The line of one of the record's fields, e.g. ``("citations", 0, "start")``."""
-        return line_of(self.document, location) if self.document is not None else self.line
+        return self.lines.line_of(self.path, self.item, location)
 
 
 @dataclass(frozen=True)
@@ -121,6 +158,7 @@ class _Reader:
     refused_ids: set[str] = field(default_factory=set)
     unreadable_kinds: set[str] = field(default_factory=set)
     textless_sources: set[str] = field(default_factory=set)
+    lines: Lines = field(default_factory=Lines)
 
     def problem(self, path: Path, line: int, message: str) -> None:
         self.problems.append(Problem(path, line, message))
@@ -133,10 +171,11 @@ class _Reader:
         return ref in self.refused_ids or bool(self.unreadable_kinds & set(kinds))
 
     def read_file(self, path: Path, kind: str | None = None) -> Any:
-        """Parse one YAML file, hashing its bytes into the data version; None if unreadable."""
+        """Parse one YAML file, without lines (``Lines`` finds them), hashing its bytes into the
+        data version; None if unreadable."""
         self.hash_file(path)
         try:
-            return read_yaml(path)
+            return read_yaml(path, lines=False)
         except YamlError as error:
             self.problem(path, error.line, error.reason)
             if kind is not None:
@@ -147,13 +186,17 @@ class _Reader:
         self.hasher.update(path.relative_to(self.root).as_posix().encode() + b"\0")
         self.hasher.update(path.read_bytes() + b"\0")
 
-    def validate(self, model: type[RecordT], data: Any, path: Path) -> RecordT | None:
+    def validate(
+        self, model: type[RecordT], data: Any, path: Path, item: int | None = None
+    ) -> RecordT | None:
+        """``data`` (item ``item`` of the file's list, or the whole file) as a ``model``."""
         try:
             return model.model_validate(data)
         except ValidationError as error:
             for detail in error.errors():
                 where = ".".join(str(step) for step in detail["loc"]) or "record"
-                self.problem(path, line_of(data, detail["loc"]), f"{where}: {detail['msg']}")
+                line = self.lines.line_of(path, item, detail["loc"])
+                self.problem(path, line, f"{where}: {detail['msg']}")
             return None
 
     def read_list(
@@ -163,14 +206,16 @@ class _Reader:
         if document is None:
             return []
         if not isinstance(document, list):
-            self.problem(path, getattr(document, "line", 1), "expected a YAML list of records")
+            self.problem(
+                path, self.lines.line_of(path, None, ()), "expected a YAML list of records"
+            )
             self.unreadable_kinds.add(kind)
             return []
         located = []
-        for item in document:
-            record = self.validate(model, item, path)
+        for index, item in enumerate(document):
+            record = self.validate(model, item, path, index)
             if record is not None:
-                located.append(Located(record, source_id, path, getattr(item, "line", 1), item))
+                located.append(Located(record, source_id, path, index, self.lines))
             elif isinstance(item, dict) and isinstance(item.get("id"), str):
                 self.refused_ids.add(item["id"])
             else:
@@ -198,7 +243,7 @@ def _read_source(reader: _Reader, folder: Path) -> tuple[str, LoadedSource | Non
         return source_id, None
     text_path = folder / record.text_file
     if not text_path.is_file():
-        line = line_of(document, ("text_file",))
+        line = reader.lines.line_of(path, None, ("text_file",))
         reader.problem(path, line, f"text_file: the source text {text_path} does not exist")
         reader.textless_sources.add(record.id)
         return record.id, None

@@ -12,6 +12,7 @@ On PostgreSQL the load is one transaction.
 """
 
 import fcntl
+import gc
 import hashlib
 import os
 import sqlite3
@@ -22,16 +23,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, event, insert, inspect, select, text
 from sqlmodel import SQLModel, col
 
 from app.db import insert_rows, is_sqlite
-from app.ingest.check import Dataset
 from app.models import tables
 from app.models.kinds import ENTITY_KINDS, Kind
 from app.services import render, search
+
+if TYPE_CHECKING:  # not imported to run: `muster serve` asks has_data, and needs no YAML reader
+    from app.ingest.check import Dataset
 
 ItemT = TypeVar("ItemT")
 
@@ -69,7 +72,7 @@ def has_data(engine: Engine) -> bool:
         return current_version(connection) is not None
 
 
-def load_dataset(engine: Engine, dataset: Dataset) -> LoadReport:
+def load_dataset(engine: Engine, dataset: "Dataset") -> LoadReport:
     """Replace every data row with ``dataset``; on any error nothing changes."""
     missing = {*tables.DATA_TABLE_NAMES, search.INDEX_TABLE} - set(
         inspect(engine).get_table_names()
@@ -79,13 +82,20 @@ def load_dataset(engine: Engine, dataset: Dataset) -> LoadReport:
             f"the database is not migrated (no table {sorted(missing)[0]!r}): "
             "run `muster db upgrade`"
         )
-    if is_sqlite(str(engine.url)) and engine.url.database not in (None, "", ":memory:"):
-        return _load_into_a_copy(engine, Path(engine.url.database), dataset)
-    with engine.begin() as connection:
-        return _load(connection, dataset)
+    # The dataset, read already, lives as long as the load: frozen, the cyclic collector stops
+    # walking its millions of objects again and again (at 1000x, 6.3 of a load's 22.6 s of CPU
+    # time; 1.8 of 16.4 s frozen).
+    gc.freeze()
+    try:
+        if is_sqlite(str(engine.url)) and engine.url.database not in (None, "", ":memory:"):
+            return _load_into_a_copy(engine, Path(engine.url.database), dataset)
+        with engine.begin() as connection:
+            return _load(connection, dataset)
+    finally:
+        gc.unfreeze()
 
 
-def _load_into_a_copy(engine: Engine, database: Path, dataset: Dataset) -> LoadReport:
+def _load_into_a_copy(engine: Engine, database: Path, dataset: "Dataset") -> LoadReport:
     """Load into a copy of the SQLite file, then rename it over the file (see the docstring)."""
     engine.dispose()  # its connections would keep reading the file that is replaced
     lock_path = database.with_name(f".{database.name}.load-lock")
@@ -143,7 +153,7 @@ def _durable(path: Path) -> None:
         os.close(descriptor)
 
 
-def _load(connection: Connection, dataset: Dataset) -> LoadReport:
+def _load(connection: Connection, dataset: "Dataset") -> LoadReport:
     newest = connection.execute(
         select(col(tables.DatasetLoad.version), col(tables.DatasetLoad.render_version))
         .order_by(col(tables.DatasetLoad.seq).desc())
@@ -227,7 +237,7 @@ def _write(connection: Connection, table: type[SQLModel], rows: Iterable[dict[st
         insert_rows(connection, table, batch)
 
 
-def _write_rows(connection: Connection, dataset: Dataset) -> None:
+def _write_rows(connection: Connection, dataset: "Dataset") -> None:
     """Every record's rows, rendered, parents before children (foreign keys are checked per
     row); search places in the order of hits of equal rank: entities, sources, then facts."""
     renderer = render.Renderer(dataset)
@@ -321,7 +331,7 @@ ENTITY_TABLES: dict[Kind, type[SQLModel]] = {
 }
 
 
-def _entity_rows(kind: Kind, details: list[Any], dataset: Dataset) -> Iterator[dict[str, Any]]:
+def _entity_rows(kind: Kind, details: list[Any], dataset: "Dataset") -> Iterator[dict[str, Any]]:
     records = {located.record.id: located.record for located in getattr(dataset, kind.value)}
     if kind is Kind.forces:
         details = _parents_first(details)
@@ -377,7 +387,7 @@ def _entity_columns(kind: Kind, record: Any) -> dict[str, Any]:
     raise ValueError(kind)
 
 
-def _write_activity_links(connection: Connection, dataset: Dataset) -> None:
+def _write_activity_links(connection: Connection, dataset: "Dataset") -> None:
     _write(
         connection,
         tables.ActivityForce,
@@ -444,7 +454,7 @@ def _fact_row(fact: render.RenderedFact) -> dict[str, Any]:
     return row
 
 
-def _record_digests(dataset: Dataset) -> dict[tuple[str, str], str]:
+def _record_digests(dataset: "Dataset") -> dict[tuple[str, str], str]:
     digests = {
         ("sources", source_id): source.sha256 + _digest(source.record.model_dump_json())
         for source_id, source in dataset.sources.items()

@@ -16,13 +16,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from pydantic import BaseModel
 
-from app.ingest.bundle import FactRecord
-from app.ingest.check import Dataset, Located
 from app.models.common import Citation, Quantity
 from app.models.kinds import Kind, record_path
 from app.models.public import (
@@ -46,6 +44,10 @@ from app.models.public import (
 )
 from app.services import quantities, search
 from app.services.as_of import last_day
+
+if TYPE_CHECKING:  # not imported to run: a server imports the loader, and reads no YAML
+    from app.ingest.bundle import FactRecord
+    from app.ingest.check import Dataset, Located
 
 EVENT_FIELDS = tuple(TimelineEvent.model_fields)  # an event is a dated fact, shown in part
 
@@ -92,7 +94,7 @@ class Renderer:
     (names, the relations between entities, each fact's place); the documents themselves are made
     one at a time, so a load holds one batch of them, not the dataset's."""
 
-    def __init__(self, dataset: Dataset) -> None:
+    def __init__(self, dataset: "Dataset") -> None:
         self.dataset = dataset
         self.refs: dict[str, Ref] = {}
         for source_id, source in dataset.sources.items():
@@ -108,7 +110,12 @@ class Renderer:
                 id=entity.id, kind=kind, name=entity.name, url=record_path(kind, entity.id)
             )
         self.fact_records = {located.record.id: located for located in dataset.facts}
-        self._cited = {fact_id: self._resolve(fact) for fact_id, fact in self.fact_records.items()}
+        # The sources each fact cites, not its resolved citations: those are made as each fact is
+        # rendered, which keeps them out of a load's memory (60 MB at 1000x).
+        self._cited_sources = {
+            fact_id: [c.source or fact.source_id for c in fact.record.citations]
+            for fact_id, fact in self.fact_records.items()
+        }
         self._reported = {fact_id: self._first_report(fact_id) for fact_id in self.fact_records}
         self.told_order = sorted(self.fact_records, key=self._telling_key)
         self._relate(dataset)
@@ -117,10 +124,10 @@ class Renderer:
         for fact in dataset.facts:
             for entity_id in fact.record.about:
                 self.fact_count[entity_id] += 1
-            for source_id in {c.source_id for c in self._cited[fact.record.id]}:
+            for source_id in set(self._cited_sources[fact.record.id]):
                 self.fact_count[source_id] += 1
 
-    def _relate(self, dataset: Dataset) -> None:
+    def _relate(self, dataset: "Dataset") -> None:
         """Each entity's relations to the others, from the side the bundles write them on."""
         self.activities_of: dict[str, list[str]] = defaultdict(list)
         self.effects_of: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -141,12 +148,13 @@ class Renderer:
                 self.supporters_of[agency_id].append(force.record.id)
 
     @staticmethod
-    def _resolve(located: Located[FactRecord]) -> list[Citation]:
+    def _resolve(located: "Located[FactRecord]") -> list[Citation]:
         return [written.resolve(located.source_id) for written in located.record.citations]
 
     def _first_report(self, fact_id: str) -> dt.date | None:
+        sources = self.dataset.sources
         published = [
-            self.dataset.sources[c.source_id].record.published for c in self._cited[fact_id]
+            sources[source_id].record.published for source_id in self._cited_sources[fact_id]
         ]
         return min((day for day in published if day), default=None)
 
@@ -154,9 +162,9 @@ class Renderer:
         """Facts in the order their sources tell them: by report date (undated sources last),
         source and position in the source."""
         reported = self._reported[fact_id]
-        first = self._cited[fact_id][0]
-        return (reported is None, reported.isoformat() if reported else "", first.source_id,
-                first.start, fact_id)  # fmt: skip
+        first = self.fact_records[fact_id].record.citations[0]
+        return (reported is None, reported.isoformat() if reported else "",
+                self._cited_sources[fact_id][0], first.start, fact_id)  # fmt: skip
 
     def _refs(self, ids: list[str]) -> list[Ref]:
         return [self.refs[record_id] for record_id in ids]
@@ -192,7 +200,7 @@ class Renderer:
             rank=fact.rank.value,
             rank_reason=fact.rank_reason,
             about=self._refs(fact.about),
-            citations=self._cited[fact_id],
+            citations=self._resolve(located),
             url=record_path(Kind.facts, fact.id),
         )
         measure = quantities.measure(fact.about[0], fact.property, fact.quantity)
