@@ -28,6 +28,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -134,6 +135,11 @@ class Block:
 # Commands and requests
 
 
+# The deep page's cursor is taken from one server's next links and asked of the others, so they
+# share a key, as the replicas of one API must.
+CURSOR_KEY = secrets.token_hex(32)
+
+
 def muster_env(url: str, **settings: str) -> dict[str, str]:
     inherited = {key: value for key, value in os.environ.items() if not key.startswith("MUSTER_")}
     return {**inherited, "MUSTER_DATABASE_URL": url, **settings}
@@ -184,7 +190,11 @@ def muster_server(
     name: str, workdir: Path, url: str, *, cache: bool = True
 ) -> AbstractContextManager[Server]:
     port = free_port()
-    env = {"MUSTER_DATABASE_URL": url, "MUSTER_RESPONSE_CACHE": "1" if cache else "0"}
+    env = {
+        "MUSTER_DATABASE_URL": url,
+        "MUSTER_RESPONSE_CACHE": "1" if cache else "0",
+        "MUSTER_CURSOR_KEY": CURSOR_KEY,
+    }
     command = [str(MUSTER), "serve", "--port", str(port)]
     return serve(
         name, command, port, cwd=workdir, env=env, ready_path="/v1/forces", timeout=STARTUP_TIMEOUT
