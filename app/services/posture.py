@@ -58,11 +58,11 @@ FIRST_TOLD = (
     "WHERE fact_about.entity_id = :wave AND fact_about.position = 0{known} "
     "ORDER BY fact_about.told_at LIMIT 1"
 )
-MEASURE_OF = text("SELECT measure FROM facts WHERE id = :id")
-# The facts about the same thing as a figure, known and holding on the day: the one that stands
+# The facts about the same thing as the fact ``:named`` (its measure), known and holding on the
+# day: the one that stands
 # (never a deprecated one; preferred over normal, then the newest report, then the one the wave
 # names, then the first told), and the others, first told first, and how many they are.
-SAME_THING = "FROM facts WHERE facts.measure = :measure{known}"
+SAME_THING = "FROM facts WHERE facts.measure = (SELECT measure FROM facts WHERE id = :named){known}"
 STANDING = (
     "SELECT facts.listed {same} AND facts.rank != 'deprecated' "
     "ORDER BY CASE facts.rank WHEN 'preferred' THEN 0 ELSE 1 END, facts.reported_on IS NULL, "
@@ -97,6 +97,7 @@ class _PostureReader:
         self.others = text(OTHERS.format(same=same))
         self.others_count = text(OTHERS_COUNT.format(same=same))
         self.parameters = {"as_of": day.isoformat(), "day": day.isoformat()} if day else {}
+        self._components: dict[str, str | None] = {}
 
     def waves(
         self, *, after: tuple[int, str] | None, limit: int | None, arrived_only: bool = False
@@ -131,7 +132,6 @@ class _PostureReader:
             ).scalar()
             if told is None:
                 continue  # not reported yet
-            first_told = _fact(told)
             size_fact = wave.size_fact.id if wave.size_fact else None
             shares = [member for member in wave.composition if member.fact.id != size_fact]
             # A wave of one force, whose size is that force's, counts that force.
@@ -139,12 +139,13 @@ class _PostureReader:
             force = wave.joins or (whole[0] if whole else None)
             # A wave that joins a force counts under it only as firmly as the tie is stated.
             tie = wave.joins_status if wave.joins else None
-            figures.append(self._figure(wave, "size", force, size_fact, first_told, tie))
+            figures.append(
+                self._figure(wave, "size", force, size_fact, told, tie, alternatives=not sizes_only)
+            )
             if sizes_only:
                 continue
             figures += [
-                self._figure(wave, "share", member.force, member.fact.id, first_told)
-                for member in shares
+                self._figure(wave, "share", member.force, member.fact.id, told) for member in shares
             ]
         return figures
 
@@ -154,29 +155,31 @@ class _PostureReader:
         part: Literal["size", "share"],
         force: Ref | None,
         named: str | None,
-        first_told: FactPublic,
+        first_told: str,
         tie_status: str | None = None,
+        *,
+        alternatives: bool = True,
     ) -> PostureFigure:
-        """One figure; ``tie_status`` is how firm the wave's tie to ``force`` is, when the force
-        is the one it joins, and otherwise the status of the fact that gives the figure."""
+        """One figure; ``first_told`` is the document of the first fact told about the wave, the
+        figure's fact when none stands. ``tie_status`` is how firm the wave's tie to ``force``
+        is, when the force is the one it joins, and otherwise the status of the fact that gives
+        the figure. Without ``alternatives`` (for the totals) the other facts are not read."""
         chosen, others, other_count = None, [], 0
-        measure = self.connection.execute(MEASURE_OF, {"id": named}).scalar() if named else None
-        if measure is not None:
-            same = {"measure": measure, **self.parameters}
-            standing = self.connection.execute(self.standing, {**same, "named": named}).scalar()
+        if named is not None:
+            same = {"named": named, **self.parameters}
+            standing = self.connection.execute(self.standing, same).scalar()
             chosen = _fact(standing) if standing else None
             same["chosen"] = chosen.id if chosen else ""
-            others = [
-                _fact(document)
-                for (document,) in self.connection.execute(
-                    self.others, {**same, "limit": ALTERNATIVES_SHOWN}
-                )
-            ]
-            other_count = int(self.connection.execute(self.others_count, same).scalar_one())
-        fact = chosen or first_told
-        component = (
-            self.connection.execute(COMPONENT_OF, {"id": force.id}).scalar() if force else None
-        )
+            if alternatives:
+                others = [
+                    _fact(document)
+                    for (document,) in self.connection.execute(
+                        self.others, {**same, "limit": ALTERNATIVES_SHOWN}
+                    )
+                ]
+                other_count = int(self.connection.execute(self.others_count, same).scalar_one())
+        fact = chosen or _fact(first_told)
+        component = self._component_of(force.id) if force else None
         return PostureFigure(
             component=component,
             status=wave.status,
@@ -193,6 +196,14 @@ class _PostureReader:
             alternatives=others,
             alternative_count=other_count,
         )
+
+    def _component_of(self, force_id: str) -> str | None:
+        # Remembered for the request: the totals ask it of every arrived wave, mostly of the same
+        # few forces the waves join.
+        if force_id not in self._components:
+            component = self.connection.execute(COMPONENT_OF, {"id": force_id}).scalar()
+            self._components[force_id] = component
+        return self._components[force_id]
 
     def totals(self, figures: Sequence[PostureFigure]) -> list[PostureTotal]:
         """Per component, the sizes of the waves in place and ordered added up: how many troops
