@@ -308,9 +308,11 @@ def page_response(
     item_model: type[BaseModel],
     fingerprint: str,
     envelope: dict[str, Any] | None = None,
+    data_version: str | None = None,
 ) -> Response:
     """A page as the list envelope (after the fields of ``envelope``, if any), CSV or JSON
-    Lines, with its next link also in the ``Link`` header and its total in ``X-Total-Count``."""
+    Lines, with its next link also in the ``Link`` header and its total in ``X-Total-Count``.
+    ``data_version`` is the version the page is of, when not the load it was read from."""
     next_url = None
     if page.next_key is not None:
         params = query.model_dump(
@@ -319,7 +321,10 @@ def page_response(
         next_url = page_url(
             request, params, encode_cursor(page.next_key, fingerprint, request.app.state.cursor_key)
         )
-    headers = version_headers(data.answered_from()) | {"X-Total-Count": str(page.total)}
+    version = (
+        {"X-Data-Version": data_version} if data_version else version_headers(data.answered_from())
+    )
+    headers = version | {"X-Total-Count": str(page.total)}
     if next_url:
         headers["Link"] = f'<{next_url}>; rel="next"'
     wanted = requested_format(request, query.format)

@@ -45,7 +45,7 @@ class Span:
     """The data version at ``until``."""
 
 
-LAST_LOAD_OF = text("SELECT max(seq) FROM dataset_loads WHERE version = :version")
+LAST_LOAD_OF = text("SELECT max(seq) FROM dataset_loads WHERE version = :version AND seq <= :until")
 VERSION_OF = text("SELECT version FROM dataset_loads WHERE seq = :seq")
 
 # A record's first and last change over the span, from one pass of its history: seq is unique per
@@ -72,11 +72,12 @@ def span_since(connection: Connection, version: str, until: int | None, newest: 
     """The span from ``version`` to load ``until`` (the newest load when None).
 
     Raises UnknownVersionError when either end is no longer on record."""
-    # The same content may have been loaded more than once; its last load is the nearest.
-    since = connection.execute(LAST_LOAD_OF, {"version": version}).scalar()
+    # The same content may have been loaded more than once; its last load up to the span's end
+    # is the nearest (a load of it after a walk began, a rollback, is not the walk's start).
     end = newest if until is None else until
+    since = connection.execute(LAST_LOAD_OF, {"version": version, "until": end}).scalar()
     end_version = connection.execute(VERSION_OF, {"seq": end}).scalar()
-    if since is None or end_version is None or since > end:
+    if since is None or end_version is None:
         raise UnknownVersionError(version)
     return Span(since, end, end_version)
 

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from app.ingest.check import read_dataset
 from app.ingest.loader import load_dataset
 from app.main import create_app
 from tests.api import seed
-from tests.conftest import ARTICLE_BUNDLE
+from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
 
 KINDS = ("sources", "forces", "agencies", "waves", "authorities", "activities", "facts")
 EDITED = "fact-jtf-north-based-in-el-paso"
@@ -226,7 +227,10 @@ def test_a_walk_begun_before_a_load_ends_on_the_version_it_began_with(history: H
     rest = []
     url = first["next"]
     while url is not None:
-        page = history.client.get(url).json()
+        response = history.client.get(url)
+        # The header a client syncs by names the version the walk leads to, not the newest.
+        assert response.headers["X-Data-Version"] == c
+        page = response.json()
         rest.append(page)
         url = page["next"]
     assert [item for page in [first, *rest] for item in page["data"]] == whole["data"]
@@ -235,6 +239,29 @@ def test_a_walk_begun_before_a_load_ends_on_the_version_it_began_with(history: H
     latest = changes(history.client, since=c)
     assert latest["version"] != c
     assert [item["kind"] for item in latest["data"]] == ["agencies"]
+
+
+def test_a_walk_goes_on_when_the_version_it_began_from_is_loaded_again(
+    history: History,
+) -> None:
+    """A rollback to the version a walk began from (loading A's data again) is a later load of
+    it: the walk begun before still leads from A's earlier load to C, not to a 410."""
+    a, _, c = history.versions
+    whole = changes(history.client, since=a)
+    first = history.client.get("/v1/changes", params={"since": a, "limit": 2}).json()
+    shutil.rmtree(history.article.parent)
+    shutil.copytree(SEED_DATA, history.article.parent)
+    history.load()
+    assert history.versions[-1] == a
+    rest = []
+    url = first["next"]
+    while url is not None:
+        response = history.client.get(url)
+        assert response.status_code == 200, response.text
+        rest.append(response.json())
+        url = rest[-1]["next"]
+    assert [item for page in [first, *rest] for item in page["data"]] == whole["data"]
+    assert {page["version"] for page in [first, *rest]} == {c}
 
 
 def test_a_cursor_of_changes_since_one_version_is_refused_since_another(history: History) -> None:

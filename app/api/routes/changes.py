@@ -108,7 +108,11 @@ async def list_changes(
             slug="version-unknown",
         ) from error
     envelope = {"since": query.since, "version": span.version}
-    return page_response(request, data, query, page, ChangePublic, fingerprint, envelope)
+    # A walk's pages are the difference up to the version its first page gave, whatever load
+    # they were read from: that is the version a client syncs by next.
+    return page_response(
+        request, data, query, page, ChangePublic, fingerprint, envelope, data_version=span.version
+    )
 
 
 def _document(item: RecordChange) -> str:
