@@ -67,7 +67,8 @@ takes, and is wholly of one data version: should a load come in while it streams
 `as_of=YYYY-MM-DD` answers as the data stood on that day, on every list, search, the timeline,
 the posture and the details: only the facts reported by then (whose earliest source was
 published by then) and the sources published by then; undated reference sources are always
-known.
+known. Records themselves (forces, agencies, waves, ...) have no date: their lists hold every
+record, and a wave shows only the size, shares and tie to a force reported by then.
 """
 
 TAGS = [

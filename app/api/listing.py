@@ -66,7 +66,9 @@ class AsOfQuery(DetailQuery):
         description="Answer as the data stood on this day (YYYY-MM-DD): only the facts reported "
         "by then, that is whose earliest source was published on or before it. Facts from "
         "undated reference sources, such as the us-code citations of the statutes, are always "
-        "known. Omit for everything known now.",
+        "known. Records themselves (forces, agencies, waves, ...) have no date: their lists "
+        "hold every record, and a wave shows only the size, shares and tie reported by then. "
+        "Omit for everything known now.",
         examples=["2025-01-22"],
     )
 

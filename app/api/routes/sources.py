@@ -14,10 +14,11 @@ from app.api.listing import (
     BY_ID,
     AsOfQuery,
     ListQuery,
-    detail_response,
+    document_response,
     entity_selection,
     iso,
     list_response,
+    not_found,
     order_of,
 )
 from app.api.sorting import RecordId
@@ -52,16 +53,17 @@ async def get_source(
     data: DataDep,
 ) -> Response:
     """One source's metadata. Its full text is not republished; the facts quote it."""
-    if query.as_of is not None:
-        document = await data.read(
-            lambda reading: records.read_document(reading, "sources", "listed", source_id)
+    document = await data.read(
+        lambda reading: records.read_document(reading, "sources", "listed", source_id)
+    )
+    if document is None:
+        raise not_found(Kind.sources, source_id)
+    published = orjson.loads(document)["published"]
+    if query.as_of is not None and published is not None and published > query.as_of.isoformat():
+        raise ProblemError(
+            404, f"source {source_id!r} was not published by {query.as_of}: on {published}"
         )
-        published = orjson.loads(document)["published"] if document else None
-        if published is not None and published > query.as_of.isoformat():
-            raise ProblemError(
-                404, f"source {source_id!r} was not published by {query.as_of}: on {published}"
-            )
-    return await detail_response(request, data, Kind.sources, source_id, query)
+    return document_response(request, data, Kind.sources, document.encode(), query)
 
 
 PUBLISHED_BY = "(sources.published IS NULL OR sources.published <= :as_of)"
