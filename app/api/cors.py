@@ -4,7 +4,7 @@ from app.api.asgi import Headers
 
 # What a browser page on another origin may do: read, with the headers a client needs to see.
 CORS_METHODS = b"GET, HEAD, OPTIONS"
-CORS_EXPOSED = b"ETag, Link, X-Data-Version, X-Request-ID"
+CORS_EXPOSED = b"ETag, Link, X-Data-Version, X-Request-ID, X-Total-Count"
 CORS_MAX_AGE = b"86400"
 # The request headers a page may send: those this API reads, plus the CORS-safelisted ones a
 # browser never asks about. A fixed list, whatever a preflight asks for, so a preflight's answer

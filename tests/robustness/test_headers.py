@@ -84,7 +84,7 @@ def test_a_page_on_any_origin_may_read_the_headers_a_client_needs(api: TestClien
     exposed = {
         h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")
     }
-    assert {"etag", "link", "x-data-version", "x-request-id"} <= exposed
+    assert {"etag", "link", "x-data-version", "x-request-id", "x-total-count"} <= exposed
 
 
 @pytest.mark.parametrize("path", ["/v1/forces", "/v1/forces/jtf-north", "/nowhere"])
