@@ -1,23 +1,28 @@
-"""The application: FastAPI routes behind Muster's edge layer."""
+"""The application: FastAPI routes behind Muster's edge middleware."""
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import make_url
+from starlette.middleware import Middleware
 from starlette.types import StatelessLifespan
 
 from app import __version__
+from app.api.access_log import AccessLogMiddleware
 from app.api.contract import refine
+from app.api.cors import Cors
 from app.api.docs import install_docs
-from app.api.edge import GZIP_MIN_BYTES, Edge
+from app.api.edge import HeadAsGet, Limits, OneSlash, SecurityHeaders, UnexpectedErrors
 from app.api.errors import Problem, install_problem_handlers
 from app.api.listing import refuse_repeated_parameters
-from app.api.response_cache import ResponseCache
+from app.api.request_ids import is_sane, new_request_id
+from app.api.response_cache import GZIP_MIN_BYTES, PreparedResponses, ResponseCache
 from app.api.routes import (
     activities,
     agencies,
@@ -117,9 +122,20 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_api(lifespan: StatelessLifespan[FastAPI] | None = None) -> FastAPI:
-    """The FastAPI application alone, without the edge layer."""
-    api = FastAPI(
+class Muster(FastAPI):
+    """FastAPI with the OpenAPI document as client generators read it (app/api/contract.py)."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = refine(super().openapi())
+        return self.openapi_schema
+
+
+def create_api(
+    lifespan: StatelessLifespan[FastAPI] | None = None, middleware: Sequence[Middleware] = ()
+) -> Muster:
+    """The FastAPI application, behind ``middleware`` (none: the routes alone)."""
+    api = Muster(
         title="Muster",
         version=__version__,
         description=DESCRIPTION,
@@ -128,18 +144,12 @@ def create_api(lifespan: StatelessLifespan[FastAPI] | None = None) -> FastAPI:
         redirect_slashes=False,
         dependencies=[Depends(refuse_repeated_parameters)],
         lifespan=lifespan,
+        middleware=middleware,
         docs_url=None,  # install_docs serves the docs pages without a CDN
         redoc_url=None,
         # The model puts Problem in the document; refine moves it to the media type sent.
         responses={"4XX": {"model": Problem}, "5XX": {"model": Problem}},
     )
-
-    def openapi() -> dict[str, Any]:
-        if api.openapi_schema is None:
-            api.openapi_schema = refine(FastAPI.openapi(api))
-        return api.openapi_schema
-
-    api.openapi = openapi  # type: ignore[method-assign]
     install_problem_handlers(api)
     for router in ROUTERS:
         api.include_router(router)
@@ -189,7 +199,7 @@ def create_store(settings: Settings) -> DataStore:
     )
 
 
-def create_app(settings: Settings | None = None) -> Edge:
+def create_app(settings: Settings | None = None) -> Muster:
     settings = settings or get_settings()
     cache = (
         ResponseCache(settings.response_cache_bytes, gzip_min_bytes=GZIP_MIN_BYTES)
@@ -197,13 +207,38 @@ def create_app(settings: Settings | None = None) -> Edge:
         else None
     )
     store = create_store(settings)
-    api = create_api(lifespan=_closing(store))
+    # The edge, outermost first: each piece does one job, and every response, an early refusal
+    # too, passes the ones above it (security headers, CORS and a request id on every answer).
+    edge = [
+        Middleware(
+            CorrelationIdMiddleware,
+            header_name="X-Request-ID",
+            update_request_header=False,
+            generator=new_request_id,
+            validator=is_sane,
+        ),
+        Middleware(AccessLogMiddleware),
+        Middleware(SecurityHeaders),
+        Middleware(Cors, origins=settings.cors_origins),
+        Middleware(HeadAsGet),
+        Middleware(
+            Limits,
+            max_url_bytes=settings.max_url_bytes,
+            max_query_bytes=settings.max_query_bytes,
+            max_body_bytes=settings.max_body_bytes,
+        ),
+        Middleware(OneSlash),
+        Middleware(UnexpectedErrors),
+        Middleware(PreparedResponses, store=store, cache=cache),
+    ]
+    api = create_api(lifespan=_closing(store), middleware=edge)
     api.state.store = store
+    api.state.response_cache = cache
     api.state.totals = Totals(settings.count_cache_entries)
     api.state.max_page_size = settings.max_page_size
     api.state.query_timeout_seconds = settings.query_timeout_seconds
     api.state.cursor_key = settings.cursor_key.get_secret_value().encode()
-    return Edge(api, store, cache, settings)
+    return api
 
 
 def _closing(store: DataStore) -> StatelessLifespan[FastAPI]:

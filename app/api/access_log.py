@@ -2,8 +2,42 @@
 
 import asyncio
 import logging
+import time
+
+from app.api.asgi import ASGIApp, Message, Receive, Scope, Send
+from app.api.errors import shorten
+from app.api.request_ids import current_request_id
 
 access_log = logging.getLogger("muster.access")
+
+
+class AccessLogMiddleware:
+    """Logs each request, with the status sent, how long it took and its request id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._lines = AccessLog()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not access_log.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the server answers if nothing else is sent
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            duration_ms = round((time.perf_counter() - started) * 1000, 3)
+            self._lines.add(
+                scope["method"], shorten(scope["path"]), status, duration_ms, current_request_id()
+            )
 
 
 class AccessLog:

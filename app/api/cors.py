@@ -1,6 +1,19 @@
-"""Cross-origin reads: which origins, methods and headers a page elsewhere may use."""
+"""Cross-origin reads: which origins, methods and headers a page elsewhere may use.
 
-from app.api.asgi import Headers
+Our own rather than Starlette's ``CORSMiddleware``, which answers differently where it matters
+here (Starlette 1.10):
+- it sends ``Access-Control-Allow-Origin: *`` only to a request with ``Origin``, and
+  ``Vary: Origin`` to every other one: a shared cache then keeps two copies of each answer, and
+  a cached answer is not the same bytes for everyone;
+- it answers a refused preflight, and one asking for a header not on the list, with a text/plain
+  400, where every other refusal of this API is an RFC 9457 problem; a preflight it allows gets
+  200 with an "OK" body rather than 204;
+- it costs more on each request: measured in-process on one core (a constant ASGI app behind
+  each, request with Origin), hers 9.6 µs and this one 1.6 µs; a cached answer takes about 55.
+"""
+
+from app.api.asgi import ASGIApp, Headers, Receive, Scope, Send, header, send_problem, with_headers
+from app.api.errors import shorten
 
 # What a browser page on another origin may do: read, with the headers a client needs to see.
 CORS_METHODS = b"GET, HEAD, OPTIONS"
@@ -11,13 +24,20 @@ CORS_MAX_AGE = b"86400"
 # is bounded (it once echoed Access-Control-Request-Headers back: 1 MB in, 1 MB out); the browser
 # refuses a request whose headers are not all in it.
 CORS_ALLOWED_HEADERS = b"Accept, If-None-Match, X-Request-ID"
+PREFLIGHT_HEADERS: Headers = [
+    (b"access-control-allow-methods", CORS_METHODS),
+    (b"access-control-allow-headers", CORS_ALLOWED_HEADERS),
+    (b"access-control-max-age", CORS_MAX_AGE),
+]
 
 
-class CorsPolicy:
+class Cors:
     """Cross-origin reads: from any origin (``*``), or from an allow-list. Never with credentials,
-    so a page on another origin sees exactly what anyone sees."""
+    so a page on another origin sees exactly what anyone sees. Answers preflights; adds the CORS
+    headers to every other response."""
 
-    def __init__(self, origins: list[str]) -> None:
+    def __init__(self, app: ASGIApp, *, origins: list[str]) -> None:
+        self.app = app
         self.any_origin = "*" in origins
         self.origins = frozenset(origin.encode("latin-1") for origin in origins)
         # On every response, whatever the request: with an allow-list, the answer depends on the
@@ -31,22 +51,30 @@ class CorsPolicy:
             else [(b"vary", b"Origin")]
         )
 
-    def allows(self, origin: bytes) -> bool:
-        return self.any_origin or origin in self.origins
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        origin = header(scope, b"origin")
+        send = with_headers(send, self._headers_for(origin))
+        if not (
+            scope["method"] == "OPTIONS"
+            and origin
+            and header(scope, b"access-control-request-method")
+        ):
+            await self.app(scope, receive, send)
+        elif self.any_origin or origin in self.origins:
+            await send({"type": "http.response.start", "status": 204, "headers": PREFLIGHT_HEADERS})
+            await send({"type": "http.response.body", "body": b""})
+        else:
+            detail = f"the origin {shorten(origin.decode('latin-1'))} may not read this API"
+            await send_problem(scope, receive, send, 403, detail)
 
-    def headers_for(self, origin: bytes) -> Headers:
-        """The per-request headers for an allow-listed origin (none with ``*``: they are fixed)."""
+    def _headers_for(self, origin: bytes) -> Headers:
         if self.any_origin or origin not in self.origins:
-            return []
+            return self.fixed_headers
         return [
+            *self.fixed_headers,
             (b"access-control-allow-origin", origin),
             (b"access-control-expose-headers", CORS_EXPOSED),
-        ]
-
-    def preflight_headers(self) -> Headers:
-        """What a preflight answers besides the origin, which every response carries."""
-        return [
-            (b"access-control-allow-methods", CORS_METHODS),
-            (b"access-control-allow-headers", CORS_ALLOWED_HEADERS),
-            (b"access-control-max-age", CORS_MAX_AGE),
         ]

@@ -1,10 +1,21 @@
-"""A request id for every request: the client's own when it is sane, else a new one."""
+"""A request id for every request: the client's own when it is sane, else a new one.
+
+asgi-correlation-id's middleware does the work (create_app sets it up with the two functions
+here); it keeps the id in a context variable, where the access log reads it.
+"""
 
 import itertools
 import os
 import re
 
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+from asgi_correlation_id import correlation_id
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def is_sane(incoming: str) -> bool:
+    """Whether a client's id is one a log line can hold as it is."""
+    return REQUEST_ID.fullmatch(incoming) is not None
 
 
 class RequestIds:
@@ -24,10 +35,9 @@ class RequestIds:
         return f"{self._prefix}{next(self._numbers):012x}"
 
 
-_ids = RequestIds()  # one per process, so one fork hook
+new_request_id = RequestIds().new  # one per process, so one fork hook
 
 
-def request_id(incoming: bytes) -> str:
-    """The id a client sent, if it is one a log line can hold as it is; otherwise a new one."""
-    text = incoming.decode("latin-1")
-    return text if REQUEST_ID.match(text) else _ids.new()
+def current_request_id() -> str:
+    """The id of the request being answered."""
+    return correlation_id.get() or ""

@@ -6,7 +6,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -280,9 +279,7 @@ def test_a_route_outside_v1_may_read_the_data_and_one_inside_may_stay_uncached(
     """What the edge caches and who gets the data is in each route's declaration, never in its
     path: a route declared here, outside /v1/, reads the data; one under /v1/ that does not opt
     into the cache (it answers a count of its calls) is asked every time."""
-    app = create_app(Settings(database_url=seeded_database_url))
-    api = app.app
-    assert isinstance(api, FastAPI)
+    api = create_app(Settings(database_url=seeded_database_url))
     calls = itertools.count(1)
 
     @api.get("/outside")
@@ -298,7 +295,7 @@ def test_a_route_outside_v1_may_read_the_data_and_one_inside_may_stay_uncached(
         await data.read(lambda reading: reading.state.version)
         return {"call": next(calls)}
 
-    with TestClient(app) as client:
+    with TestClient(api) as client:
         outside_answer = client.get("/outside")
         assert outside_answer.status_code == 200, outside_answer.text
         assert outside_answer.json()["version"] == client.get("/readyz").json()["data_version"]

@@ -16,7 +16,7 @@ def test_a_read_for_a_client_that_left_while_it_waited_never_starts(seed_url: st
     edge = create_app(Settings(database_url=seed_url, response_cache=False))
     statements: list[str] = []
     event.listen(
-        edge.store.engine,
+        edge.state.store.engine,
         "before_cursor_execute",
         lambda _conn, _cursor, statement, *_: statements.append(statement),
     )
