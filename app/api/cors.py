@@ -8,8 +8,9 @@ here (Starlette 1.10):
 - it answers a refused preflight, and one asking for a header not on the list, with a text/plain
   400, where every other refusal of this API is an RFC 9457 problem; a preflight it allows gets
   200 with an "OK" body rather than 204;
-- it costs more on each request: measured in-process on one core (a constant ASGI app behind
-  each, request with Origin), hers 9.6 µs and this one 1.6 µs; a cached answer takes about 55.
+- it costs more on each request: a constant ASGI app took 0.6 µs of CPU alone, 6.9 µs behind
+  Starlette's and 1.9 µs behind this one (in-process, request with ``Origin``, medians of 5 runs
+  of 20,000).
 """
 
 from app.api.asgi import ASGIApp, Headers, Receive, Scope, Send, header, send_problem, with_headers
