@@ -32,32 +32,41 @@ PREFLIGHT_HEADERS: Headers = [
 ]
 
 
+def fixed_headers(origins: list[str]) -> Headers:
+    """The CORS headers on every response, whatever the request: ``*`` for any origin; with an
+    allow-list the answer depends on the requesting origin, which shared caches must be told."""
+    if "*" in origins:
+        return [
+            (b"access-control-allow-origin", b"*"),
+            (b"access-control-expose-headers", CORS_EXPOSED),
+        ]
+    return [(b"vary", b"Origin")]
+
+
 class Cors:
     """Cross-origin reads: from any origin (``*``), or from an allow-list. Never with credentials,
-    so a page on another origin sees exactly what anyone sees. Answers preflights; adds the CORS
-    headers to every other response."""
+    so a page on another origin sees exactly what anyone sees. Answers preflights, and names an
+    allowed origin on its responses; the headers the same for every request (``fixed_headers``)
+    are added with the other fixed ones (edge.ResponseHeaders)."""
 
     def __init__(self, app: ASGIApp, *, origins: list[str]) -> None:
         self.app = app
         self.any_origin = "*" in origins
         self.origins = frozenset(origin.encode("latin-1") for origin in origins)
-        # On every response, whatever the request: with an allow-list, the answer depends on the
-        # requesting origin, which shared caches must be told.
-        self.fixed_headers: Headers = (
-            [
-                (b"access-control-allow-origin", b"*"),
-                (b"access-control-expose-headers", CORS_EXPOSED),
-            ]
-            if self.any_origin
-            else [(b"vary", b"Origin")]
-        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (self.any_origin and scope["method"] != "OPTIONS"):
             await self.app(scope, receive, send)
             return
         origin = header(scope, b"origin")
-        send = with_headers(send, self._headers_for(origin))
+        if not self.any_origin and origin in self.origins:
+            send = with_headers(
+                send,
+                [
+                    (b"access-control-allow-origin", origin),
+                    (b"access-control-expose-headers", CORS_EXPOSED),
+                ],
+            )
         if not (
             scope["method"] == "OPTIONS"
             and origin
@@ -70,12 +79,3 @@ class Cors:
         else:
             detail = f"the origin {shorten(origin.decode('latin-1'))} may not read this API"
             await send_problem(scope, receive, send, 403, detail)
-
-    def _headers_for(self, origin: bytes) -> Headers:
-        if self.any_origin or origin not in self.origins:
-            return self.fixed_headers
-        return [
-            *self.fixed_headers,
-            (b"access-control-allow-origin", origin),
-            (b"access-control-expose-headers", CORS_EXPOSED),
-        ]

@@ -4,7 +4,7 @@ conditional GET, and gzip.
 The middleware here answers a cached read with no routing, no validation and no serialisation:
 the bytes, their ETags and their headers are prepared once per data version, path, query and
 representation, and the gzip bytes once more. Compressing per request would cost more than the
-whole cached response.
+whole cached response. An answer a route streams is passed on as it comes, never kept.
 """
 
 import gzip
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import xxhash
 
 from app.api.asgi import NO_STORE, ASGIApp, Headers, Message, Receive, Scope, Send, header
-from app.api.caching import CACHEABLE
+from app.api.caching import CACHEABLE, STREAMED
 from app.api.deps import ANSWERED_FROM
 from app.api.formats import negotiate
 from app.services.store import DataStore, DataUnavailableError
@@ -125,16 +125,18 @@ class PreparedResponses:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        prepared = await self._answer(scope, receive)
-        await self._send(send, prepared, scope)
+        prepared = await self._answer(scope, receive, send)
+        if prepared is not None:
+            await self._send(send, prepared, scope)
 
-    async def _answer(self, scope: Scope, receive: Receive) -> Prepared:
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> Prepared | None:
+        """The answer to send, or None when the route streamed it (never kept)."""
         if self.cache is None or scope["method"] != "GET":
-            return await self._prepare(scope, receive)
+            return await self._prepare(scope, receive, send)
         try:
             current = self.store.current()
         except DataUnavailableError:
-            return await self._prepare(scope, receive)  # the route says so, as a problem
+            return await self._prepare(scope, receive, send)  # the route says so, as a problem
         if current.seq != self._cache_seq:
             self.cache.clear()
             self._cache_seq = current.seq
@@ -146,12 +148,13 @@ class PreparedResponses:
         key = (origin, scope["path"], query, representation)
         prepared = self.cache.get(key)
         if prepared is None:
-            prepared = await self._prepare(scope, receive)
+            prepared = await self._prepare(scope, receive, send)
             answered_from = scope.get(ANSWERED_FROM)
             # Only routes that opt in are kept, and only an answer from the version the cache
             # holds: a load may have committed while the route answered.
             if (
-                prepared.status == 200
+                prepared is not None
+                and prepared.status == 200
                 and scope.get(CACHEABLE)
                 and answered_from is not None
                 and answered_from.seq == self._cache_seq
@@ -159,20 +162,33 @@ class PreparedResponses:
                 self.cache.put(key, prepared)
         return prepared
 
-    async def _prepare(self, scope: Scope, receive: Receive) -> Prepared:
+    async def _prepare(self, scope: Scope, receive: Receive, send: Send) -> Prepared | None:
+        """The route's answer, buffered; None when the route streamed it (``STREAMED``: a whole
+        collection), passed on as it came with no ETag and no gzip, which would need the whole
+        body: its memory stays one part's."""
         status = 500
         headers: Headers = []
         chunks: list[bytes] = []
+        streamed = False
 
         async def capture(message: Message) -> None:
-            nonlocal status, headers
+            nonlocal status, headers, streamed
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = [(k.lower(), v) for k, v in message.get("headers", [])]
+                if scope.get(STREAMED):
+                    streamed = True
+                    headers = [(k, v) for k, v in headers if k != b"content-length"]
+                    headers += [(b"cache-control", CACHE_CONTROL), (b"vary", VARY)]
+                    await send({**message, "headers": headers})
+            elif streamed:
+                await send(message)
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
         await self.app(scope, receive, capture)
+        if streamed:
+            return None
         body = b"".join(chunks)
         headers = [(k, v) for k, v in headers if k != b"content-length"]
         etag = None

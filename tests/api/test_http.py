@@ -279,7 +279,8 @@ def test_a_route_outside_v1_may_read_the_data_and_one_inside_may_stay_uncached(
     """What the edge caches and who gets the data is in each route's declaration, never in its
     path: a route declared here, outside /v1/, reads the data; one under /v1/ that does not opt
     into the cache (it answers a count of its calls) is asked every time."""
-    api = create_app(Settings(database_url=seeded_database_url))
+    app = create_app(Settings(database_url=seeded_database_url))
+    api = app.api
     calls = itertools.count(1)
 
     @api.get("/outside")
@@ -295,7 +296,7 @@ def test_a_route_outside_v1_may_read_the_data_and_one_inside_may_stay_uncached(
         await data.read(lambda reading: reading.state.version)
         return {"call": next(calls)}
 
-    with TestClient(api) as client:
+    with TestClient(app) as client:
         outside_answer = client.get("/outside")
         assert outside_answer.status_code == 200, outside_answer.text
         assert outside_answer.json()["version"] == client.get("/readyz").json()["data_version"]

@@ -10,7 +10,7 @@ from app.main import create_app
 def test_many_small_answers_stay_within_the_bound(seed_url: str) -> None:
     bound = 200_000
     edge = create_app(Settings(database_url=seed_url, response_cache_bytes=bound))
-    cache = edge.state.response_cache
+    cache = edge.api.state.response_cache
     assert cache is not None
     padding = "é" * 190
     with TestClient(edge) as client:

@@ -36,7 +36,7 @@ MARKER = "zyzzogeton"
 
 
 def test_the_server_cannot_write_its_sqlite_database(seed_url: str) -> None:
-    engine = create_app(Settings(database_url=seed_url)).state.store.engine
+    engine = create_app(Settings(database_url=seed_url)).api.state.store.engine
     with pytest.raises(OperationalError, match="readonly"), engine.begin() as connection:
         connection.execute(text("DELETE FROM facts"))
 
@@ -180,7 +180,7 @@ def test_an_answer_from_before_a_load_is_not_cached_as_the_new_one(
 
         return routes
 
-    edge.user_middleware.append(Middleware(slow_first_call))  # the innermost, by the routes
+    edge.api.user_middleware.append(Middleware(slow_first_call))  # the innermost, by the routes
 
     async def get() -> str:
         sent: list[Any] = []
