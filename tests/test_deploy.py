@@ -53,8 +53,12 @@ def test_a_stopped_server_has_closed_its_database_connections(database_url: str)
     app = create_app(Settings(database_url=database_url))
     opened: list[object] = []
     closed: list[object] = []
-    event.listen(app.store.engine, "connect", lambda connection, _: opened.append(connection))
-    event.listen(app.store.engine, "close", lambda connection, _: closed.append(connection))
+    event.listen(
+        app.api.state.store.engine, "connect", lambda connection, _: opened.append(connection)
+    )
+    event.listen(
+        app.api.state.store.engine, "close", lambda connection, _: closed.append(connection)
+    )
     with TestClient(app) as client:
         client.get("/readyz")
         assert opened

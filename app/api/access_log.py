@@ -2,8 +2,42 @@
 
 import asyncio
 import logging
+import time
+
+from app.api.asgi import ASGIApp, Message, Receive, Scope, Send
+from app.api.errors import shorten
+from app.api.request_ids import current_request_id
 
 access_log = logging.getLogger("muster.access")
+
+
+class AccessLogMiddleware:
+    """Logs each request, with the status sent, how long it took and its request id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._lines = AccessLog()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not access_log.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the server answers if nothing else is sent
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            duration_ms = round((time.perf_counter() - started) * 1000, 3)
+            self._lines.add(
+                scope["method"], shorten(scope["path"]), status, duration_ms, current_request_id()
+            )
 
 
 class AccessLog:
@@ -12,8 +46,10 @@ class AccessLog:
 
     Made among each request's own work, a line took about a third of the time of a cached
     response under load; made one after another, the logging code stays in the processor's
-    caches and the same lines cost a fraction of that. A line's time is when it is logged, at
-    most one turn after its response was sent; its ``duration_ms`` is the request's own.
+    caches and the same lines cost a fraction of that (cached ``/v1/forces`` ~13,500 → ~18,600
+    requests/s in bench/bench.py, measured when the edge was one ASGI layer). A line's time is
+    when it is logged, at most one turn after its response was sent; its ``duration_ms`` is the
+    request's own.
     """
 
     def __init__(self) -> None:

@@ -65,7 +65,7 @@ def test_a_cursor_of_the_real_fingerprint_and_an_invented_key_is_refused(
 
 def test_a_signed_cursor_is_still_checked_against_the_list(client: TestClient) -> None:
     """Should the key leak, a cursor with keys of the wrong type, count or shape is refused."""
-    secret: bytes = client.app.app.state.cursor_key  # type: ignore[attr-defined]
+    secret: bytes = client.app.api.state.cursor_key  # type: ignore[attr-defined]
     contents = _contents(_issued(client))
     key, fingerprint = contents["k"], contents["q"]
     wrong_types = tuple(str(value) if isinstance(value, int) else 7 for value in key)

@@ -6,7 +6,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -281,8 +280,7 @@ def test_a_route_outside_v1_may_read_the_data_and_one_inside_may_stay_uncached(
     path: a route declared here, outside /v1/, reads the data; one under /v1/ that does not opt
     into the cache (it answers a count of its calls) is asked every time."""
     app = create_app(Settings(database_url=seeded_database_url))
-    api = app.app
-    assert isinstance(api, FastAPI)
+    api = app.api
     calls = itertools.count(1)
 
     @api.get("/outside")

@@ -10,13 +10,14 @@ from app.main import create_app
 def test_many_small_answers_stay_within_the_bound(seed_url: str) -> None:
     bound = 200_000
     edge = create_app(Settings(database_url=seed_url, response_cache_bytes=bound))
-    assert edge.cache is not None
+    cache = edge.api.state.response_cache
+    assert cache is not None
     padding = "é" * 190
     with TestClient(edge) as client:
         for number in range(1000):  # each a new query string, each an answer of no hits
             response = client.get("/v1/search", params={"q": f"zq{number}{padding}"})
             assert response.status_code == 200
             assert response.json()["total"] == 0
-    assert 0 < edge.cache.size <= bound
+    assert 0 < cache.size <= bound
     key_bytes = len("q=zq0" + "%C3%A9" * 190)  # each entry's key alone, percent-encoded
-    assert len(edge.cache) * key_bytes <= bound
+    assert len(cache) * key_bytes <= bound

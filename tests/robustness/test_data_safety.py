@@ -18,6 +18,7 @@ import uvicorn
 import yaml
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from starlette.middleware import Middleware
 
 from app.config import Settings
 from app.db import make_engine
@@ -35,7 +36,7 @@ MARKER = "zyzzogeton"
 
 
 def test_the_server_cannot_write_its_sqlite_database(seed_url: str) -> None:
-    engine = create_app(Settings(database_url=seed_url)).store.engine
+    engine = create_app(Settings(database_url=seed_url)).api.state.store.engine
     with pytest.raises(OperationalError, match="readonly"), engine.begin() as connection:
         connection.execute(text("DELETE FROM facts"))
 
@@ -154,29 +155,32 @@ def test_an_answer_from_before_a_load_is_not_cached_as_the_new_one(
     fill(url)
     edge = create_app(Settings(database_url=url))
     fact_path = f"/v1/facts/{old.dataset.facts[0].record.id}".encode()
-    inner = edge.app
     answered, release = asyncio.Event(), asyncio.Event()
     calls = 0
 
-    async def slow_first_call(scope: Any, receive: Any, send: Any) -> None:
-        """The first answer is read, then held back until a load has committed."""
-        nonlocal calls
-        calls += 1
-        if calls > 1:
-            await inner(scope, receive, send)
-            return
-        held: list[Any] = []
+    def slow_first_call(inner: Any) -> Any:
+        """Routes whose first answer is read, then held back until a load has committed."""
 
-        async def hold(message: Any) -> None:
-            held.append(message)
+        async def routes(scope: Any, receive: Any, send: Any) -> None:
+            nonlocal calls
+            calls += 1
+            if calls > 1:
+                await inner(scope, receive, send)
+                return
+            held: list[Any] = []
 
-        await inner(scope, receive, hold)
-        answered.set()
-        await release.wait()
-        for message in held:
-            await send(message)
+            async def hold(message: Any) -> None:
+                held.append(message)
 
-    edge.app = slow_first_call
+            await inner(scope, receive, hold)
+            answered.set()
+            await release.wait()
+            for message in held:
+                await send(message)
+
+        return routes
+
+    edge.api.user_middleware.append(Middleware(slow_first_call))  # the innermost, by the routes
 
     async def get() -> str:
         sent: list[Any] = []

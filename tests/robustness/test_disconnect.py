@@ -16,14 +16,14 @@ def test_a_read_for_a_client_that_left_while_it_waited_never_starts(seed_url: st
     edge = create_app(Settings(database_url=seed_url, response_cache=False))
     statements: list[str] = []
     event.listen(
-        edge.store.engine,
+        edge.api.state.store.engine,
         "before_cursor_execute",
         lambda _conn, _cursor, statement, *_: statements.append(statement),
     )
     sent: list[dict[str, Any]] = []
 
     async def scenario() -> None:
-        reads = edge.store.reads
+        reads = edge.api.state.store.reads
         reads.total_tokens = 1
         release = threading.Event()
         busy = asyncio.ensure_future(anyio.to_thread.run_sync(release.wait, limiter=reads))

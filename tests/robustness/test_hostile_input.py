@@ -199,7 +199,7 @@ def _tampered(api: TestClient, cursor: str, key: object) -> str:
     learnt the key could send, which the API still checks against the list."""
     raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     decoded = orjson.loads(raw[SIGNATURE_BYTES:])
-    secret: bytes = api.app.app.state.cursor_key  # type: ignore[attr-defined]
+    secret: bytes = api.app.api.state.cursor_key  # type: ignore[attr-defined]
     payload = orjson.dumps({**decoded, "k": key})
     return base64.urlsafe_b64encode(sign(payload, secret) + payload).decode().rstrip("=")
 

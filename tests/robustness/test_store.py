@@ -86,9 +86,13 @@ def test_a_sqlite_read_past_the_timeout_is_interrupted_and_frees_its_thread(
         return statement, parameters
 
     ended: list[float] = []
-    event.listen(edge.store.engine, "before_cursor_execute", slowed, retval=True)
-    event.listen(edge.store.engine, "handle_error", lambda _context: ended.append(time.monotonic()))
-    edge.store.reads.total_tokens = 1  # one read at a time: a thread held by the slow read shows
+    event.listen(edge.api.state.store.engine, "before_cursor_execute", slowed, retval=True)
+    event.listen(
+        edge.api.state.store.engine, "handle_error", lambda _context: ended.append(time.monotonic())
+    )
+    edge.api.state.store.reads.total_tokens = (
+        1  # one read at a time: a thread held by the slow read shows
+    )
     with TestClient(edge) as client:
         assert client.get("/v1/forces").status_code == 200
         slow_once.append(True)  # the next read's first statement
