@@ -14,41 +14,20 @@ the median start-up. ``--postgres`` replaces what that database holds.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-from bench.bench import MUSTER, SERVER_CORE, free_port, serve
+from bench.bench import MUSTER, free_port, serve
+from bench.scale import MusterRun, run_muster
 from bench.synthetic import write_bundles
 
 
-def timed(url: str, *arguments: str) -> tuple[float, float, float]:
-    """Run ``muster ARGUMENTS``: wall seconds, CPU seconds and peak resident MB."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MUSTER_")}
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        ["taskset", "-c", SERVER_CORE, str(MUSTER), *arguments],
-        env={**env, "MUSTER_DATABASE_URL": url},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    assert process.stdout is not None
-    output = process.stdout.read().decode()
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status):
-        raise RuntimeError(f"muster {' '.join(arguments)} failed:\n{output[-2000:]}")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
-
-
-def report(label: str, facts: int, figures: tuple[float, float, float]) -> None:
-    seconds, cpu, rss = figures
+def report(label: str, facts: int, run: MusterRun) -> None:
     print(
-        f"{label:<24} {seconds:6.2f} s  {facts / seconds:8,.0f} facts/s  "
-        f"(CPU {cpu:6.2f} s, {facts / cpu:8,.0f} facts/s)  peak {rss:6.0f} MB",
+        f"{label:<24} {run.seconds:6.2f} s  {facts / run.seconds:8,.0f} facts/s  "
+        f"(CPU {run.cpu_seconds:6.2f} s, {facts / run.cpu_seconds:8,.0f} facts/s)  "
+        f"peak {run.peak_mb:6.0f} MB",
         flush=True,
     )
 
@@ -66,12 +45,13 @@ def main() -> None:
         bundles = str(generated.root)
         sqlite_url = f"sqlite:///{workdir / 'muster.db'}"
         print(f"{arguments.scale}x: {facts:,} facts")
-        report("muster check", facts, timed(sqlite_url, "check", bundles))
-        timed(sqlite_url, "db", "upgrade")
-        report("muster load, SQLite", facts, timed(sqlite_url, "load", bundles))
+        report("muster check", facts, run_muster(sqlite_url, "check", bundles))
+        run_muster(sqlite_url, "db", "upgrade")
+        report("muster load, SQLite", facts, run_muster(sqlite_url, "load", bundles))
         if arguments.postgres:
-            timed(arguments.postgres, "db", "upgrade")
-            report("muster load, PostgreSQL", facts, timed(arguments.postgres, "load", bundles))
+            run_muster(arguments.postgres, "db", "upgrade")
+            loaded = run_muster(arguments.postgres, "load", bundles)
+            report("muster load, PostgreSQL", facts, loaded)
         startups = []
         for _ in range(arguments.startups):
             command = [str(MUSTER), "serve", "--port", str(port := free_port())]

@@ -145,8 +145,17 @@ def muster_env(url: str, **settings: str) -> dict[str, str]:
     return {**inherited, "MUSTER_DATABASE_URL": url, **settings}
 
 
-def timed_muster(url: str, *arguments: str, core: str = SERVER_CORE) -> tuple[float, float, str]:
-    """Run ``muster ARGUMENTS`` pinned to ``core``: seconds, peak resident MB and its output."""
+@dataclass(frozen=True)
+class MusterRun:
+    seconds: float
+    cpu_seconds: float
+    """User and system time, which a busy machine disturbs less than the wall clock."""
+    peak_mb: float
+    output: str
+
+
+def run_muster(url: str, *arguments: str, core: str = SERVER_CORE) -> MusterRun:
+    """Run ``muster ARGUMENTS`` on ``url``, pinned to ``core``; raises if it fails."""
     started = time.perf_counter()
     process = subprocess.Popen(
         ["taskset", "-c", core, str(MUSTER), *arguments],
@@ -158,10 +167,9 @@ def timed_muster(url: str, *arguments: str, core: str = SERVER_CORE) -> tuple[fl
     output = process.stdout.read().decode()
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
+    if os.waitstatus_to_exitcode(status):
         raise RuntimeError(f"muster {' '.join(arguments)} failed:\n{output[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024, output
+    return MusterRun(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output)
 
 
 def loaded_version(output: str) -> str:
@@ -378,10 +386,11 @@ def lifecycle(block: Block, url: str, generated: Generated, variant: Path, check
     """Load into a fresh database (timed), then the variant and the bundles again, so that a
     version is on record for ``changes``; start-up on the result. Returns the variant's version."""
     block.check_s = check_s
-    timed_muster(url, "db", "upgrade")
-    block.load_s, block.load_rss_mb, _ = timed_muster(url, "load", str(generated.root))
-    variant_version = loaded_version(timed_muster(url, "load", str(variant))[2])
-    timed_muster(url, "load", str(generated.root))
+    run_muster(url, "db", "upgrade")
+    load = run_muster(url, "load", str(generated.root))
+    block.load_s, block.load_rss_mb = load.seconds, load.peak_mb
+    variant_version = loaded_version(run_muster(url, "load", str(variant)).output)
+    run_muster(url, "load", str(generated.root))
     block.database_mb = database_mb(url)
     return variant_version
 
@@ -479,7 +488,7 @@ def reload_under_traffic(
         load_done: list[float] = []
 
         def reload() -> None:
-            timed_muster(url, "load", str(variant), core=CLIENT_CORE)
+            run_muster(url, "load", str(variant), core=CLIENT_CORE)
             load_done.append(time.perf_counter())
             time.sleep(RELOAD_SETTLE_SECONDS)
 
@@ -797,7 +806,7 @@ def main() -> None:
             generated = write_bundles(workdir / f"bundles-{scale}x", scale)
             variant = variant_of(generated, workdir / f"variant-{scale}x")
             log(f"{scale}x: muster check ({generated.facts:,} facts)")
-            check_s = timed_muster("sqlite:///unused.db", "check", str(generated.root))[0]
+            check_s = run_muster("sqlite:///unused.db", "check", str(generated.root)).seconds
             for backend in backends:
                 block = Block(scale, backend, generated.facts)
                 blocks.append(block)

@@ -52,6 +52,15 @@ class ProblemError(Exception):
         self.extra = extra
 
 
+class InvalidParameterError(ProblemError):
+    """A 400 naming one query parameter and why its value was refused."""
+
+    def __init__(self, name: str, reason: str, *, slug: str = "invalid-parameter") -> None:
+        super().__init__(
+            400, f"{name}: {reason}", slug=slug, invalid_params=[{"name": name, "reason": reason}]
+        )
+
+
 def shorten(value: object) -> str:
     text = str(value)
     return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + "…"

@@ -13,7 +13,7 @@ from starlette.responses import Response, StreamingResponse
 
 from app.api.caching import STREAMED
 from app.api.deps import Data
-from app.api.errors import ProblemError, shorten
+from app.api.errors import InvalidParameterError, ProblemError, shorten
 from app.api.formats import (
     JSONL_MEDIA_TYPE,
     Format,
@@ -138,13 +138,7 @@ def dated_between(selection: Selection, start: dt.date | None, end: dt.date | No
     """Only the facts dated from ``start`` to ``end`` (either open); a 400 for ``from`` later
     than ``to``: such a range holds nothing, which is a slip."""
     if start is not None and end is not None and start > end:
-        reason = f"is later than to ({end})"
-        raise ProblemError(
-            400,
-            f"from: {reason}",
-            slug="invalid-parameter",
-            invalid_params=[{"name": "from", "reason": reason}],
-        )
+        raise InvalidParameterError("from", f"is later than to ({end})")
     if start is not None:
         selection.where("facts.date >= :date_from", date_from=iso(start))
     if end is not None:
@@ -156,13 +150,7 @@ def search_terms(q: str) -> list[str]:
     try:
         return search.terms_of(q)
     except search.EmptyQueryError as error:
-        reason = "has no letters or digits to search for"
-        raise ProblemError(
-            400,
-            f"q: {reason}",
-            slug="invalid-parameter",
-            invalid_params=[{"name": "q", "reason": reason}],
-        ) from error
+        raise InvalidParameterError("q", "has no letters or digits to search for") from error
 
 
 def order_of(orders: dict[str, Order], sort: str) -> Order:
@@ -254,12 +242,7 @@ def streamed_format(request: Request, query: ListQuery) -> Format:
     wanted = requested_format(request, query.format)
     if wanted is Format.json:
         reason = "all is for CSV and JSON Lines (format=csv or format=jsonl); JSON is paged"
-        raise ProblemError(
-            400,
-            f"limit: {reason}",
-            slug="invalid-parameter",
-            invalid_params=[{"name": "limit", "reason": reason}],
-        )
+        raise InvalidParameterError("limit", reason)
     return wanted
 
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import orjson
 from starlette.requests import Request
 
-from app.api.errors import ProblemError
+from app.api.errors import InvalidParameterError
 from app.services.records import Order, SortKey
 
 
@@ -20,16 +20,11 @@ def query_fingerprint(params: dict[str, Any]) -> str:
     return hashlib.blake2b(canonical, digest_size=6).hexdigest()
 
 
-class InvalidCursorError(ProblemError):
+class InvalidCursorError(InvalidParameterError):
     """A 400 naming the cursor parameter and why it was refused."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(
-            400,
-            f"cursor: {reason}",
-            slug="invalid-cursor",
-            invalid_params=[{"name": "cursor", "reason": reason}],
-        )
+        super().__init__("cursor", reason, slug="invalid-cursor")
 
 
 SIGNATURE_BYTES = 16

@@ -6,15 +6,12 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from tests.robustness.server import unused_port
+from tests.robustness.server import stop, unused_port, wait_until_healthy
 
 DEPLOYED_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -99,26 +96,14 @@ def nginx_in_front(upstream_port: int) -> Iterator[Proxy]:
         )
         proxy = Proxy(process, port, prefix)
         try:
-            _wait_until_up(proxy)
+            wait_until_healthy(
+                proxy.base_url, process, START_TIMEOUT_SECONDS, lambda: _exited(proxy), "nginx"
+            )
             yield proxy
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
-def _wait_until_up(proxy: Proxy) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if proxy.process.poll() is not None:
-            stderr = proxy.process.stderr.read().decode() if proxy.process.stderr else ""
-            raise RuntimeError(f"nginx exited: {stderr} {proxy.error_log()[-2000:]}")
-        try:
-            if httpx.get(proxy.base_url + "/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nginx did not answer in {START_TIMEOUT_SECONDS} s: {proxy.error_log()}")
+def _exited(proxy: Proxy) -> str:
+    stderr = proxy.process.stderr.read().decode() if proxy.process.stderr else ""
+    return f"nginx exited: {stderr} {proxy.error_log()[-2000:]}"

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,29 +64,48 @@ def muster_serve(
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=sink)
     served = Served(process, port, stderr)
     try:
-        _wait_until_up(served)
+        wait_until_healthy(
+            served.base_url,
+            process,
+            START_TIMEOUT_SECONDS,
+            lambda: f"muster serve exited: {served.stderr.read_text()[-2000:]}",
+            "muster serve",
+        )
         yield served
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
 
 
-def _wait_until_up(served: Served) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+def wait_until_healthy(
+    base_url: str,
+    process: subprocess.Popen[bytes],
+    timeout: float,
+    why_exited: Callable[[], str],
+    name: str,
+) -> None:
+    """Returns once ``base_url`` answers ``/healthz`` with 200; raises when ``process`` exits
+    first (with ``why_exited()``) or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if served.process.poll() is not None:
-            raise RuntimeError(f"muster serve exited: {served.stderr.read_text()[-2000:]}")
+        if process.poll() is not None:
+            raise RuntimeError(why_exited())
         try:
-            if httpx.get(served.base_url + "/healthz").status_code == 200:
+            if httpx.get(base_url + "/healthz").status_code == 200:
                 return
         except httpx.TransportError:
             time.sleep(0.05)
-    raise RuntimeError(f"muster serve did not answer in {START_TIMEOUT_SECONDS} s")
+    raise RuntimeError(f"{name} did not answer in {timeout} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 10 s, unless the process has ended already."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @dataclass
