@@ -40,7 +40,9 @@ async def timeline(
     request: Request, query: Annotated[TimelineQuery, Query()], data: DataDep
 ) -> Response:
     """Dated events in order, each with its date's precision, what it concerns and its citations."""
-    selection = Selection("facts", "facts.event").where("facts.date_key != ''")
+    # A range rather than != '': undated facts (an empty key) sort first in the date index, and a
+    # range starts after them where != scans past them (0.12 ms against 4.3 ms a page at 1000x).
+    selection = Selection("facts", "facts.event").where("facts.date_key > ''")
     if query.about is not None:
         selection.where(
             "facts.id IN (SELECT fact_id FROM fact_about WHERE entity_id = :about)",
