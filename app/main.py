@@ -234,6 +234,9 @@ def create_app(settings: Settings | None = None) -> Application:
         RequestIdMiddleware,
         AccessLogMiddleware,
         partial(ResponseHeaders, fixed=cors_fixed_headers(settings.cors_origins)),
+        # Beneath the fixed headers and the request id, so that a 500 for a bug in any piece
+        # below, the routes too, carries them.
+        UnexpectedErrors,
         partial(Cors, origins=settings.cors_origins),
         HeadAsGet,
         partial(
@@ -244,7 +247,6 @@ def create_app(settings: Settings | None = None) -> Application:
         ),
         OneSlash,
         partial(PreparedResponses, store=store, cache=cache),
-        UnexpectedErrors,  # by the routes: a cached answer never passes it
     ]
     return Application(api, edge)
 

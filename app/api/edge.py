@@ -159,9 +159,10 @@ class OneSlash:
 
 
 class UnexpectedErrors:
-    """An error no route handled is logged as Muster's, not left to the server: FastAPI has
-    answered it with a 500 problem (errors.py) before raising it again. An answer that had
-    started, a streamed one, can only stop short, which the client sees."""
+    """An error that nothing beneath handled, in a route or in the edge, is logged as Muster's
+    and answered with a 500 problem, not left to the server's plain-text 500: so the answer still
+    carries the headers of the pieces above this one (request id, security headers). An answer
+    that had started, a streamed one, can only stop short, which the client sees."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -185,8 +186,8 @@ class UnexpectedErrors:
         except Exception:
             method, path = scope["method"], shorten(scope["path"])
             if started and not complete:
-                logging.getLogger("muster").warning(
-                    "an answer to %s %s stopped short", method, path
-                )
-            else:
-                logging.getLogger("muster").exception("unhandled error on %s %s", method, path)
+                logger.warning("an answer to %s %s stopped short", method, path)
+                return
+            logger.exception("unhandled error on %s %s", method, path)
+            if not started:  # the route's own 500, if any, was held by the response cache
+                await send_problem(scope, receive, send, 500, "an unexpected error occurred")
