@@ -17,6 +17,7 @@ from app.db import make_engine
 from app.ingest.check import read_dataset
 from app.ingest.loader import load_dataset
 from app.main import create_app
+from app.services.changes import SpanSize
 from tests.api import seed
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
 
@@ -280,3 +281,18 @@ def test_the_documented_since_is_no_version_that_goes_stale(client: TestClient) 
     for documented in (since, since["schema"]):
         assert "example" not in documented
         assert "examples" not in documented
+
+
+@pytest.mark.parametrize("by_load", [True, False], ids=["by-load", "by-record"])
+def test_a_walk_is_the_same_whichever_way_its_pages_are_read(
+    history: History, monkeypatch: pytest.MonkeyPatch, by_load: bool
+) -> None:
+    """A page is read from the span's own rows or by walking the history by record, by their
+    sizes: either way gives the same changes in the same order."""
+    a, b, _ = history.versions
+    whole = {since: changes(history.client, since)["data"] for since in (a, b)}
+    monkeypatch.setattr(SpanSize, "read_by_load", lambda _size, _limit: by_load)
+    for since in (a, b):
+        for limit in (1, 3):
+            pages = walk(history.client, since=since, limit=limit)
+            assert [item for page in pages for item in page["data"]] == whole[since]

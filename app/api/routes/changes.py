@@ -22,6 +22,7 @@ from app.services.changes import (
     UnknownVersionError,
     changes_page,
     count_changes,
+    size_of,
     span_since,
 )
 from app.services.records import Order, Page, SortKey
@@ -72,7 +73,14 @@ async def list_changes(
         until = int(after[0]) if after else None
         span = span_since(reading.connection, query.since, until, reading.state.seq or 0)
         place = (int(after[1]), str(after[2])) if after else None
-        changes = changes_page(reading.connection, span, place, limit + 1)
+        size = data.totals.remembered(
+            reading,
+            ("changes size", span.since, span.until),
+            lambda: size_of(reading.connection, span),
+        )
+        changes = changes_page(
+            reading.connection, span, place, limit + 1, by_load=size.read_by_load(limit + 1)
+        )
         total = data.totals.count(
             reading,
             ("changes", span.since, span.until),
