@@ -110,3 +110,18 @@ def test_different_units_are_not_added() -> None:
 def test_nothing_to_add_is_an_error() -> None:
     with pytest.raises(ValueError, match="nothing to add"):
         add([])
+
+
+def test_words_shown_bounds_the_words_but_not_the_arithmetic() -> None:
+    operands = [ROUGHLY_2200, AROUND_1500, THOUSANDS, None]
+    every = add(operands, unknown_is_zero_or_more=True)
+    shown = add(operands, unknown_is_zero_or_more=True, words_shown=2)
+    assert every is not None
+    assert shown is not None
+    assert bounds(shown) == bounds(every) == (None, 5700, None, True)
+    assert shown.text == "roughly 2,200 + around 1,500 + 2 more"
+    assert shown.bounds_rule == (
+        "approximate, because roughly 2,200, around 1,500 and 1 more are approximate; "
+        "no maximum, because thousands and an unknown number gives none"
+    )
+    assert add(operands, unknown_is_zero_or_more=True, words_shown=4) == every

@@ -1,10 +1,12 @@
-"""The synthetic bundles of bench/synthetic.py at 10x, loaded and read back over HTTP.
+"""The synthetic bundles of bench/synthetic.py at 12x, loaded and read back over HTTP.
 
 A test of correctness at a scale beyond the seed's, not of speed (bench/scale.py measures that):
 what is generated checks, loads and is served whole, on both backends. The HTTP half uses only
 public paths and JSON fields.
 """
 
+import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,14 +18,18 @@ from fastapi.testclient import TestClient
 from app import migrate
 from app.config import Settings
 from app.db import make_engine
+from app.ingest.bundle import FactRecord
 from app.ingest.check import Dataset, read_dataset
 from app.ingest.loader import load_dataset
 from app.main import create_app
 from app.models.public import EMBEDDED
 from bench.synthetic import Generated, write_bundles
 
-SCALE = 10
+# Two waves a source are in place or ordered: beyond 10 sources, a posture total adds up more
+# figures than it shows (POSTURE_SHOWN).
+SCALE = 12
 HUB_FORCE = "jtf-north"
+POSTURE_SHOWN = 20
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +170,61 @@ def test_an_agency_counts_every_force_that_supports_it(client: TestClient):
     detail = client.get("/v1/agencies/cbp").json()
     assert detail["supported_by_count"] == len(supporting)
     assert [ref["id"] for ref in detail["supported_by"]] == sorted(supporting)[:EMBEDDED]
+
+
+def arrived_sizes(dataset: Dataset, day: dt.date) -> dict[str, list[tuple[str, FactRecord]]]:
+    """Per component, the waves in place and ordered that the sources reported by ``day``, each
+    with the fact of its size, in the posture's order (in place first, then by id): what the
+    posture's totals add up, worked out from the bundles alone."""
+    published = {source_id: s.record.published for source_id, s in dataset.sources.items()}
+    facts = {located.record.id: located for located in dataset.facts}
+    component = {force.record.id: force.record.component for force in dataset.forces}
+
+    def known(fact_id: str) -> bool:
+        reported = published[facts[fact_id].source_id]
+        return reported is None or reported <= day
+
+    order = {"in_place": 0, "ordered": 1}
+    waves = sorted(
+        (wave.record for wave in dataset.waves if wave.record.status.value in order),
+        key=lambda wave: (order[wave.status.value], wave.id),
+    )
+    sizes: dict[str, list[tuple[str, FactRecord]]] = defaultdict(list)
+    for wave in waves:
+        if wave.size_fact and known(wave.size_fact) and wave.joins and known(wave.joins_fact or ""):
+            counted = component[wave.joins]
+            if counted is not None:
+                sizes[counted.value].append((wave.id, facts[wave.size_fact].record))
+    return sizes
+
+
+def test_the_posture_totals_add_up_every_arrived_wave_and_show_the_first(
+    client: TestClient, dataset: Dataset, generated: Generated
+):
+    middle = sorted(generated.published)[SCALE // 2]
+    for as_of in (middle, max(generated.published)):
+        body = client.get(f"/v1/posture?as_of={as_of.isoformat()}").json()
+        expected = arrived_sizes(dataset, as_of)
+        assert {total["component"] for total in body["totals"]} == set(expected)
+        for total in body["totals"]:
+            operands = expected[total["component"]]
+            derived = total["quantity"]
+            values = [fact.quantity.value for _, fact in operands if fact.quantity]
+            assert derived["value"] == sum(value or 0 for value in values), as_of
+            assert derived["derived_from_count"] == len(operands)
+            shown = [fact.id for _, fact in operands][:POSTURE_SHOWN]
+            assert derived["derived_from"] == shown
+            citations = [c for _, fact in operands for c in fact.citations]
+            assert total["citation_count"] == len(citations)
+            assert [c["quote"] for c in total["citations"]] == [
+                c.quote for c in citations[:POSTURE_SHOWN]
+            ]
+            waves = [wave_id for wave_id, _ in operands]
+            assert ", ".join(waves[:POSTURE_SHOWN]) in derived["rule"]
+            if len(waves) > POSTURE_SHOWN:
+                assert waves[-1] not in derived["rule"]
+                assert f"and {len(waves) - POSTURE_SHOWN} more" in derived["rule"]
+    # Past 10 sources the bound is reached: the last day adds up more than it shows.
+    assert derived["derived_from_count"] > POSTURE_SHOWN
+    assert total["citation_count"] > POSTURE_SHOWN
+    assert derived["text"].count(" + ") == POSTURE_SHOWN  # the first figures, then how many more

@@ -379,6 +379,7 @@ def _entity_columns(kind: Kind, record: Any) -> dict[str, Any]:
                 "status": record.status.value,
                 "size_fact_id": record.size_fact,
                 "joins_id": record.joins,
+                "joins_fact_id": record.joins_fact,
                 "origin": record.origin,
                 "destination": record.destination,
                 "tasks": record.tasks,

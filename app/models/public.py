@@ -458,6 +458,11 @@ class Page(PublicModel, Generic[ItemT]):
     total: int = Field(description="How many items match, over all pages.")
 
 
+TOTAL_SHOWN = 20
+"""How many of a total's figures its words, facts and citations list (the counts say how many
+there are): the answer stays small however many waves are added up."""
+
+
 class DerivedQuantity(PublicModel):
     """A figure Muster works out from stated ones: the sources imply it but never state it.
 
@@ -475,7 +480,8 @@ class DerivedQuantity(PublicModel):
     unit: str = Field(description="What is counted.", examples=["troops"])
     per: str | None = Field(None, description="The rate's period, if the figures are rates.")
     text: str = Field(
-        description="The stated figures' own words, joined by the arithmetic.",
+        description=f"The stated figures' own words, joined by the arithmetic: the first "
+        f"{TOTAL_SHOWN}, then how many more.",
         examples=["roughly 2,200 + around 1,500"],
     )
     in_words: str = Field(
@@ -483,15 +489,20 @@ class DerivedQuantity(PublicModel):
     )
     derived: Literal[True] = Field(True, description="Always true: no source states this figure.")
     rule: str = Field(
-        description="How the figure was worked out, and why it is exact, approximate or bounded.",
+        description="How the figure was worked out, and why it is exact, approximate or bounded, "
+        f"naming the first {TOTAL_SHOWN} figures added and how many more there are.",
         examples=[
             "the sizes of the waves in place and ordered added up (standing-presence, "
             "initial-wave): approximate, because roughly 2,200 and around 1,500 are approximate"
         ],
     )
     derived_from: list[str] = Field(
-        description="The ids of the facts whose figures were added.",
+        description=f"The ids of the facts whose figures were added: the first {TOTAL_SHOWN}, in "
+        "the order they were added.",
         examples=[["fact-standing-presence-2200", "fact-initial-wave-1500"]],
+    )
+    derived_from_count: int = Field(
+        description="How many facts' figures were added, over all of them.", examples=[2]
     )
 
 
@@ -560,7 +571,14 @@ class PostureTotal(PublicModel):
         description="The statuses of the waves added up.", examples=[["in_place", "ordered"]]
     )
     quantity: DerivedQuantity = Field(description="The total, marked as derived, with its rule.")
-    citations: list[Citation] = Field(description="The evidence of every figure added up.")
+    citations: list[Citation] = Field(
+        description=f"The evidence of the figures added up: the first {TOTAL_SHOWN} quotes, in "
+        "the order the figures were added."
+    )
+    citation_count: int = Field(
+        description="How many quotes are the evidence of the figures added up, over all of them.",
+        examples=[2],
+    )
 
 
 class Posture(PublicModel):

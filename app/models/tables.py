@@ -219,6 +219,7 @@ class Wave(SQLModel, table=True):
     status: str = Field(index=True)
     size_fact_id: str | None = Field(default=None, foreign_key="facts.id")
     joins_id: str | None = Field(default=None, foreign_key="forces.id")
+    joins_fact_id: str | None = Field(default=None, foreign_key="facts.id")
     origin: str | None = None
     destination: str | None = None
     tasks: list[str] = json_list()

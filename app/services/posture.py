@@ -10,14 +10,16 @@ never chosen. The facts not chosen are listed beside the figure, never merged in
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import orjson
-from sqlalchemy import text
+from sqlalchemy import JSON, bindparam, text
 
-from app.models.common import Quantity, WaveStatus
+from app.models.common import Citation, Quantity, WaveStatus
 from app.models.kinds import Kind
 from app.models.public import (
+    TOTAL_SHOWN,
     DerivedQuantity,
     FactPublic,
     Posture,
@@ -44,7 +46,7 @@ STATUS_RANK = (
 # Waves in the posture's order: by status (in place first), then id; a page after a wave's key.
 WAVES = (
     f"SELECT detailed, {STATUS_RANK} AS status_rank, id FROM waves{{where}} "
-    "ORDER BY status_rank, id{limit}"
+    "ORDER BY status_rank, id LIMIT :limit"
 )
 ALTERNATIVES_SHOWN = 20
 """How many of the other facts about the same thing a figure lists (``alternative_count``
@@ -63,13 +65,58 @@ FIRST_TOLD = (
 # (never a deprecated one; preferred over normal, then the newest report, then the one the wave
 # names, then the first told), and the others, first told first, and how many they are.
 SAME_THING = "FROM facts WHERE facts.measure = (SELECT measure FROM facts WHERE id = :named){known}"
+STANDS_FIRST = (
+    "CASE facts.rank WHEN 'preferred' THEN 0 ELSE 1 END, facts.reported_on IS NULL, "
+    "facts.reported_on DESC, CASE WHEN facts.id = {named} THEN 0 ELSE 1 END, facts.told_at"
+)
 STANDING = (
-    "SELECT facts.listed {same} AND facts.rank != 'deprecated' "
-    "ORDER BY CASE facts.rank WHEN 'preferred' THEN 0 ELSE 1 END, facts.reported_on IS NULL, "
-    "facts.reported_on DESC, CASE WHEN facts.id = :named THEN 0 ELSE 1 END, facts.told_at LIMIT 1"
+    "SELECT facts.listed {same} AND facts.rank != 'deprecated' ORDER BY "
+    + STANDS_FIRST.format(named=":named")
+    + " LIMIT 1"
 )
 OTHERS = "SELECT facts.listed {same} AND facts.id != :chosen ORDER BY facts.told_at LIMIT :limit"
 OTHERS_COUNT = "SELECT count(*) {same} AND facts.id != :chosen"
+# What the totals add up, in one query over every wave in place or ordered, in the posture's
+# order: each wave's size as its figure chooses it (``figures`` and ``_figure``), with the
+# component of the force it counts under and how many citations the figure's fact has. A wave as
+# known on the day (``wave_known_on``) names its size fact and joins its force only when the
+# facts saying so were reported by then; a wave that no fact known by then is about is not there
+# yet. The standing fact is the first by STANDS_FIRST of a window, not a subquery's ORDER BY:
+# SQLite resolves no outer column in a subquery's ORDER BY.
+TOTAL_OPERANDS = (
+    "WITH arrived AS (SELECT waves.id, {status_rank} AS status_rank, "
+    "(SELECT facts.id FROM facts WHERE facts.id = waves.size_fact_id{known}) AS named, "
+    "CASE WHEN waves.joins_fact_id IS NULL OR EXISTS "
+    "(SELECT 1 FROM facts WHERE facts.id = waves.joins_fact_id{known}) "
+    "THEN waves.joins_id END AS joins_id, "
+    "(SELECT fact_about.fact_id FROM fact_about JOIN facts ON facts.id = fact_about.fact_id "
+    "WHERE fact_about.entity_id = waves.id AND fact_about.position = 0{known} "
+    "ORDER BY fact_about.told_at LIMIT 1) AS first_told "
+    "FROM waves WHERE waves.status IN ('in_place', 'ordered')), "
+    "counted AS (SELECT arrived.*, "
+    # A wave that joins no force counts under the force whose share is its whole size.
+    "CASE WHEN arrived.joins_id IS NOT NULL "
+    "THEN (SELECT forces.component FROM forces WHERE forces.id = arrived.joins_id) "
+    "ELSE (SELECT forces.component FROM wave_members "
+    "JOIN forces ON forces.id = wave_members.force_id "
+    "WHERE wave_members.wave_id = arrived.id AND wave_members.fact_id = arrived.named "
+    "ORDER BY wave_members.position LIMIT 1) END AS component "
+    "FROM arrived WHERE arrived.first_told IS NOT NULL), "
+    "standing AS (SELECT counted.id AS wave_id, facts.id, facts.quantity, "
+    "row_number() OVER (PARTITION BY counted.id ORDER BY {stands_first}) AS place "
+    "FROM counted JOIN facts AS named ON named.id = counted.named "
+    "JOIN facts ON facts.measure = named.measure{on_the_day} AND facts.rank != 'deprecated' "
+    "WHERE counted.component IS NOT NULL) "
+    "SELECT counted.id, counted.component, standing.id AS standing, "
+    "COALESCE(standing.id, counted.first_told) AS fact_id, standing.quantity, "
+    "(SELECT count(*) FROM citations "
+    "WHERE citations.fact_id = COALESCE(standing.id, counted.first_told)) AS citation_count "
+    "FROM counted LEFT JOIN standing ON standing.wave_id = counted.id AND standing.place = 1 "
+    "WHERE counted.component IS NOT NULL ORDER BY counted.status_rank, counted.id"
+)
+LISTED_FACTS = text("SELECT id, listed FROM facts WHERE id IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
 COMPONENT_OF = text("SELECT component FROM forces WHERE id = :id")
 
 
@@ -96,24 +143,30 @@ class _PostureReader:
         self.standing = text(STANDING.format(same=same))
         self.others = text(OTHERS.format(same=same))
         self.others_count = text(OTHERS_COUNT.format(same=same))
+        self.total_operands = text(
+            TOTAL_OPERANDS.format(
+                status_rank=STATUS_RANK,
+                known=f" AND {KNOWN_ON}" if day else "",
+                on_the_day=on_the_day,
+                stands_first=STANDS_FIRST.format(named="counted.named"),
+            )
+        ).columns(quantity=JSON)
         self.parameters = {"as_of": day.isoformat(), "day": day.isoformat()} if day else {}
         self._components: dict[str, str | None] = {}
 
     def waves(
-        self, *, after: tuple[int, str] | None, limit: int | None, arrived_only: bool = False
+        self, *, after: tuple[int, str] | None, limit: int
     ) -> list[tuple[WaveDetail, tuple[int, str]]]:
-        """Up to ``limit`` waves (every one when None) after the one whose key is ``after``, as
-        known on the day, each with its key."""
+        """Up to ``limit`` waves after the one whose key is ``after``, as known on the day, each
+        with its key."""
         conditions: list[str] = []
         parameters: dict[str, object] = {"limit": limit}
         if after is not None:
             conditions.append(f"({STATUS_RANK}, id) > (:after_rank, :after_id)")
             parameters |= {"after_rank": after[0], "after_id": after[1]}
-        if arrived_only:
-            conditions.append("status IN ('in_place', 'ordered')")
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         waves = []
-        sql = WAVES.format(where=where, limit=" LIMIT :limit" if limit is not None else "")
+        sql = WAVES.format(where=where)
         rows = self.connection.execute(text(sql), parameters)
         for document, rank, wave_id in rows:
             data = orjson.loads(document)
@@ -122,9 +175,7 @@ class _PostureReader:
             waves.append((WaveDetail.model_validate(data), (rank, wave_id)))
         return waves
 
-    def figures(
-        self, waves: Sequence[WaveDetail], *, sizes_only: bool = False
-    ) -> list[PostureFigure]:
+    def figures(self, waves: Sequence[WaveDetail]) -> list[PostureFigure]:
         figures = []
         for wave in waves:
             told = self.connection.execute(
@@ -139,11 +190,7 @@ class _PostureReader:
             force = wave.joins or (whole[0] if whole else None)
             # A wave that joins a force counts under it only as firmly as the tie is stated.
             tie = wave.joins_status if wave.joins else None
-            figures.append(
-                self._figure(wave, "size", force, size_fact, told, tie, alternatives=not sizes_only)
-            )
-            if sizes_only:
-                continue
+            figures.append(self._figure(wave, "size", force, size_fact, told, tie))
             figures += [
                 self._figure(wave, "share", member.force, member.fact.id, told) for member in shares
             ]
@@ -157,27 +204,24 @@ class _PostureReader:
         named: str | None,
         first_told: str,
         tie_status: str | None = None,
-        *,
-        alternatives: bool = True,
     ) -> PostureFigure:
         """One figure; ``first_told`` is the document of the first fact told about the wave, the
         figure's fact when none stands. ``tie_status`` is how firm the wave's tie to ``force``
         is, when the force is the one it joins, and otherwise the status of the fact that gives
-        the figure. Without ``alternatives`` (for the totals) the other facts are not read."""
+        the figure."""
         chosen, others, other_count = None, [], 0
         if named is not None:
             same = {"named": named, **self.parameters}
             standing = self.connection.execute(self.standing, same).scalar()
             chosen = _fact(standing) if standing else None
             same["chosen"] = chosen.id if chosen else ""
-            if alternatives:
-                others = [
-                    _fact(document)
-                    for (document,) in self.connection.execute(
-                        self.others, {**same, "limit": ALTERNATIVES_SHOWN}
-                    )
-                ]
-                other_count = int(self.connection.execute(self.others_count, same).scalar_one())
+            others = [
+                _fact(document)
+                for (document,) in self.connection.execute(
+                    self.others, {**same, "limit": ALTERNATIVES_SHOWN}
+                )
+            ]
+            other_count = int(self.connection.execute(self.others_count, same).scalar_one())
         fact = chosen or _fact(first_told)
         component = self._component_of(force.id) if force else None
         return PostureFigure(
@@ -198,33 +242,43 @@ class _PostureReader:
         )
 
     def _component_of(self, force_id: str) -> str | None:
-        # Remembered for the request: the totals ask it of every arrived wave, mostly of the same
-        # few forces the waves join.
+        # Remembered for the request: a page's waves mostly join the same few forces.
         if force_id not in self._components:
             component = self.connection.execute(COMPONENT_OF, {"id": force_id}).scalar()
             self._components[force_id] = component
         return self._components[force_id]
 
-    def totals(self, figures: Sequence[PostureFigure]) -> list[PostureTotal]:
+    def totals(self) -> list[PostureTotal]:
         """Per component, the sizes of the waves in place and ordered added up: how many troops
         will be there once the ordered waves arrive. A wave of unknown size counts as zero or
-        more, which leaves a lower bound; a single wave needs no total."""
-        by_component: dict[str, list[PostureFigure]] = defaultdict(list)
-        for figure in figures:
-            if figure.part == "size" and figure.component and figure.status in ARRIVED_STATUSES:
-                by_component[figure.component].append(figure)
+        more, which leaves a lower bound; a single wave needs no total. Each total lists the first
+        ``TOTAL_SHOWN`` of its waves, facts and citations, and counts them all."""
+        by_component: dict[str, list[_Operand]] = defaultdict(list)
+        for (
+            wave_id,
+            component,
+            standing,
+            fact_id,
+            quantity,
+            citation_count,
+        ) in self.connection.execute(self.total_operands, self.parameters):
+            size = Quantity.model_validate(quantity) if standing is not None else None
+            by_component[component].append(_Operand(wave_id, fact_id, size, citation_count))
         totals = []
         for component, operands in by_component.items():
             if len(operands) < 2:
                 continue
-            quantities: list[Quantity | None] = [figure.quantity for figure in operands]
+            quantities = [operand.quantity for operand in operands]
             try:
-                total = add(quantities, unknown_is_zero_or_more=True)
+                total = add(quantities, unknown_is_zero_or_more=True, words_shown=TOTAL_SHOWN)
             except ValueError:  # figures of different units (troops, Marines) do not add up
                 continue
             if total is None:
                 continue
-            waves = ", ".join(figure.wave.id for figure in operands)
+            waves = ", ".join(operand.wave_id for operand in operands[:TOTAL_SHOWN])
+            if len(operands) > TOTAL_SHOWN:
+                waves += f" and {len(operands) - TOTAL_SHOWN:,} more"
+            derived_from = [operand.fact_id for operand in operands if operand.quantity is not None]
             label = component.replace("_", " ")
             totals.append(
                 PostureTotal(
@@ -242,14 +296,39 @@ class _PostureReader:
                         in_words=in_words(total),
                         rule=f"the sizes of the waves in place and ordered added up ({waves}): "
                         f"{total.bounds_rule}",
-                        derived_from=[
-                            figure.fact.id for figure in operands if figure.quantity is not None
-                        ],
+                        derived_from=derived_from[:TOTAL_SHOWN],
+                        derived_from_count=len(derived_from),
                     ),
-                    citations=[c for figure in operands for c in figure.citations],
+                    citations=self._first_citations(operands),
+                    citation_count=sum(operand.citation_count for operand in operands),
                 )
             )
         return totals
+
+    def _first_citations(self, operands: Sequence["_Operand"]) -> list[Citation]:
+        """The first ``TOTAL_SHOWN`` citations of the operands' facts, reading only the facts
+        that give them."""
+        cited, shown = [], 0
+        for operand in operands:
+            if shown >= TOTAL_SHOWN:
+                break
+            cited.append(operand.fact_id)
+            shown += operand.citation_count
+        rows = self.connection.execute(LISTED_FACTS, {"ids": list(set(cited))})
+        facts = {fact_id: _fact(document) for fact_id, document in rows}
+        citations = [citation for fact_id in cited for citation in facts[fact_id].citations]
+        return citations[:TOTAL_SHOWN]
+
+
+@dataclass(frozen=True)
+class _Operand:
+    """One wave's size in a total: the wave, the fact that gives the figure (or, when none gives
+    it, the first told about the wave), the figure, and how many citations that fact has."""
+
+    wave_id: str
+    fact_id: str
+    quantity: Quantity | None
+    citation_count: int
 
 
 def posture_on(
@@ -269,16 +348,12 @@ def posture_on(
     more = len(page) > limit
     page = page[:limit]
 
-    def every_total() -> list[PostureTotal]:
-        arrived = builder.waves(after=None, limit=None, arrived_only=True)
-        return builder.totals(builder.figures([wave for wave, _ in arrived], sizes_only=True))
-
     posture = Posture(
         as_of=day,
         data_version=reading.state.version,
         figures=builder.figures([wave for wave, _ in page]),
         # Over every wave, so the same on every page: worked out once per version and day.
-        totals=totals.remembered(reading, ("posture totals", day), every_total),
+        totals=totals.remembered(reading, ("posture totals", day), builder.totals),
         next=None,
     )
     return posture, page[-1][1] if more and page else None

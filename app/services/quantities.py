@@ -50,18 +50,31 @@ def _total(numbers: Sequence[int | None]) -> int | None:
     return None if any(n is None for n in numbers) else sum(n for n in numbers if n is not None)
 
 
-def _listed(texts: Sequence[str]) -> str:
+def _listed(texts: Sequence[str], shown: int | None) -> str:
+    if shown is not None and len(texts) > shown:
+        return ", ".join(texts[:shown]) + f" and {len(texts) - shown:,} more"
     return texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
 
 
+def _joined(texts: Sequence[str], shown: int | None) -> str:
+    if shown is not None and len(texts) > shown:
+        return " + ".join(texts[:shown]) + f" + {len(texts) - shown:,} more"
+    return " + ".join(texts)
+
+
 def add(
-    operands: Sequence[Quantity | None], *, unknown_is_zero_or_more: bool = False
+    operands: Sequence[Quantity | None],
+    *,
+    unknown_is_zero_or_more: bool = False,
+    words_shown: int | None = None,
 ) -> Sum | None:
     """The sum of ``operands``, or None when it is unknown.
 
     An unknown operand (None) makes the sum unknown; with ``unknown_is_zero_or_more`` it counts
     as zero or more instead, which leaves the sum a lower bound. Operands must count the same
-    unit per the same period.
+    unit per the same period. With ``words_shown``, ``text`` and ``bounds_rule`` quote at most
+    that many operands' words each and say how many more there are, so their length is bounded
+    however many operands there are.
     """
     if not operands:
         raise ValueError("nothing to add")
@@ -84,14 +97,16 @@ def add(
     approximate = [quantity.text for quantity in known if quantity.approximate]
     if approximate:
         verb = "is" if len(approximate) == 1 else "are"
-        reasons.append(f"approximate, because {_listed(approximate)} {verb} approximate")
+        reasons.append(
+            f"approximate, because {_listed(approximate, words_shown)} {verb} approximate"
+        )
     if low is None:
         without = [quantity.text for quantity in known if _lower(quantity) is None]
-        reasons.append(f"no minimum, because {_listed(without)} gives none")
+        reasons.append(f"no minimum, because {_listed(without, words_shown)} gives none")
     if high is None:
         without = [quantity.text for quantity in known if _upper(quantity) is None]
         without += [UNKNOWN_TEXT] * unknowns
-        reasons.append(f"no maximum, because {_listed(without)} gives none")
+        reasons.append(f"no maximum, because {_listed(without, words_shown)} gives none")
     if value is None and low is not None and high is not None:
         reasons.append("a range: the lower bounds add up to its minimum, the upper to its maximum")
     return Sum(
@@ -102,7 +117,7 @@ def add(
         approximate=bool(approximate),
         unit=unit,
         per=per,
-        text=" + ".join(texts),
+        text=_joined(texts, words_shown),
         bounds_rule="; ".join(reasons) or "exact, because every figure is exact",
     )
 

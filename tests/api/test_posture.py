@@ -79,7 +79,9 @@ def test_the_total_once_the_initial_wave_arrives_is_derived_not_typed_in(
     assert derived["text"] == f"{standing['text']} + {initial['text']}"
     assert derived["in_words"] == f"roughly {standing['value'] + initial['value']:,} troops"
     assert derived["derived_from"] == [STANDING_FACT, ARTICLE_FACT]
+    assert derived["derived_from_count"] == 2
     assert "approximate, because" in derived["rule"]
+    assert total["citation_count"] == len(total["citations"])
     quotes = {c["quote"] for c in total["citations"]}
     for fact_id in derived["derived_from"]:
         assert {c["quote"] for c in seed.by_id("facts")[fact_id]["citations"]} <= quotes
