@@ -102,17 +102,18 @@ TOTAL_OPERANDS = (
     "WHERE wave_members.wave_id = arrived.id AND wave_members.fact_id = arrived.named "
     "ORDER BY wave_members.position LIMIT 1) END AS component "
     "FROM arrived WHERE arrived.first_told IS NOT NULL), "
-    "standing AS (SELECT counted.id AS wave_id, facts.id, facts.quantity, "
+    # Each wave beside the facts that may stand for its size (none: one row of nulls), ranked.
+    "ranked AS (SELECT counted.id, counted.status_rank, counted.component, counted.first_told, "
+    "facts.id AS standing, facts.quantity, "
     "row_number() OVER (PARTITION BY counted.id ORDER BY {stands_first}) AS place "
-    "FROM counted JOIN facts AS named ON named.id = counted.named "
-    "JOIN facts ON facts.measure = named.measure{on_the_day} AND facts.rank != 'deprecated' "
-    "WHERE counted.component IS NOT NULL) "
-    "SELECT counted.id, counted.component, standing.id AS standing, "
-    "COALESCE(standing.id, counted.first_told) AS fact_id, standing.quantity, "
+    "FROM counted LEFT JOIN facts AS named ON named.id = counted.named "
+    "LEFT JOIN facts ON facts.measure = named.measure{on_the_day} "
+    "AND facts.rank != 'deprecated' WHERE counted.component IS NOT NULL) "
+    "SELECT ranked.id, ranked.component, ranked.standing, "
+    "COALESCE(ranked.standing, ranked.first_told) AS fact_id, ranked.quantity, "
     "(SELECT count(*) FROM citations "
-    "WHERE citations.fact_id = COALESCE(standing.id, counted.first_told)) AS citation_count "
-    "FROM counted LEFT JOIN standing ON standing.wave_id = counted.id AND standing.place = 1 "
-    "WHERE counted.component IS NOT NULL ORDER BY counted.status_rank, counted.id"
+    "WHERE citations.fact_id = COALESCE(ranked.standing, ranked.first_told)) AS citation_count "
+    "FROM ranked WHERE ranked.place = 1 ORDER BY ranked.status_rank, ranked.id"
 )
 LISTED_FACTS = text("SELECT id, listed FROM facts WHERE id IN :ids").bindparams(
     bindparam("ids", expanding=True)
