@@ -11,10 +11,10 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import orjson
-from sqlalchemy import JSON, bindparam, text
+from sqlalchemy import JSON, Row, String, bindparam, text
 
 from app.models.common import Citation, Quantity, WaveStatus
 from app.models.kinds import Kind
@@ -32,6 +32,7 @@ from app.services.quantities import add, in_words
 from app.services.records import KNOWN_ON, Totals, wave_known_on
 from app.services.store import Reading
 
+Part = Literal["size", "share"]
 STATUS_ORDER = [status.value for status in WaveStatus]
 # The totals: waves of these statuses added up, per component.
 ARRIVED_STATUSES = (WaveStatus.in_place, WaveStatus.ordered)
@@ -55,29 +56,36 @@ HOLDS_ON = (
     "(facts.holds_from IS NULL OR facts.holds_from <= :day) "
     "AND (facts.holds_until IS NULL OR facts.holds_until >= :day)"
 )
+# The first fact told about the wave ``waves`` (known on the day): a wave that none is about is
+# not there yet, and a figure that no fact gives cites it.
 FIRST_TOLD = (
-    "SELECT facts.listed FROM fact_about JOIN facts ON facts.id = fact_about.fact_id "
-    "WHERE fact_about.entity_id = :wave AND fact_about.position = 0{known} "
+    "SELECT {column} FROM fact_about JOIN facts ON facts.id = fact_about.fact_id "
+    "WHERE fact_about.entity_id = waves.id AND fact_about.position = 0{known} "
     "ORDER BY fact_about.told_at LIMIT 1"
 )
-# The facts about the same thing as the fact ``:named`` (its measure), known and holding on the
-# day: the one that stands
-# (never a deprecated one; preferred over normal, then the newest report, then the one the wave
-# names, then the first told), and the others, first told first, and how many they are.
-SAME_THING = "FROM facts WHERE facts.measure = (SELECT measure FROM facts WHERE id = :named){known}"
+PAGE_FIRST_TOLD = "SELECT waves.id, ({first_told}) FROM waves WHERE waves.id IN :ids"
+# Of the facts about the same thing as a fact (its measure), known and holding on the day, the
+# one that stands: never a deprecated one; preferred over normal, then the newest report, then the
+# one the wave names (``{named}``), then the first told.
 STANDS_FIRST = (
     "CASE facts.rank WHEN 'preferred' THEN 0 ELSE 1 END, facts.reported_on IS NULL, "
     "facts.reported_on DESC, CASE WHEN facts.id = {named} THEN 0 ELSE 1 END, facts.told_at"
 )
-STANDING = (
-    "SELECT facts.listed {same} AND facts.rank != 'deprecated' ORDER BY "
-    + STANDS_FIRST.format(named=":named")
-    + " LIMIT 1"
+# For each fact named by a page's figures, the facts about the same thing, known and holding on
+# the day: the one that stands (``stand_place`` 1, if it may stand), the first told (the others
+# are the first ALTERNATIVES_SHOWN of them but the one that stands), and how many they are.
+SAME_THINGS = (
+    "SELECT named, id, listed, may_stand, stand_place, told_place, same_count FROM ("
+    "SELECT named.id AS named, facts.id, facts.listed, facts.rank != 'deprecated' AS may_stand, "
+    "row_number() OVER (PARTITION BY named.id ORDER BY "
+    "CASE facts.rank WHEN 'deprecated' THEN 1 ELSE 0 END, {stands_first}) AS stand_place, "
+    "row_number() OVER (PARTITION BY named.id ORDER BY facts.told_at) AS told_place, "
+    "count(*) OVER (PARTITION BY named.id) AS same_count "
+    "FROM facts AS named JOIN facts ON facts.measure = named.measure{on_the_day} "
+    "WHERE named.id IN :ids) AS same WHERE stand_place = 1 OR told_place <= :told"
 )
-OTHERS = "SELECT facts.listed {same} AND facts.id != :chosen ORDER BY facts.told_at LIMIT :limit"
-OTHERS_COUNT = "SELECT count(*) {same} AND facts.id != :chosen"
 # What the totals add up, in one query over every wave in place or ordered, in the posture's
-# order: each wave's size as its figure chooses it (``figures`` and ``_figure``), with the
+# order: each wave's size as its figure chooses it (``figures`` and ``_same_things``), with the
 # component of the force it counts under and how many citations the figure's fact has. A wave as
 # known on the day (``wave_known_on``) names its size fact and joins its force only when the
 # facts saying so were reported by then; a wave that no fact known by then is about is not there
@@ -89,9 +97,7 @@ TOTAL_OPERANDS = (
     "CASE WHEN waves.joins_fact_id IS NULL OR EXISTS "
     "(SELECT 1 FROM facts WHERE facts.id = waves.joins_fact_id{known}) "
     "THEN waves.joins_id END AS joins_id, "
-    "(SELECT fact_about.fact_id FROM fact_about JOIN facts ON facts.id = fact_about.fact_id "
-    "WHERE fact_about.entity_id = waves.id AND fact_about.position = 0{known} "
-    "ORDER BY fact_about.told_at LIMIT 1) AS first_told "
+    "({first_told}) AS first_told "
     "FROM waves WHERE waves.status IN ('in_place', 'ordered')), "
     "counted AS (SELECT arrived.*, "
     # A wave that joins no force counts under the force whose share is its whole size.
@@ -116,7 +122,7 @@ TOTAL_OPERANDS = (
     "FROM ranked WHERE ranked.place = 1 ORDER BY ranked.status_rank, ranked.id"
 )
 LISTED_FACTS = text("SELECT id, listed FROM facts WHERE id IN :ids").bindparams(
-    bindparam("ids", expanding=True)
+    bindparam("ids", expanding=True, type_=String)
 )
 COMPONENT_OF = text("SELECT component FROM forces WHERE id = :id")
 
@@ -139,15 +145,20 @@ class _PostureReader:
         self.day = day
         # Without a day (no dated report at all), every fact is known and holds.
         on_the_day = f" AND {KNOWN_ON} AND {HOLDS_ON}" if day else ""
-        self.first_told = text(FIRST_TOLD.format(known=f" AND {KNOWN_ON}" if day else ""))
-        same = SAME_THING.format(known=on_the_day)
-        self.standing = text(STANDING.format(same=same))
-        self.others = text(OTHERS.format(same=same))
-        self.others_count = text(OTHERS_COUNT.format(same=same))
+        known = f" AND {KNOWN_ON}" if day else ""
+        self.first_told = text(
+            PAGE_FIRST_TOLD.format(first_told=FIRST_TOLD.format(column="facts.listed", known=known))
+        ).bindparams(bindparam("ids", expanding=True, type_=String))
+        self.same_things = text(
+            SAME_THINGS.format(
+                stands_first=STANDS_FIRST.format(named="named.id"), on_the_day=on_the_day
+            )
+        ).bindparams(bindparam("ids", expanding=True, type_=String))
         self.total_operands = text(
             TOTAL_OPERANDS.format(
                 status_rank=STATUS_RANK,
-                known=f" AND {KNOWN_ON}" if day else "",
+                known=known,
+                first_told=FIRST_TOLD.format(column="fact_about.fact_id", known=known),
                 on_the_day=on_the_day,
                 stands_first=STANDS_FIRST.format(named="counted.named"),
             )
@@ -177,12 +188,13 @@ class _PostureReader:
         return waves
 
     def figures(self, waves: Sequence[WaveDetail]) -> list[PostureFigure]:
-        figures = []
+        """The figures of a page of waves, read for the whole page at once."""
+        ids = [wave.id for wave in waves]
+        rows = self.connection.execute(self.first_told, {"ids": ids, **self.parameters})
+        told: dict[str, str] = {wave_id: first for wave_id, first in rows if first is not None}
+        parts: list[tuple[WaveDetail, Part, Ref | None, str | None, str | None]] = []
         for wave in waves:
-            told = self.connection.execute(
-                self.first_told, {"wave": wave.id, **self.parameters}
-            ).scalar()
-            if told is None:
+            if wave.id not in told:
                 continue  # not reported yet
             size_fact = wave.size_fact.id if wave.size_fact else None
             shares = [member for member in wave.composition if member.fact.id != size_fact]
@@ -191,38 +203,53 @@ class _PostureReader:
             force = wave.joins or (whole[0] if whole else None)
             # A wave that joins a force counts under it only as firmly as the tie is stated.
             tie = wave.joins_status if wave.joins else None
-            figures.append(self._figure(wave, "size", force, size_fact, told, tie))
-            figures += [
-                self._figure(wave, "share", member.force, member.fact.id, told) for member in shares
+            parts.append((wave, "size", force, size_fact, tie))
+            parts += [(wave, "share", member.force, member.fact.id, None) for member in shares]
+        same_things = self._same_things([named for *_, named, _ in parts if named is not None])
+        return [
+            self._figure(wave, part, force, same_things.get(named or ""), told[wave.id], tie)
+            for wave, part, force, named, tie in parts
+        ]
+
+    def _same_things(self, named: list[str]) -> dict[str, "_SameThing"]:
+        """For each fact named, the fact that stands among those about the same thing, the first
+        others and how many others there are."""
+        rows = self.connection.execute(
+            self.same_things, {"ids": named, "told": ALTERNATIVES_SHOWN + 1, **self.parameters}
+        )
+        found: dict[str, list[Row[Any]]] = defaultdict(list)
+        for row in rows:
+            found[row.named].append(row)
+        same_things = {}
+        for fact_id, same in found.items():
+            standing = [row for row in same if row.stand_place == 1 and row.may_stand]
+            chosen = _fact(standing[0].listed) if standing else None
+            chosen_id = chosen.id if chosen else None
+            others = [
+                _fact(row.listed)
+                for row in sorted(same, key=lambda row: row.told_place)
+                if row.told_place <= ALTERNATIVES_SHOWN + 1 and row.id != chosen_id
             ]
-        return figures
+            count = same[0].same_count - (1 if chosen else 0)
+            same_things[fact_id] = _SameThing(chosen, others[:ALTERNATIVES_SHOWN], count)
+        return same_things
 
     def _figure(
         self,
         wave: WaveDetail,
-        part: Literal["size", "share"],
+        part: Part,
         force: Ref | None,
-        named: str | None,
+        same_thing: "_SameThing | None",
         first_told: str,
         tie_status: str | None = None,
     ) -> PostureFigure:
-        """One figure; ``first_told`` is the document of the first fact told about the wave, the
-        figure's fact when none stands. ``tie_status`` is how firm the wave's tie to ``force``
-        is, when the force is the one it joins, and otherwise the status of the fact that gives
-        the figure."""
-        chosen, others, other_count = None, [], 0
-        if named is not None:
-            same = {"named": named, **self.parameters}
-            standing = self.connection.execute(self.standing, same).scalar()
-            chosen = _fact(standing) if standing else None
-            same["chosen"] = chosen.id if chosen else ""
-            others = [
-                _fact(document)
-                for (document,) in self.connection.execute(
-                    self.others, {**same, "limit": ALTERNATIVES_SHOWN}
-                )
-            ]
-            other_count = int(self.connection.execute(self.others_count, same).scalar_one())
+        """One figure; ``same_thing`` is what stands among the facts about the same thing as the
+        figure's fact, and ``first_told`` the document of the first fact told about the wave,
+        the figure's fact when none stands. ``tie_status`` is how firm the wave's tie to
+        ``force`` is, when the force is the one it joins, and otherwise the status of the fact
+        that gives the figure."""
+        same_thing = same_thing or _SameThing(None, [], 0)
+        chosen = same_thing.chosen
         fact = chosen or _fact(first_told)
         component = self._component_of(force.id) if force else None
         return PostureFigure(
@@ -238,8 +265,8 @@ class _PostureReader:
             rank_reason=fact.rank_reason,
             reported_on=fact.reported_on,
             citations=fact.citations,
-            alternatives=others,
-            alternative_count=other_count,
+            alternatives=same_thing.others,
+            alternative_count=same_thing.other_count,
         )
 
     def _component_of(self, force_id: str) -> str | None:
@@ -319,6 +346,16 @@ class _PostureReader:
         facts = {fact_id: _fact(document) for fact_id, document in rows}
         citations = [citation for fact_id in cited for citation in facts[fact_id].citations]
         return citations[:TOTAL_SHOWN]
+
+
+@dataclass(frozen=True)
+class _SameThing:
+    """Of the facts about the same thing as a figure's fact, the one that stands (None when none
+    may), the first others, and how many others there are."""
+
+    chosen: FactPublic | None
+    others: list[FactPublic]
+    other_count: int
 
 
 @dataclass(frozen=True)
