@@ -8,6 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import yaml
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -16,9 +17,12 @@ from sqlmodel import SQLModel
 
 import migrations
 from app import migrate
-from app.db import is_sqlite
+from app.db import is_sqlite, make_engine
+from app.ingest.check import read_dataset
+from app.ingest.loader import load_dataset
 from app.models import tables
 from app.services.search import include_in_autogenerate
+from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
 from tests.helpers import DATA_TABLE_NAMES
 
 REPLICAS = 4
@@ -148,3 +152,20 @@ def waiting_for_the_migration_lock(connection: Connection) -> bool:
         {"high": migrate.MIGRATION_LOCK_KEY >> 32, "low": migrate.MIGRATION_LOCK_KEY & 0xFFFFFFFF},
     ).scalar_one()
     return bool(waiting)
+
+
+def test_0005_adds_each_loaded_wave_s_joins_fact_from_its_document(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    load_dataset(engine, read_dataset(SEED_DATA))
+    migrate.downgrade(url, "0004")  # the data as an older Muster loaded it
+    migrate.upgrade(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, joins_fact_id FROM waves ORDER BY id")).all()
+    engine.dispose()
+    waves = yaml.safe_load((SEED_DATA / ARTICLE_BUNDLE / "waves.yaml").read_text("utf-8"))
+    assert rows == sorted((wave["id"], wave.get("joins_fact")) for wave in waves)
+    assert differences(url) == []

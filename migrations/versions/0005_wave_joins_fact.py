@@ -26,17 +26,27 @@ JOINS_FACT_OF_DOCUMENT = {
 }
 
 
+FOREIGN_KEY = "fk_waves_joins_fact_id_facts"
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("waves", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("joins_fact_id", sa.String(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_waves_joins_fact_id_facts"), "facts", ["joins_fact_id"], ["id"]
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        # In place, not in a batch: a batch copies the table and drops the old one, which fails
+        # once wave_members' rows refer to it; SQLite adds a nullable column and its reference.
+        op.execute(
+            "ALTER TABLE waves ADD COLUMN joins_fact_id VARCHAR "
+            f"CONSTRAINT {FOREIGN_KEY} REFERENCES facts (id)"
         )
-    of_document = JOINS_FACT_OF_DOCUMENT[op.get_bind().dialect.name]
-    op.execute(f"UPDATE waves SET joins_fact_id = {of_document}")
+    else:
+        op.add_column("waves", sa.Column("joins_fact_id", sa.String(), nullable=True))
+        op.create_foreign_key(FOREIGN_KEY, "waves", "facts", ["joins_fact_id"], ["id"])
+    op.execute(f"UPDATE waves SET joins_fact_id = {JOINS_FACT_OF_DOCUMENT[dialect]}")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("waves", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_waves_joins_fact_id_facts"), type_="foreignkey")
-        batch_op.drop_column("joins_fact_id")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE waves DROP COLUMN joins_fact_id")  # its reference goes with it
+    else:
+        op.drop_constraint(FOREIGN_KEY, "waves", type_="foreignkey")
+        op.drop_column("waves", "joins_fact_id")
