@@ -159,7 +159,9 @@ class Fact(SQLModel, table=True):
     valid_to: dt.date | None = None
     valid_to_precision: str | None = None
     reported_on: dt.date | None = Field(
-        default=None, description="When the fact was first reported: its earliest source's date."
+        default=None,
+        index=True,
+        description="When the fact was first reported: its earliest source's date.",
     )
     rank: str = Field("normal", index=True)
     rank_reason: str | None = None
@@ -210,13 +212,19 @@ class Citation(SQLModel, table=True):
 
 class Wave(SQLModel, table=True):
     __tablename__ = "waves"
-    __table_args__ = (Index("ix_waves_sort_name_id", "sort_name", "id"),)
+    __table_args__ = (
+        Index("ix_waves_sort_name_id", "sort_name", "id"),
+        Index("ix_waves_status_rank_id", "status_rank", "id"),
+    )
 
     id: str = Field(primary_key=True)
     name: str
     aliases: list[str] = json_list()
     description: str | None = None
     status: str = Field(index=True)
+    status_rank: int = Field(
+        description="Its status's place in the posture's order (in place first): its pages' key."
+    )
     size_fact_id: str | None = Field(default=None, foreign_key="facts.id")
     joins_id: str | None = Field(default=None, foreign_key="forces.id")
     joins_fact_id: str | None = Field(default=None, foreign_key="facts.id")

@@ -39,16 +39,9 @@ ARRIVED_STATUSES = (WaveStatus.in_place, WaveStatus.ordered)
 
 
 NEWEST_REPORT = text("SELECT max(reported_on) FROM facts")
-STATUS_RANK = (
-    "CASE status "
-    + " ".join(f"WHEN '{status}' THEN {rank}" for rank, status in enumerate(STATUS_ORDER))
-    + " END"
-)
-# Waves in the posture's order: by status (in place first), then id; a page after a wave's key.
-WAVES = (
-    f"SELECT detailed, {STATUS_RANK} AS status_rank, id FROM waves{{where}} "
-    "ORDER BY status_rank, id LIMIT :limit"
-)
+# Waves in the posture's order: by status (in place first, ``status_rank``, which the load writes
+# from STATUS_ORDER), then id; a page after a wave's key.
+WAVES = "SELECT detailed, status_rank, id FROM waves{where} ORDER BY status_rank, id LIMIT :limit"
 ALTERNATIVES_SHOWN = 20
 """How many of the other facts about the same thing a figure lists (``alternative_count``
 says how many there are)."""
@@ -92,7 +85,7 @@ SAME_THINGS = (
 # yet. The standing fact is the first by STANDS_FIRST of a window, not a subquery's ORDER BY:
 # SQLite resolves no outer column in a subquery's ORDER BY.
 TOTAL_OPERANDS = (
-    "WITH arrived AS (SELECT waves.id, {status_rank} AS status_rank, "
+    "WITH arrived AS (SELECT waves.id, waves.status_rank, "
     "(SELECT facts.id FROM facts WHERE facts.id = waves.size_fact_id{known}) AS named, "
     "(SELECT facts.measure FROM facts WHERE facts.id = waves.size_fact_id{known}) AS measure, "
     # Looked up by id, not EXISTS: PostgreSQL would hash every fact known to answer that.
@@ -158,7 +151,6 @@ class _PostureReader:
         ).bindparams(bindparam("ids", expanding=True, type_=String))
         self.total_operands = text(
             TOTAL_OPERANDS.format(
-                status_rank=STATUS_RANK,
                 known=known,
                 first_told=FIRST_TOLD.format(column="fact_about.fact_id", known=known),
                 on_the_day=on_the_day,
@@ -176,7 +168,7 @@ class _PostureReader:
         conditions: list[str] = []
         parameters: dict[str, object] = {"limit": limit}
         if after is not None:
-            conditions.append(f"({STATUS_RANK}, id) > (:after_rank, :after_id)")
+            conditions.append("(status_rank, id) > (:after_rank, :after_id)")
             parameters |= {"after_rank": after[0], "after_id": after[1]}
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         waves = []

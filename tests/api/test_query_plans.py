@@ -51,12 +51,33 @@ def statements_of(database_url: str, path: str) -> list[tuple[str, Any]]:
     return statements
 
 
+def plans(sqlite_path: str, statements: list[tuple[str, Any]]) -> list[list[str]]:
+    with sqlite3.connect(sqlite_path) as connection:
+        return [
+            [row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", parameters)]
+            for sql, parameters in statements
+        ]
+
+
 def test_the_timeline_seeks_past_the_undated_facts(sqlite_path: str) -> None:
     """Undated facts sort first in the date index; a page must start after them, not scan them."""
     statements = statements_of(f"sqlite:///{sqlite_path}", "/v1/timeline?limit=5")
     page = [(sql, params) for sql, params in statements if "facts.event" in sql]
     assert page, statements
-    with sqlite3.connect(sqlite_path) as connection:
-        for sql, parameters in page:
-            plan = [row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", parameters)]
-            assert any(step.startswith("SEARCH facts USING INDEX") for step in plan), plan
+    for plan in plans(sqlite_path, page):
+        assert any(step.startswith("SEARCH facts USING INDEX") for step in plan), plan
+
+
+def test_the_posture_finds_its_day_and_its_page_of_waves_by_index(sqlite_path: str) -> None:
+    """Its default day, the newest report, and its page of waves in status order: neither a scan
+    of every fact nor a sort of every wave."""
+    statements = statements_of(f"sqlite:///{sqlite_path}", "/v1/posture?limit=2")
+    newest = [(sql, p) for sql, p in statements if "max(reported_on)" in sql]
+    page = [(sql, p) for sql, p in statements if sql.startswith("SELECT detailed, status_rank")]
+    assert newest, statements
+    assert page, statements
+    for plan in plans(sqlite_path, newest):
+        assert any("USING COVERING INDEX ix_facts_reported_on" in step for step in plan), plan
+    for plan in plans(sqlite_path, page):
+        assert any("USING INDEX ix_waves_status_rank_id" in step for step in plan), plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan
