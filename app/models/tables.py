@@ -125,6 +125,8 @@ class Activity(SQLModel, table=True):
 
 class ActivityForce(SQLModel, table=True):
     __tablename__ = "activity_forces"
+    # /v1/activities?force= and a force's detail: the activities of one force.
+    __table_args__ = (Index("ix_activity_forces_force_id_activity_id", "force_id", "activity_id"),)
 
     activity_id: str = Field(foreign_key="activities.id", primary_key=True)
     force_id: str = Field(foreign_key="forces.id", primary_key=True)
@@ -132,6 +134,9 @@ class ActivityForce(SQLModel, table=True):
 
 class ActivityAuthority(SQLModel, table=True):
     __tablename__ = "activity_authorities"
+    __table_args__ = (
+        Index("ix_activity_authorities_authority_id_activity_id", "authority_id", "activity_id"),
+    )
 
     activity_id: str = Field(foreign_key="activities.id", primary_key=True)
     authority_id: str = Field(foreign_key="authorities.id", primary_key=True)
@@ -143,12 +148,16 @@ class Fact(SQLModel, table=True):
     __table_args__ = (
         Index("ix_facts_date_key_id", "date_key", "id"),
         Index("ix_facts_date_key_told_at", "date_key", "told_at"),
+        # Each filter of /v1/facts in the default order, so that its pages are index ranges.
+        Index("ix_facts_kind_told_at", "kind", "told_at"),
+        Index("ix_facts_status_told_at", "status", "told_at"),
+        Index("ix_facts_rank_told_at", "rank", "told_at"),
     )
 
     id: str = Field(primary_key=True)
     statement: str
-    kind: str = Field(index=True)
-    status: str = Field(index=True)
+    kind: str
+    status: str
     property: str | None = None
     quantity: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     date: dt.date | None = Field(default=None, index=True)
@@ -163,7 +172,7 @@ class Fact(SQLModel, table=True):
         index=True,
         description="When the fact was first reported: its earliest source's date.",
     )
-    rank: str = Field("normal", index=True)
+    rank: str = "normal"
     rank_reason: str | None = None
     told_at: int = Field(
         unique=True,
@@ -239,6 +248,8 @@ class Wave(SQLModel, table=True):
 
 class WaveMember(SQLModel, table=True):
     __tablename__ = "wave_members"
+    # /v1/waves?force=: the waves a force is part of.
+    __table_args__ = (Index("ix_wave_members_force_id_wave_id", "force_id", "wave_id"),)
 
     wave_id: str = Field(foreign_key="waves.id", primary_key=True)
     force_id: str = Field(foreign_key="forces.id", primary_key=True)

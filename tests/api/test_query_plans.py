@@ -81,3 +81,35 @@ def test_the_posture_finds_its_day_and_its_page_of_waves_by_index(sqlite_path: s
     for plan in plans(sqlite_path, page):
         assert any("USING INDEX ix_waves_status_rank_id" in step for step in plan), plan
         assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/facts?kind=quantity", "/v1/facts?status=reported", "/v1/facts?rank=normal"]
+)
+def test_a_filtered_fact_list_in_the_default_order_is_an_index_range(
+    sqlite_path: str, path: str
+) -> None:
+    statements = statements_of(f"sqlite:///{sqlite_path}", path)
+    page = [(sql, p) for sql, p in statements if sql.startswith("SELECT facts.listed")]
+    assert page, statements
+    for plan in plans(sqlite_path, page):
+        assert any(step.startswith("SEARCH facts USING INDEX") for step in plan), plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+@pytest.mark.parametrize(
+    ("path", "link"),
+    [
+        ("/v1/activities?force=jtf-north", "activity_forces"),
+        ("/v1/activities?authority=posse-comitatus-act", "activity_authorities"),
+        ("/v1/waves?force=jtf-north", "wave_members"),
+    ],
+)
+def test_a_list_filtered_by_a_related_record_finds_its_links_by_index(
+    sqlite_path: str, path: str, link: str
+) -> None:
+    statements = statements_of(f"sqlite:///{sqlite_path}", path)
+    page = [(sql, p) for sql, p in statements if link in sql and "count(*)" not in sql]
+    assert page, statements
+    for plan in plans(sqlite_path, page):
+        assert any(step.startswith(f"SEARCH {link} USING") for step in plan), plan
