@@ -290,6 +290,7 @@ def _write_rows(connection: Connection, dataset: "Dataset") -> None:
                     "entity_kind": kind_of[ref.id],
                     "position": position,
                     "told_at": fact.told_at,
+                    "date_key": _date_key(fact),
                 }
                 for fact in batch
                 for position, ref in enumerate(fact.document.about)
@@ -427,6 +428,11 @@ def _parents_first(forces: list[Any]) -> list[Any]:
     return sorted(forces, key=lambda force: depth(force.id))
 
 
+def _date_key(fact: render.RenderedFact) -> str:
+    """A fact's date as the date orders read it; empty when undated."""
+    return fact.document.date.date.isoformat() if fact.document.date else ""
+
+
 def _fact_row(fact: render.RenderedFact) -> dict[str, Any]:
     document = fact.document
     row: dict[str, Any] = {
@@ -440,7 +446,7 @@ def _fact_row(fact: render.RenderedFact) -> dict[str, Any]:
         "rank": document.rank,
         "rank_reason": document.rank_reason,
         "told_at": fact.told_at,
-        "date_key": document.date.date.isoformat() if document.date else "",
+        "date_key": _date_key(fact),
         "measure": fact.measure,
         "holds_from": fact.holds_from,
         "holds_until": fact.holds_until,

@@ -197,13 +197,18 @@ class Fact(SQLModel, table=True):
 
 class FactAbout(SQLModel, table=True):
     __tablename__ = "fact_about"
-    __table_args__ = (Index("ix_fact_about_entity_told_at", "entity_id", "told_at"),)
+    __table_args__ = (
+        Index("ix_fact_about_entity_told_at", "entity_id", "told_at"),
+        # /v1/timeline?about=: a record's events by date, by an index.
+        Index("ix_fact_about_entity_id_date_key_told_at", "entity_id", "date_key", "told_at"),
+    )
 
     fact_id: str = Field(foreign_key="facts.id", primary_key=True)
     entity_id: str = Field(primary_key=True)
     entity_kind: str
     position: int
     told_at: int = Field(description="The fact's told_at, so a record's facts list by an index.")
+    date_key: str = Field(description="The fact's date_key, so a record's events list by one.")
 
 
 class Citation(SQLModel, table=True):

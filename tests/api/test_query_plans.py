@@ -113,3 +113,17 @@ def test_a_list_filtered_by_a_related_record_finds_its_links_by_index(
     assert page, statements
     for plan in plans(sqlite_path, page):
         assert any(step.startswith(f"SEARCH {link} USING") for step in plan), plan
+
+
+@pytest.mark.parametrize("sort", ["date", "-date"])
+def test_a_record_s_timeline_reads_its_events_in_date_order_by_index(
+    sqlite_path: str, sort: str
+) -> None:
+    statements = statements_of(
+        f"sqlite:///{sqlite_path}", f"/v1/timeline?about=jtf-north&sort={sort}"
+    )
+    page = [(sql, p) for sql, p in statements if "facts.event" in sql]
+    assert page, statements
+    for plan in plans(sqlite_path, page):
+        assert any("INDEX ix_fact_about_entity_id_date_key_told_at" in step for step in plan), plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan

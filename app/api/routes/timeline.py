@@ -33,6 +33,8 @@ class TimelineQuery(ListQuery, AsOfQuery):
 
 # By date; events of one day in the order their sources tell them.
 WHEN = Order(("facts.date_key", "facts.told_at"), (str, int))
+# The same order over one record's events, from that record's index of them.
+WHEN_ABOUT = Order(("fact_about.date_key", "fact_about.told_at"), (str, int))
 
 
 @router.get("", response_model=Page[TimelineEvent], dependencies=[CACHED])
@@ -42,14 +44,18 @@ async def timeline(
     """Dated events in order, each with its date's precision, what it concerns and its citations."""
     # A range rather than != '': undated facts (an empty key) sort first in the date index, and a
     # range starts after them where != scans past them (0.12 ms against 4.3 ms a page at 1000x).
-    selection = Selection("facts", "facts.event").where("facts.date_key > ''")
-    if query.about is not None:
-        selection.where(
-            "facts.id IN (SELECT fact_id FROM fact_about WHERE entity_id = :about)",
-            about=query.about,
+    if query.about is None:
+        selection = Selection("facts", "facts.event").where("facts.date_key > ''")
+        when = WHEN
+    else:
+        selection = (
+            Selection("facts JOIN fact_about ON fact_about.fact_id = facts.id", "facts.event")
+            .where("fact_about.entity_id = :about", about=query.about)
+            .where("fact_about.date_key > ''")
         )
+        when = WHEN_ABOUT
     dated_between(selection, query.from_, query.to)
     if query.as_of is not None:
         selection.where(KNOWN_ON, as_of=iso(query.as_of))
-    order = order_of({"date": WHEN}, query.sort)
+    order = order_of({"date": when}, query.sort)
     return await list_response(request, data, query, selection, order, TimelineEvent)
