@@ -2,57 +2,127 @@
 
     .venv/bin/python -m bench.load_speed 1000                 # SQLite, bundles made in a temp dir
     .venv/bin/python -m bench.load_speed 1000 --postgres URL  # and a load into that database
+    .venv/bin/python -m bench.load_speed 1000 --against main --rounds 3  # beside main's code
 
-For the synthetic bundles at SCALE (bench/synthetic.py) it runs, each pinned to the server core as
-bench/scale.py runs them: ``muster check``; ``muster load`` into a fresh SQLite database (after
-``muster db upgrade``) and, with ``--postgres``, into that database; then ``muster serve`` on the
-SQLite database until its first 200 on /v1/forces. It prints facts per second by the wall clock and
-by CPU time (user and system, which a busy machine disturbs less), the peak resident memory and
-the median start-up. ``--postgres`` replaces what that database holds.
+For the synthetic bundles at SCALE (bench/synthetic.py) it runs, each pinned to ``--cores`` (by
+default every core this process may use, as ``muster check`` reads bundles on each of them):
+``muster check``; ``muster load`` into a fresh SQLite database (after ``muster db upgrade``)
+and, with ``--postgres``, into that database, emptied first (``muster db downgrade base``); then
+``muster serve`` on the SQLite database until its first 200 on /v1/forces. It prints facts per
+second by the wall clock and by CPU time (user and system, of muster and its worker processes,
+which a busy machine disturbs less), and the peak resident memory of the largest process.
+
+With ``--against REF`` each round runs every step with this checkout's code and then with REF's
+(a temporary worktree, on this checkout's packages), one after the other, so that both see the
+same machine; it prints each step's medians over ``--rounds`` side by side, and their ratio.
+``--postgres`` replaces what that database holds.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import tempfile
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from bench.bench import MUSTER, free_port, serve
 from bench.scale import MusterRun, run_muster
 from bench.synthetic import write_bundles
 
+REPOSITORY = Path(__file__).resolve().parent.parent
 
-def report(label: str, facts: int, run: MusterRun) -> None:
+
+def report(label: str, facts: int, runs: list[MusterRun]) -> None:
+    seconds = statistics.median(run.seconds for run in runs)
+    cpu_seconds = statistics.median(run.cpu_seconds for run in runs)
+    peak_mb = statistics.median(run.peak_mb for run in runs)
     print(
-        f"{label:<24} {run.seconds:6.2f} s  {facts / run.seconds:8,.0f} facts/s  "
-        f"(CPU {run.cpu_seconds:6.2f} s, {facts / run.cpu_seconds:8,.0f} facts/s)  "
-        f"peak {run.peak_mb:6.0f} MB",
+        f"{label:<32} {seconds:6.2f} s  {facts / seconds:8,.0f} facts/s  "
+        f"(CPU {cpu_seconds:6.2f} s, {facts / cpu_seconds:8,.0f} facts/s)  "
+        f"peak {peak_mb:6.0f} MB",
         flush=True,
     )
+
+
+@contextmanager
+def checkout(ref: str) -> Iterator[Path]:
+    """A temporary worktree of ``ref``, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="muster-load-speed-ref-") as temporary:
+        tree = Path(temporary) / "tree"
+        git = ["git", "-C", str(REPOSITORY), "worktree"]
+        subprocess.run([*git, "add", "--detach", str(tree), ref], check=True, capture_output=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run([*git, "remove", "--force", str(tree)], check=True)
+
+
+def one_round(
+    runs: dict[str, list[MusterRun]],
+    label: str,
+    tree: Path | None,
+    workdir: Path,
+    bundles: str,
+    arguments: argparse.Namespace,
+) -> None:
+    def muster(url: str, *words: str) -> MusterRun:
+        return run_muster(url, *words, core=arguments.cores, tree=tree)
+
+    database = workdir / "muster.db"
+    database.unlink(missing_ok=True)
+    sqlite_url = f"sqlite:///{database}"
+    runs[f"muster check{label}"].append(muster(sqlite_url, "check", bundles))
+    muster(sqlite_url, "db", "upgrade")
+    runs[f"muster load, SQLite{label}"].append(muster(sqlite_url, "load", bundles))
+    if arguments.postgres:
+        muster(arguments.postgres, "db", "downgrade", "base")
+        muster(arguments.postgres, "db", "upgrade")
+        runs[f"muster load, PostgreSQL{label}"].append(muster(arguments.postgres, "load", bundles))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scale", type=int)
-    parser.add_argument("--postgres", help="an empty, migratable PostgreSQL database URL")
+    parser.add_argument("--postgres", help="a migratable PostgreSQL database URL, emptied")
     parser.add_argument("--startups", type=int, default=3, help="server starts to take a median of")
+    parser.add_argument("--against", metavar="REF", help="a commit to measure beside this code")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each step to take medians")
+    parser.add_argument(
+        "--cores",
+        default=",".join(str(core) for core in sorted(os.sched_getaffinity(0))),
+        help='taskset\'s list of cores for muster, e.g. "0" (default: all of them)',
+    )
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="muster-load-speed-") as temporary:
         workdir = Path(temporary)
         generated = write_bundles(workdir / "bundles", arguments.scale)
         facts = generated.facts
         bundles = str(generated.root)
-        sqlite_url = f"sqlite:///{workdir / 'muster.db'}"
-        print(f"{arguments.scale}x: {facts:,} facts")
-        report("muster check", facts, run_muster(sqlite_url, "check", bundles))
-        run_muster(sqlite_url, "db", "upgrade")
-        report("muster load, SQLite", facts, run_muster(sqlite_url, "load", bundles))
-        if arguments.postgres:
-            run_muster(arguments.postgres, "db", "upgrade")
-            loaded = run_muster(arguments.postgres, "load", bundles)
-            report("muster load, PostgreSQL", facts, loaded)
+        print(f"{arguments.scale}x: {facts:,} facts, on cores {arguments.cores}")
+        runs: dict[str, list[MusterRun]] = defaultdict(list)
+        with checkout(arguments.against) if arguments.against else nullcontext() as other:
+            for _ in range(arguments.rounds):
+                one_round(runs, "", None, workdir, bundles, arguments)
+                if other is not None:
+                    one_round(runs, f" ({arguments.against})", other, workdir, bundles, arguments)
+        for label, measured in runs.items():
+            report(label, facts, measured)
+        if arguments.against:
+            for label in [label for label in runs if not label.endswith(")")]:
+                ours = statistics.median(run.seconds for run in runs[label])
+                theirs = statistics.median(
+                    run.seconds for run in runs[f"{label} ({arguments.against})"]
+                )
+                print(f"{label}: {theirs / ours:.2f}x the speed of {arguments.against}")
         startups = []
+        sqlite_url = f"sqlite:///{workdir / 'muster.db'}"
+        if arguments.against:  # the database holds REF's load: serve this code's
+            run_muster(sqlite_url, "load", bundles, core=arguments.cores)
         for _ in range(arguments.startups):
             command = [str(MUSTER), "serve", "--port", str(port := free_port())]
             env = {"MUSTER_DATABASE_URL": sqlite_url}

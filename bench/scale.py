@@ -154,12 +154,19 @@ class MusterRun:
     output: str
 
 
-def run_muster(url: str, *arguments: str, core: str = SERVER_CORE) -> MusterRun:
-    """Run ``muster ARGUMENTS`` on ``url``, pinned to ``core``; raises if it fails."""
+def run_muster(
+    url: str, *arguments: str, core: str = SERVER_CORE, tree: Path | None = None
+) -> MusterRun:
+    """Run ``muster ARGUMENTS`` on ``url``, pinned to ``core`` (a taskset list, e.g. "0,1"), with
+    the code of ``tree`` (a checkout of this repository, on this one's packages) when given;
+    raises if it fails."""
+    # Run from the checkout, Python finds its ``app`` before the installed one.
+    command = [sys.executable, "-c", "from app.cli import main; main()"] if tree else [str(MUSTER)]
     started = time.perf_counter()
     process = subprocess.Popen(
-        ["taskset", "-c", core, str(MUSTER), *arguments],
+        ["taskset", "-c", core, *command, *arguments],
         env=muster_env(url),
+        cwd=tree,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

@@ -1,5 +1,7 @@
 """``muster check``: every kind of bad input is refused with its file, line and reason."""
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -7,10 +9,22 @@ import yaml
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.ingest import check as check_module
+from app.ingest.check import read_dataset
+from bench.synthetic import write_bundles
 from tests.conftest import ARTICLE_BUNDLE
 from tests.helpers import append_fact, facts_file, first_fact
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True, params=["one process", "worker processes"])
+def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test twice: bundles read in this process, as a few are, and in two worker
+    processes, as many are (whatever the cores of the machine the tests run on)."""
+    if request.param == "worker processes":
+        monkeypatch.setattr(check_module, "FOLDERS_PER_PROCESS", 1)
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
 
 
 def check(path: Path) -> tuple[int, str]:
@@ -278,3 +292,27 @@ def test_a_path_that_does_not_exist_is_named_as_such(tmp_path: Path) -> None:
     code, output = check(missing)
     assert code == 1
     assert output.splitlines()[0] == f"{missing}:0: the path does not exist"
+
+
+def test_worker_processes_read_what_one_process_reads(tmp_path: Path) -> None:
+    generated = write_bundles(tmp_path / "bundles", 3)
+    seen = read_dataset(generated.root)
+    with pytest.MonkeyPatch.context() as one_process:
+        one_process.setattr(check_module, "FOLDERS_PER_PROCESS", len(seen.sources) + 1)
+        alone = read_dataset(generated.root)
+    assert seen.version == alone.version
+    assert seen.sources == alone.sources
+    assert seen.warnings == alone.warnings
+    assert [(kind, one.record, one.path, one.item) for kind, one in seen.records()] == [
+        (kind, one.record, one.path, one.item) for kind, one in alone.records()
+    ]
+
+
+def test_a_second_bundle_of_the_same_source_is_one_problem(seed_copy: Path) -> None:
+    copy = seed_copy / "zz-copy"
+    shutil.copytree(seed_copy / ARTICLE_BUNDLE, copy)
+    code, output = check(seed_copy)
+    assert code == 1
+    source_id = yaml.safe_load((copy / "source.yaml").read_text())["id"]
+    problem = f"{copy / 'source.yaml'}:1: duplicate source id {source_id!r}"
+    assert output.splitlines() == [problem, "1 problem(s) found"]
