@@ -234,11 +234,11 @@ def create_app(settings: Settings | None = None) -> Application:
         RequestIdMiddleware,
         AccessLogMiddleware,
         partial(ResponseHeaders, fixed=cors_fixed_headers(settings.cors_origins)),
-        # Beneath the fixed headers and the request id, so that a 500 for a bug in any piece
-        # below, the routes too, carries them.
-        UnexpectedErrors,
         partial(Cors, origins=settings.cors_origins),
         HeadAsGet,
+        # Beneath the headers every response carries (request id, security, CORS) and HEAD, so
+        # that a 500 for a bug in any piece below, the routes too, is answered as any other.
+        UnexpectedErrors,
         partial(
             Limits,
             max_url_bytes=settings.max_url_bytes,

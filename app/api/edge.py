@@ -19,7 +19,7 @@ from app.api.asgi import (
     header,
     send_problem,
 )
-from app.api.errors import shorten
+from app.api.errors import UNEXPECTED_ERROR, shorten
 
 SECURITY_HEADERS: Headers = [
     (b"x-content-type-options", b"nosniff"),
@@ -161,8 +161,8 @@ class OneSlash:
 class UnexpectedErrors:
     """An error that nothing beneath handled, in a route or in the edge, is logged as Muster's
     and answered with a 500 problem, not left to the server's plain-text 500: so the answer still
-    carries the headers of the pieces above this one (request id, security headers). An answer
-    that had started, a streamed one, can only stop short, which the client sees."""
+    carries the headers of the pieces above this one (request id, security and CORS headers).
+    An answer that had started, a streamed one, can only stop short, which the client sees."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -190,4 +190,4 @@ class UnexpectedErrors:
                 return
             logger.exception("unhandled error on %s %s", method, path)
             if not started:  # the route's own 500, if any, was held by the response cache
-                await send_problem(scope, receive, send, 500, "an unexpected error occurred")
+                await send_problem(scope, receive, send, 500, UNEXPECTED_ERROR)

@@ -156,8 +156,12 @@ async def _request_validation_error(request: Request, error: Exception) -> Respo
     return _validation_problem(request, error)
 
 
+UNEXPECTED_ERROR = "an unexpected error occurred"
+"""The detail of every 500: what went wrong is for the log, not for the client."""
+
+
 async def _unexpected_error(request: Request, _error: Exception) -> Response:
-    return problem_response(500, "an unexpected error occurred", request.url.path)
+    return problem_response(500, UNEXPECTED_ERROR, request.url.path)
 
 
 CLIENT_CLOSED_REQUEST = 499

@@ -12,10 +12,13 @@ from app.api.response_cache import ResponseCache
 from app.config import Settings
 from app.main import create_app
 
+ALLOWED_ORIGIN = "https://newsroom.example"
+
 
 @pytest.fixture
 def client(seeded_database_url: str) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=seeded_database_url))
+    settings = Settings(database_url=seeded_database_url, cors_origins=[ALLOWED_ORIGIN])
+    app = create_app(settings)
 
     async def broken_route() -> None:
         raise RuntimeError("a bug in a route")
@@ -62,3 +65,14 @@ def test_an_edge_that_fails_answers_a_problem_and_logs_it(
     logged = [record for record in caplog.records if record.exc_info]
     assert len(logged) == 1
     assert "a bug in the response cache" in str(logged[0].exc_info[1])  # type: ignore[index]
+
+
+def test_a_failure_is_readable_by_an_allowed_origin_and_bodiless_to_head(
+    client: TestClient,
+) -> None:
+    response = client.get("/v1/broken", headers={"Origin": ALLOWED_ORIGIN})
+    assert_unexpected_error_problem(response, "/v1/broken")
+    assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    head = client.head("/v1/broken")
+    assert head.status_code == 500
+    assert head.content == b""
