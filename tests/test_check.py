@@ -296,7 +296,10 @@ def test_a_path_that_does_not_exist_is_named_as_such(tmp_path: Path) -> None:
 
 def test_worker_processes_read_what_one_process_reads(tmp_path: Path) -> None:
     generated = write_bundles(tmp_path / "bundles", 3)
-    seen = read_dataset(generated.root)
+    with pytest.MonkeyPatch.context() as workers:  # whichever way the fixture reads
+        workers.setattr(check_module, "FOLDERS_PER_PROCESS", 1)
+        workers.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+        seen = read_dataset(generated.root)
     with pytest.MonkeyPatch.context() as one_process:
         one_process.setattr(check_module, "FOLDERS_PER_PROCESS", len(seen.sources) + 1)
         alone = read_dataset(generated.root)

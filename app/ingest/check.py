@@ -311,16 +311,26 @@ FOLDERS_PER_PROCESS = 100
 two bundles would wait longer on starting a process than on reading)."""
 
 
+def _usable_cores() -> int:
+    """The cores this process may run on (taskset, a container's cpuset), where the system says;
+    else all of them (macOS has no affinity)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _read_bundles(root: Path, folders: list[Path]) -> Iterator[_BundleRead]:
     """Every folder's bundle, in order; read by worker processes, one for each core this process
     may run on, when there are bundles enough: at 1000x, on two cores, ``muster check`` took a
     median 7.3 s (11.9 s of CPU time) against 13.1 s (12.5 s) read in one process
     (``bench/load_speed.py 1000 --against main --rounds 3``)."""
-    processes = min(len(os.sched_getaffinity(0)), math.ceil(len(folders) / FOLDERS_PER_PROCESS))
-    if processes <= 1:
+    # Forked, the workers start at once with the modules imported; the check runs no threads.
+    # Where there is no fork (Windows), the bundles are read in this process.
+    forking = "fork" in multiprocessing.get_all_start_methods()
+    processes = min(_usable_cores(), math.ceil(len(folders) / FOLDERS_PER_PROCESS))
+    if processes <= 1 or not forking:
         yield from (_read_bundle(root, folder) for folder in folders)
         return
-    # Forked, the workers start at once with the modules imported; the check runs no threads.
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(processes, mp_context=context) as pool:
         yield from pool.map(partial(_read_bundle, root), folders, chunksize=8)
