@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 import yaml
@@ -168,4 +169,32 @@ def test_0005_adds_each_loaded_wave_s_joins_fact_from_its_document(
     engine.dispose()
     waves = yaml.safe_load((SEED_DATA / ARTICLE_BUNDLE / "waves.yaml").read_text("utf-8"))
     assert rows == sorted((wave["id"], wave.get("joins_fact")) for wave in waves)
+    assert differences(url) == []
+
+
+def test_0006_and_0008_fill_the_loaded_rows_as_a_load_writes_them(
+    empty_database_url: str,
+) -> None:
+    """Data loaded by an older Muster gets the waves' status ranks and the events' dates that a
+    load writes now."""
+    url = empty_database_url
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    load_dataset(engine, read_dataset(SEED_DATA))
+    filled = {
+        "waves": "SELECT id, status_rank FROM waves ORDER BY id",
+        "fact_about": "SELECT fact_id, entity_id, date_key FROM fact_about ORDER BY 1, 2",
+    }
+
+    def read() -> dict[str, list[Any]]:
+        with engine.connect() as connection:
+            return {table: list(connection.execute(text(sql))) for table, sql in filled.items()}
+
+    as_loaded = read()
+    assert {rank for _, rank in as_loaded["waves"]} != {0}  # not the column's filling default
+    assert {date for *_, date in as_loaded["fact_about"]} - {""}
+    migrate.downgrade(url, "0005")
+    migrate.upgrade(url)
+    assert read() == as_loaded
+    engine.dispose()
     assert differences(url) == []

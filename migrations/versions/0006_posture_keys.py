@@ -35,8 +35,16 @@ def upgrade() -> None:
         "waves", sa.Column("status_rank", sa.Integer(), nullable=False, server_default="0")
     )
     op.execute(f"UPDATE waves SET status_rank = {STATUS_RANK}")
+    _drop_the_filling_default("waves", "status_rank")
     op.create_index("ix_waves_status_rank_id", "waves", ["status_rank", "id"])
     op.create_index("ix_facts_reported_on", "facts", ["reported_on"])
+
+
+def _drop_the_filling_default(table: str, column: str) -> None:
+    """The model has no default: the load writes every row's value. SQLite keeps the default
+    (dropping it would copy the table, which 0005 shows fails); nothing relies on it."""
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column(table, column, server_default=None)
 
 
 def downgrade() -> None:
