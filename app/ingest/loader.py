@@ -31,7 +31,7 @@ from sqlmodel import SQLModel, col
 from app.db import insert_rows, is_sqlite
 from app.models import tables
 from app.models.kinds import ENTITY_KINDS, Kind
-from app.services import posture, render, search
+from app.services import render, search
 
 if TYPE_CHECKING:  # not imported to run: `muster serve` asks has_data, and needs no YAML reader
     from app.ingest.check import Dataset
@@ -380,7 +380,7 @@ def _entity_columns(kind: Kind, record: Any) -> dict[str, Any]:
         case Kind.waves:
             return common | {
                 "status": record.status.value,
-                "status_rank": posture.STATUS_ORDER.index(record.status.value),
+                "status_rank": render.status_rank(record.status),
                 "size_fact_id": record.size_fact,
                 "joins_id": record.joins,
                 "joins_fact_id": record.joins_fact,

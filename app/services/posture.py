@@ -33,14 +33,13 @@ from app.services.records import KNOWN_ON, Totals, wave_known_on
 from app.services.store import Reading
 
 Part = Literal["size", "share"]
-STATUS_ORDER = [status.value for status in WaveStatus]
 # The totals: waves of these statuses added up, per component.
 ARRIVED_STATUSES = (WaveStatus.in_place, WaveStatus.ordered)
 
 
 NEWEST_REPORT = text("SELECT max(reported_on) FROM facts")
-# Waves in the posture's order: by status (in place first, ``status_rank``, which the load writes
-# from STATUS_ORDER), then id; a page after a wave's key.
+# Waves in the posture's order: by status (in place first, ``status_rank``, which the load writes:
+# render.status_rank), then id; a page after a wave's key.
 WAVES = "SELECT detailed, status_rank, id FROM waves{where} ORDER BY status_rank, id LIMIT :limit"
 ALTERNATIVES_SHOWN = 20
 """How many of the other facts about the same thing a figure lists (``alternative_count``
@@ -93,7 +92,7 @@ TOTAL_OPERANDS = (
     "(SELECT facts.id FROM facts WHERE facts.id = waves.joins_fact_id{known}) IS NOT NULL "
     "THEN waves.joins_id END AS joins_id, "
     "({first_told}) AS first_told "
-    "FROM waves WHERE waves.status IN ('in_place', 'ordered')), "
+    "FROM waves WHERE waves.status IN ({arrived})), "
     "counted AS (SELECT arrived.*, "
     # A wave that joins no force counts under the force whose share is its whole size.
     "CASE WHEN arrived.joins_id IS NOT NULL "
@@ -115,7 +114,9 @@ TOTAL_OPERANDS = (
     "WHERE citations.fact_id = COALESCE(ranked.standing, ranked.first_told)) AS citation_count "
     "FROM ranked WHERE ranked.place = 1 ORDER BY ranked.status_rank, ranked.id"
 )
+ARRIVED = ", ".join(f"'{status.value}'" for status in ARRIVED_STATUSES)
 NO_JIT = text("SET LOCAL jit = off")
+DEFAULT_JIT = text("SET LOCAL jit TO DEFAULT")
 LISTED_FACTS = text("SELECT id, listed FROM facts WHERE id IN :ids").bindparams(
     bindparam("ids", expanding=True, type_=String)
 )
@@ -137,6 +138,7 @@ class _PostureReader:
 
     def __init__(self, reading: Reading, day: dt.date | None) -> None:
         self.connection = reading.connection
+        self.on_postgresql = reading.on_postgresql
         self.day = day
         # Without a day (no dated report at all), every fact is known and holds.
         on_the_day = f" AND {KNOWN_ON} AND {HOLDS_ON}" if day else ""
@@ -151,6 +153,7 @@ class _PostureReader:
         ).bindparams(bindparam("ids", expanding=True, type_=String))
         self.total_operands = text(
             TOTAL_OPERANDS.format(
+                arrived=ARRIVED,
                 known=known,
                 first_told=FIRST_TOLD.format(column="fact_about.fact_id", known=known),
                 on_the_day=on_the_day,
@@ -275,20 +278,15 @@ class _PostureReader:
         will be there once the ordered waves arrive. A wave of unknown size counts as zero or
         more, which leaves a lower bound; a single wave needs no total. Each total lists the first
         ``TOTAL_SHOWN`` of its waves, facts and citations, and counts them all."""
-        if self.connection.dialect.name == "postgresql":
+        if self.on_postgresql:
             # The planner prices the query's thousands of index lookups high enough to compile it
             # first, which takes longer than running it: at 1000x, 0.28 s with JIT, 0.10 s without.
-            # For the rest of this read only (the totals are its last query).
             self.connection.execute(NO_JIT)
+        operand_rows = self.connection.execute(self.total_operands, self.parameters).all()
+        if self.on_postgresql:
+            self.connection.execute(DEFAULT_JIT)  # for this query only
         by_component: dict[str, list[_Operand]] = defaultdict(list)
-        for (
-            wave_id,
-            component,
-            standing,
-            fact_id,
-            quantity,
-            citation_count,
-        ) in self.connection.execute(self.total_operands, self.parameters):
+        for wave_id, component, standing, fact_id, quantity, citation_count in operand_rows:
             size = Quantity.model_validate(quantity) if standing is not None else None
             by_component[component].append(_Operand(wave_id, fact_id, size, citation_count))
         totals = []

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from pydantic import BaseModel
 
-from app.models.common import Citation, Quantity
+from app.models.common import Citation, Quantity, WaveStatus
 from app.models.kinds import Kind, record_path
 from app.models.public import (
     EMBEDDED,
@@ -52,6 +52,11 @@ if TYPE_CHECKING:  # not imported to run: a server imports the loader, and reads
 EVENT_FIELDS = tuple(TimelineEvent.model_fields)  # an event is a dated fact, shown in part
 
 
+def status_rank(status: WaveStatus) -> int:
+    """A wave's place in the posture's order of statuses, WaveStatus's own: in place first."""
+    return list(WaveStatus).index(status)
+
+
 RENDERING_CODE = (
     "services/render.py",
     "ingest/loader.py",  # writes what this module renders, and the sort keys beside it
@@ -59,6 +64,7 @@ RENDERING_CODE = (
     "services/search.py",
     "services/quantities.py",
     "services/as_of.py",  # the days a fact holds on
+    "models/common.py",  # the values' own rules, and WaveStatus's order (status_rank)
 )
 """The files, under app/, whose code shapes what a load writes for the API."""
 
