@@ -121,7 +121,8 @@ def main() -> None:
                 print(f"{label}: {theirs / ours:.2f}x the speed of {arguments.against}")
         startups = []
         sqlite_url = f"sqlite:///{workdir / 'muster.db'}"
-        if arguments.against:  # the database holds REF's load: serve this code's
+        if arguments.against:  # the database holds REF's schema and load: serve this code's
+            run_muster(sqlite_url, "db", "upgrade", core=arguments.cores)
             run_muster(sqlite_url, "load", bundles, core=arguments.cores)
         for _ in range(arguments.startups):
             command = [str(MUSTER), "serve", "--port", str(port := free_port())]

@@ -9,13 +9,14 @@ Run from the repository, with the project installed in .venv (``.[postgres]`` fo
 
 The bundles come from bench/synthetic.py (58 facts and 42 entities a source, hubs shared by all).
 For each scale and backend the script times ``muster check`` and ``muster load`` into a fresh
-database (with the load's peak resident memory), both on every core, the database's size and the start-up to the
-first 200 on it; then, with the servers pinned as bench/bench.py pins them (each server on core 0,
-wrk on core 1), the requests per second and p99 of every endpoint below with the response cache on
-and off (``MUSTER_RESPONSE_CACHE=0``), as ratios to the FastAPI constant route measured in the same
-rounds; Datasette over a copy of the SQLite tables; the resident memory of a fresh server after
-warming every endpoint, and after asking for 12 ``as_of`` days more; and, at 1000x (or the largest
-scale run), a reload under read traffic: the reads' p99 and the longest time no read was answered.
+database (with the load's peak resident memory), both on every core, the database's size and the
+start-up to the first 200 on it; then, with the servers pinned as bench/bench.py pins them (each
+server on core 0, wrk on core 1), the requests per second and p99 of every endpoint below with the
+response cache on and off (``MUSTER_RESPONSE_CACHE=0``), as ratios to the FastAPI constant route
+measured in the same rounds; Datasette over a copy of the SQLite tables; the resident memory of a
+fresh server after warming every endpoint, and after asking for 12 ``as_of`` days more; and, at
+1000x (or the largest scale run), a reload under read traffic: the reads' p99 and the longest time
+no read was answered.
 
 PostgreSQL is a throwaway server started as .ci/postgres.sh starts it (fsync off); its processes
 are not pinned. The table goes to stdout and to bench/results-scale.md; progress to stderr.

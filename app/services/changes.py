@@ -3,7 +3,7 @@
 Every load that changes the data records what it added, removed and changed (``dataset_changes``,
 by load). The difference since a version is those records of every later load, collapsed per
 record in SQL: what matters is whether the record existed before and whether it exists after.
-A page is read one of two ways, whichever reads fewer rows (``Span.read_by_load``): walking the
+A page is read one of two ways, whichever reads fewer rows (``SpanSize.read_by_load``): walking the
 history's index by record (kind, then id), which passes every record of the history until it has
 a page of changed ones; or reading the span's own rows by load and sorting them, which costs the
 span whatever the history holds.
