@@ -29,7 +29,7 @@ from app.models.public import (
     WaveDetail,
 )
 from app.services.quantities import add, in_words
-from app.services.records import KNOWN_ON, Totals, wave_known_on
+from app.services.records import KNOWN_ON, Totals, waves_known_on
 from app.services.store import Reading
 
 Part = Literal["size", "share"]
@@ -174,15 +174,14 @@ class _PostureReader:
             conditions.append("(status_rank, id) > (:after_rank, :after_id)")
             parameters |= {"after_rank": after[0], "after_id": after[1]}
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        waves = []
-        sql = WAVES.format(where=where)
-        rows = self.connection.execute(text(sql), parameters)
-        for document, rank, wave_id in rows:
-            data = orjson.loads(document)
-            if self.day is not None:
-                wave_known_on(self.connection, data, self.day.isoformat())
-            waves.append((WaveDetail.model_validate(data), (rank, wave_id)))
-        return waves
+        rows = self.connection.execute(text(WAVES.format(where=where)), parameters).all()
+        documents = [orjson.loads(document) for document, _, _ in rows]
+        if self.day is not None:
+            waves_known_on(self.connection, documents, self.day.isoformat())
+        return [
+            (WaveDetail.model_validate(document), (rank, wave_id))
+            for document, (_, rank, wave_id) in zip(documents, rows, strict=True)
+        ]
 
     def figures(self, waves: Sequence[WaveDetail]) -> list[PostureFigure]:
         """The figures of a page of waves, read for the whole page at once."""

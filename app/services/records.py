@@ -182,17 +182,29 @@ UNKNOWN_FACTS = text("SELECT id FROM facts WHERE id IN :ids AND reported_on > :a
 def wave_known_on(connection: Connection, wave: dict[str, Any], as_of: str) -> None:
     """A wave's document as known on ``as_of``: without the size, shares and tie to a force that
     facts reported later give."""
-    cited = [member["fact"]["id"] for member in wave["composition"]]
-    for cited_by in ("size_fact", "joins_fact"):
-        if wave.get(cited_by) is not None:
-            cited.append(wave[cited_by]["id"])
+    waves_known_on(connection, [wave], as_of)
+
+
+def waves_known_on(connection: Connection, waves: Sequence[dict[str, Any]], as_of: str) -> None:
+    """Each wave's document as known on ``as_of`` (``wave_known_on``), for all of them in one
+    query: a posture page's 50 waves were 50 queries, a quarter of its time at 1000x."""
+    cited = [fact_id for wave in waves for fact_id in _facts_cited(wave)]
     if not cited:
         return
     unknown = {
         fact_id for (fact_id,) in connection.execute(UNKNOWN_FACTS, {"ids": cited, "as_of": as_of})
     }
-    if wave["size_fact"] is not None and wave["size_fact"]["id"] in unknown:
-        wave["size"] = wave["size_fact"] = None
-    if wave.get("joins_fact") is not None and wave["joins_fact"]["id"] in unknown:
-        wave["joins"] = wave["joins_status"] = wave["joins_fact"] = None
-    wave["composition"] = [m for m in wave["composition"] if m["fact"]["id"] not in unknown]
+    for wave in waves:
+        if wave["size_fact"] is not None and wave["size_fact"]["id"] in unknown:
+            wave["size"] = wave["size_fact"] = None
+        if wave.get("joins_fact") is not None and wave["joins_fact"]["id"] in unknown:
+            wave["joins"] = wave["joins_status"] = wave["joins_fact"] = None
+        wave["composition"] = [m for m in wave["composition"] if m["fact"]["id"] not in unknown]
+
+
+def _facts_cited(wave: dict[str, Any]) -> list[str]:
+    cited = [member["fact"]["id"] for member in wave["composition"]]
+    for cited_by in ("size_fact", "joins_fact"):
+        if wave.get(cited_by) is not None:
+            cited.append(wave[cited_by]["id"])
+    return cited
