@@ -193,11 +193,11 @@ async def list_response(
     selection: Selection,
     order: Order,
     item_model: type[BaseModel],
-    revise: Callable[[Reading, dict[str, Any]], None] | None = None,
+    revise: Callable[[Reading, list[dict[str, Any]]], None] | None = None,
 ) -> Response:
     """The rows ``selection`` picks, in ``order``: a page as the list envelope, CSV or JSON
-    Lines, or with ``limit=all`` the whole list, streamed. ``revise`` edits each row's
-    document in place (as a wave stood on a past day) before it is sent."""
+    Lines, or with ``limit=all`` the whole list, streamed. ``revise`` edits a page's documents
+    in place (as waves stood on a past day), all at once, before they are sent."""
     filters = query.model_dump(exclude={"cursor", "limit", "format"}, mode="json")
     fingerprint = query_fingerprint(filters)
     secret = request.app.state.cursor_key
@@ -209,12 +209,10 @@ async def list_response(
         )
         if revise is None:
             return page
-        documents = []
-        for stored in page.documents:
-            document = orjson.loads(stored)
-            revise(reading, document)
-            documents.append(orjson.dumps(document).decode())
-        return Page(documents, page.next_key, page.total)
+        documents = [orjson.loads(stored) for stored in page.documents]
+        revise(reading, documents)
+        revised = [orjson.dumps(document).decode() for document in documents]
+        return Page(revised, page.next_key, page.total)
 
     return await answer_list(request, data, query, item_model, fingerprint, after, read)
 

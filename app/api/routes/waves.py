@@ -55,8 +55,8 @@ async def list_waves(
     order = order_of(ENTITY_ORDERS, query.sort)
     as_of = iso(query.as_of)
 
-    def known_on(reading: Reading, wave: dict[str, Any]) -> None:
-        records.wave_known_on(reading.connection, wave, as_of)  # type: ignore[arg-type]
+    def known_on(reading: Reading, waves: list[dict[str, Any]]) -> None:
+        records.waves_known_on(reading.connection, waves, as_of)  # type: ignore[arg-type]
 
     revise = known_on if as_of is not None else None
     return await list_response(request, data, query, selection, order, WavePublic, revise)
