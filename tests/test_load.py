@@ -141,3 +141,18 @@ def test_a_reader_sees_the_data_from_before_a_load_or_after_it_never_a_mix(
     assert code == 0, output
     assert "fact-added-by-test" not in fact_ids
     assert "fact-added-by-test" in {row[0] for row in snapshot(database_url)["facts"]}
+
+
+def test_a_load_leaves_the_planner_statistics_of_what_it_wrote(database_url: str) -> None:
+    """So that the first reads after it plan by the data's shape (a filter's selectivity)."""
+    code, output = load(SEED_DATA)
+    assert code == 0, output
+    statistics = {
+        "sqlite": "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'facts'",
+        "postgresql": "SELECT count(*) FROM pg_stats WHERE tablename = 'facts'",
+    }
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(text(statistics[engine.dialect.name])).scalar_one()
+    engine.dispose()
+    assert rows > 0

@@ -214,6 +214,11 @@ def _load(connection: Connection, dataset: "Dataset") -> LoadReport:
         ),
     )
     _prune_history(connection, seq)
+    # The planner's statistics of the new data, in the same transaction, so that the first reads
+    # have them: told how few facts a filter leaves, SQLite reads a filtered list in its order's
+    # index instead of sorting every match (/v1/facts?kind=quantity&sort=-date at 1000x: 38 to
+    # 8.7 ms a page; the analysis took 0.34 s of the load).
+    connection.exec_driver_sql("ANALYZE")
     report.changes = {kind: Counter(counts) for kind, counts in summary.items()}
     return report
 
