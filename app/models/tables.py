@@ -201,6 +201,9 @@ class FactAbout(SQLModel, table=True):
         Index("ix_fact_about_entity_told_at", "entity_id", "told_at"),
         # /v1/timeline?about=: a record's events by date, by an index.
         Index("ix_fact_about_entity_id_date_key_told_at", "entity_id", "date_key", "told_at"),
+        # /v1/facts?about= sorted by date or id.
+        Index("ix_fact_about_entity_id_date_key_fact_id", "entity_id", "date_key", "fact_id"),
+        Index("ix_fact_about_entity_id_fact_id", "entity_id", "fact_id"),
     )
 
     fact_id: str = Field(foreign_key="facts.id", primary_key=True)

@@ -127,3 +127,13 @@ def test_a_record_s_timeline_reads_its_events_in_date_order_by_index(
     for plan in plans(sqlite_path, page):
         assert any("INDEX ix_fact_about_entity_id_date_key_told_at" in step for step in plan), plan
         assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+@pytest.mark.parametrize("sort", ["date", "-date", "id", "-id"])
+def test_a_record_s_facts_in_any_order_are_an_index_range(sqlite_path: str, sort: str) -> None:
+    statements = statements_of(f"sqlite:///{sqlite_path}", f"/v1/facts?about=jtf-north&sort={sort}")
+    page = [(sql, p) for sql, p in statements if sql.startswith("SELECT facts.listed")]
+    assert page, statements
+    for plan in plans(sqlite_path, page):
+        assert any(step.startswith("SEARCH fact_about USING") for step in plan), plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan

@@ -57,8 +57,13 @@ FACT_ORDERS = {
     "date": Order(("facts.date_key", "facts.id"), (str, str)),
     "id": Order(("facts.id",), (str,)),
 }
-# Facts about one record, in the order the sources tell them, straight from that record's index.
-ABOUT_ORDERS = FACT_ORDERS | {"source": Order(("fact_about.told_at",), (int,))}
+# Facts about one record, in each order, straight from that record's index of them (fact_about
+# holds each fact's told_at and date_key; its fact_id is the fact's id).
+ABOUT_ORDERS = {
+    "source": Order(("fact_about.told_at",), (int,)),
+    "date": Order(("fact_about.date_key", "fact_about.fact_id"), (str, str)),
+    "id": Order(("fact_about.fact_id",), (str,)),
+}
 
 
 def fact_selection(query: FactQuery, *, on_postgresql: bool) -> Selection:
