@@ -11,10 +11,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import JSON, Row, String, bindparam, text
+from sqlalchemy import JSON, Row, String, TextClause, TextualSelect, bindparam, text
 
 from app.models.common import Citation, Quantity, WaveStatus
 from app.models.kinds import Kind
@@ -133,6 +134,33 @@ def _fact(document: str) -> FactPublic:
     return FactPublic.model_validate(orjson.loads(document))
 
 
+@cache
+def _statements(*, dated: bool) -> tuple[TextClause, TextClause, TextualSelect]:
+    """The statements of a page's first facts told, of what stands among the facts about the
+    same thing, and of the totals' operands: on a day (``:as_of``, ``:day``), or over every fact
+    when the data holds no dated report. Made once each, not for every request."""
+    on_the_day = f" AND {KNOWN_ON} AND {HOLDS_ON}" if dated else ""
+    known = f" AND {KNOWN_ON}" if dated else ""
+    first_told = text(
+        PAGE_FIRST_TOLD.format(first_told=FIRST_TOLD.format(column="facts.listed", known=known))
+    ).bindparams(bindparam("ids", expanding=True, type_=String))
+    same_things = text(
+        SAME_THINGS.format(
+            stands_first=STANDS_FIRST.format(named="named.id"), on_the_day=on_the_day
+        )
+    ).bindparams(bindparam("ids", expanding=True, type_=String))
+    total_operands = text(
+        TOTAL_OPERANDS.format(
+            arrived=ARRIVED,
+            known=known,
+            first_told=FIRST_TOLD.format(column="fact_about.fact_id", known=known),
+            on_the_day=on_the_day,
+            stands_first=STANDS_FIRST.format(named="counted.named"),
+        )
+    ).columns(quantity=JSON)
+    return first_told, same_things, total_operands
+
+
 class _PostureReader:
     """The posture's figures and totals from the facts known on a day and holding on it."""
 
@@ -140,26 +168,7 @@ class _PostureReader:
         self.connection = reading.connection
         self.on_postgresql = reading.on_postgresql
         self.day = day
-        # Without a day (no dated report at all), every fact is known and holds.
-        on_the_day = f" AND {KNOWN_ON} AND {HOLDS_ON}" if day else ""
-        known = f" AND {KNOWN_ON}" if day else ""
-        self.first_told = text(
-            PAGE_FIRST_TOLD.format(first_told=FIRST_TOLD.format(column="facts.listed", known=known))
-        ).bindparams(bindparam("ids", expanding=True, type_=String))
-        self.same_things = text(
-            SAME_THINGS.format(
-                stands_first=STANDS_FIRST.format(named="named.id"), on_the_day=on_the_day
-            )
-        ).bindparams(bindparam("ids", expanding=True, type_=String))
-        self.total_operands = text(
-            TOTAL_OPERANDS.format(
-                arrived=ARRIVED,
-                known=known,
-                first_told=FIRST_TOLD.format(column="fact_about.fact_id", known=known),
-                on_the_day=on_the_day,
-                stands_first=STANDS_FIRST.format(named="counted.named"),
-            )
-        ).columns(quantity=JSON)
+        self.first_told, self.same_things, self.total_operands = _statements(dated=day is not None)
         self.parameters = {"as_of": day.isoformat(), "day": day.isoformat()} if day else {}
         self._components: dict[str, str | None] = {}
 
