@@ -1,5 +1,6 @@
 """The access log: one structured line per request for the ``muster.access`` logger."""
 
+import asyncio
 import logging
 import time
 
@@ -16,6 +17,7 @@ class AccessLogMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._lines = AccessLog()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not access_log.isEnabledFor(logging.INFO):
@@ -34,14 +36,46 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send_noting_status)
         finally:
             duration_ms = round((time.perf_counter() - started) * 1000, 3)
-            method, path, request_id = scope["method"], shorten(scope["path"]), current_request_id()
-            access_log.info(
+            self._lines.add(
+                scope["method"], shorten(scope["path"]), status, duration_ms, current_request_id()
+            )
+
+
+class AccessLog:
+    """One line per request for the ``muster.access`` logger, made and logged at the end of the
+    event loop's turn together with those of the other requests answered in it.
+
+    Made among each request's own work, a line took about a third of the time of a cached
+    response under load; made one after another, the logging code stays in the processor's
+    caches and the same lines cost a fraction of that. Cached ``/v1/forces`` on one core, each
+    line logged as its request ended against gathered: 6,251 → 8,243, 6,472 → 8,356 and
+    8,378 → 10,105 requests/s, in three alternating rounds of ``muster serve`` under wrk. Called
+    in-process, with no server around it, the two cost the same, which once had the gathering
+    dropped. A line's time is when it is logged, at most one turn after its response was sent;
+    its ``duration_ms`` is the request's own.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: list[tuple[str, str, int, float, str]] = []
+
+    def add(self, method: str, path: str, status: int, duration_ms: float, request_id: str) -> None:
+        if not self._waiting:
+            asyncio.get_running_loop().call_soon(self._log_waiting)
+        self._waiting.append((method, path, status, duration_ms, request_id))
+
+    def _log_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for method, path, status, duration_ms, request_id in waiting:
+            # What access_log.info() does, less finding the caller's file and line, which no log
+            # format shows and which took a tenth of the time of a cached response.
+            record = access_log.makeRecord(
+                access_log.name,
+                logging.INFO,
+                __file__,
+                0,
                 "%s %s %d %.1fms %s",
-                method,
-                path,
-                status,
-                duration_ms,
-                request_id,
+                (method, path, status, duration_ms, request_id),
+                None,
                 extra={
                     "fields": {
                         "request_id": request_id,
@@ -52,3 +86,4 @@ class AccessLogMiddleware:
                     }
                 },
             )
+            access_log.handle(record)
