@@ -1,0 +1,73 @@
+"""Requests per second of one path on ``muster serve``, this tree beside another commit.
+
+    .venv/bin/python -m bench.served_beside --against HEAD~1
+    .venv/bin/python -m bench.served_beside --against main --path /v1/facts?limit=50 --rounds 7
+
+``bench/edge_cpu.py`` times a cached request in-process, with no server around it; some costs
+show only in a server under load (the access log's did: the same in-process, a fifth of the
+throughput served). Each round here starts this tree's server and then the other commit's (a
+temporary worktree, on this checkout's packages), each alone on the server core with its access
+log written to a file, warms it up and measures it with wrk from the other core; so a noisy
+neighbour slows both alike, and the table gives the median of the rounds and their ratio.
+"""
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.bench import MUSTER, free_port, serve, wrk
+from bench.edge_cpu import seeded_database
+from bench.load_speed import checkout
+
+WARMUP_SECONDS = 2
+
+
+def requests_per_second(
+    tree: Path | None, workdir: Path, database_url: str, args: argparse.Namespace
+) -> float:
+    """One server, started with the code of ``tree`` (this checkout's when None), measured once;
+    its log goes to the tree, or to ``workdir``."""
+    port = free_port()
+    # Run from the checkout, Python finds its ``app`` before the installed one.
+    program = [sys.executable, "-c", "from app.cli import main; main()"] if tree else [str(MUSTER)]
+    command = [*program, "serve", "--port", str(port)]
+    env = {"MUSTER_DATABASE_URL": database_url}
+    with serve("beside", command, port, cwd=tree or workdir, env=env) as server:
+        url = server.base_url + args.path
+        wrk(url, WARMUP_SECONDS, args.connections)
+        return wrk(url, args.duration, args.connections).requests_per_second
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--against", metavar="REF", required=True, help="the commit to compare")
+    parser.add_argument("--path", default="/v1/forces", help="the path asked for (cached)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration", type=int, default=4, help="seconds of each wrk run")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    here: list[float] = []
+    there: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="muster-beside-") as temporary:
+        workdir = Path(temporary)
+        database_url = seeded_database(workdir)
+        with checkout(args.against) as tree:
+            for number in range(1, args.rounds + 1):
+                here.append(requests_per_second(None, workdir, database_url, args))
+                there.append(requests_per_second(tree, workdir, database_url, args))
+                print(
+                    f"round {number}: this tree {here[-1]:,.0f} req/s, "
+                    f"{args.against} {there[-1]:,.0f} req/s",
+                    flush=True,
+                )
+    mine, theirs = statistics.median(here), statistics.median(there)
+    print(
+        f"{args.path}: median {mine:,.0f} req/s here, {theirs:,.0f} at {args.against}: "
+        f"{mine / theirs:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
