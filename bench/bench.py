@@ -163,6 +163,13 @@ def serve(
         log_file.close()
 
 
+def muster_program(tree: Path | None) -> list[str]:
+    """The ``muster`` command with the code of ``tree`` (a checkout of this repository, run on
+    this one's packages), or of this checkout when None."""
+    # Run from the checkout, Python finds its ``app`` before the installed one.
+    return [sys.executable, "-c", "from app.cli import main; main()"] if tree else [str(MUSTER)]
+
+
 def muster_server(
     name: str,
     workdir: Path,

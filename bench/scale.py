@@ -66,6 +66,7 @@ from bench.bench import (
     free_port,
     log,
     machine,
+    muster_program,
     rss_mb,
     serve,
     verdict,
@@ -166,8 +167,7 @@ def run_muster(
     """Run ``muster ARGUMENTS`` on ``url``, pinned to ``core`` (a taskset list, e.g. "0,1"), with
     the code of ``tree`` (a checkout of this repository, on this one's packages) when given;
     raises if it fails."""
-    # Run from the checkout, Python finds its ``app`` before the installed one.
-    command = [sys.executable, "-c", "from app.cli import main; main()"] if tree else [str(MUSTER)]
+    command = muster_program(tree)
     started = time.perf_counter()
     process = subprocess.Popen(
         ["taskset", "-c", core, *command, *arguments],

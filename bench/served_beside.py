@@ -1,23 +1,24 @@
 """Requests per second of one path on ``muster serve``, this tree beside another commit.
 
     .venv/bin/python -m bench.served_beside --against HEAD~1
-    .venv/bin/python -m bench.served_beside --against main --path /v1/facts?limit=50 --rounds 7
+    .venv/bin/python -m bench.served_beside --against main --path '/v1/facts?limit=50' --rounds 7
 
 ``bench/edge_cpu.py`` times a cached request in-process, with no server around it; some costs
-show only in a server under load (the access log's did: the same in-process, a fifth of the
-throughput served). Each round here starts this tree's server and then the other commit's (a
-temporary worktree, on this checkout's packages), each alone on the server core with its access
-log written to a file, warms it up and measures it with wrk from the other core; so a noisy
-neighbour slows both alike, and the table gives the median of the rounds and their ratio.
+show only in a server under load (the access log's did: the same in-process, 1.32x served).
+Each round starts this tree's server and the other commit's (a temporary worktree, on this
+checkout's packages), one after the other and in turn first, each alone on the server core with
+its access log written to a file, warms it up and measures it with wrk from the other core; so a
+noisy neighbour slows both alike. It prints each round, then the medians and their ratio. Both
+serve one seeded database, migrated and loaded by this tree: the other commit must read its
+schema (the same migration head).
 """
 
 import argparse
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-from bench.bench import MUSTER, free_port, serve, wrk
+from bench.bench import free_port, muster_program, serve, wrk
 from bench.edge_cpu import seeded_database
 from bench.load_speed import checkout
 
@@ -30,9 +31,7 @@ def requests_per_second(
     """One server, started with the code of ``tree`` (this checkout's when None), measured once;
     its log goes to the tree, or to ``workdir``."""
     port = free_port()
-    # Run from the checkout, Python finds its ``app`` before the installed one.
-    program = [sys.executable, "-c", "from app.cli import main; main()"] if tree else [str(MUSTER)]
-    command = [*program, "serve", "--port", str(port)]
+    command = [*muster_program(tree), "serve", "--port", str(port)]
     env = {"MUSTER_DATABASE_URL": database_url}
     with serve("beside", command, port, cwd=tree or workdir, env=env) as server:
         url = server.base_url + args.path
@@ -43,7 +42,7 @@ def requests_per_second(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", metavar="REF", required=True, help="the commit to compare")
-    parser.add_argument("--path", default="/v1/forces", help="the path asked for (cached)")
+    parser.add_argument("--path", default="/v1/forces", help="the path asked for")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=4, help="seconds of each wrk run")
     parser.add_argument("--connections", type=int, default=32)
@@ -55,8 +54,13 @@ def main() -> None:
         database_url = seeded_database(workdir)
         with checkout(args.against) as tree:
             for number in range(1, args.rounds + 1):
-                here.append(requests_per_second(None, workdir, database_url, args))
-                there.append(requests_per_second(tree, workdir, database_url, args))
+                # In turn first, so that a machine that slows down or speeds up favours neither.
+                if number % 2:
+                    here.append(requests_per_second(None, workdir, database_url, args))
+                    there.append(requests_per_second(tree, workdir, database_url, args))
+                else:
+                    there.append(requests_per_second(tree, workdir, database_url, args))
+                    here.append(requests_per_second(None, workdir, database_url, args))
                 print(
                     f"round {number}: this tree {here[-1]:,.0f} req/s, "
                     f"{args.against} {there[-1]:,.0f} req/s",

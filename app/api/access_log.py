@@ -12,8 +12,9 @@ access_log = logging.getLogger("muster.access")
 
 
 class AccessLogMiddleware:
-    """Logs each request when it ends, with the status sent, how long it took and its request
-    id: as text, ``GET /v1/forces 200 1.2ms <id>``; in JSON, those as fields."""
+    """Logs each request once it ends, at the end of the event loop's turn, with the status sent,
+    how long it took and its request id: as text, ``GET /v1/forces 200 1.2ms <id>``; in JSON,
+    those as fields."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -45,14 +46,13 @@ class AccessLog:
     """One line per request for the ``muster.access`` logger, made and logged at the end of the
     event loop's turn together with those of the other requests answered in it.
 
-    Made among each request's own work, a line took about a third of the time of a cached
-    response under load; made one after another, the logging code stays in the processor's
-    caches and the same lines cost a fraction of that: cached ``/v1/forces`` answered a median
-    15,259 requests/s gathered, 11,557 with each line logged as its request ended (1.32x,
+    Made one after another, the logging code stays in the processor's caches, and the lines cost
+    less than made among each request's own work: cached ``/v1/forces`` answered a median 15,259
+    requests/s gathered, 11,557 with each line logged as its request ended (1.32x,
     ``python -m bench.served_beside --against 6a01955``). Called in-process, with no server
-    around it, the two cost the same, which once had the gathering dropped. A line's time is when
-    it is logged, at most one turn after its response was sent; its ``duration_ms`` is the
-    request's own.
+    around it, the two cost the same, which is why 78c7625 dropped the gathering. A line's time
+    is when it is logged, at most one turn after its response was sent; its ``duration_ms`` is
+    the request's own.
     """
 
     def __init__(self) -> None:
