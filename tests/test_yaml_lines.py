@@ -1,5 +1,6 @@
 """Bundle YAML is read as PyYAML's safe loader reads it, with the line of every record and key."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,20 @@ def written(tmp_path: Path, text: str) -> Path:
 
 def test_the_data_is_what_the_safe_loader_reads(tmp_path: Path) -> None:
     assert read_yaml(written(tmp_path, DOCUMENT)) == yaml.safe_load(DOCUMENT)
+
+
+@pytest.mark.parametrize("lines", [True, False])
+def test_scalars_mean_what_they_mean_in_yaml_1_1(tmp_path: Path, lines: bool) -> None:
+    # The bundle format is PyYAML's YAML 1.1; a YAML 1.2 parser reads each of these otherwise.
+    text = 'quoted: "2025-01-22"\nplain: 2025-01-22\nanswer: yes\noctal: 012\nsexagesimal: 1:20\n'
+    document = read_yaml(written(tmp_path, text), lines=lines)
+    assert document == {
+        "quoted": "2025-01-22",
+        "plain": date(2025, 1, 22),
+        "answer": True,
+        "octal": 10,
+        "sexagesimal": 80,
+    }
 
 
 def test_records_and_keys_know_their_lines(tmp_path: Path) -> None:
