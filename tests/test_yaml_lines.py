@@ -40,8 +40,12 @@ def test_the_data_is_what_the_safe_loader_reads(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("lines", [True, False])
 def test_scalars_mean_what_they_mean_in_yaml_1_1(tmp_path: Path, lines: bool) -> None:
-    # The bundle format is PyYAML's YAML 1.1; a YAML 1.2 parser reads each of these otherwise.
-    text = 'quoted: "2025-01-22"\nplain: 2025-01-22\nanswer: yes\noctal: 012\nsexagesimal: 1:20\n'
+    # The bundle format is PyYAML's YAML 1.1: a YAML 1.2 parser reads all but the quoted date
+    # otherwise, and yaml-rs even that.
+    text = (
+        'quoted: "2025-01-22"\nplain: 2025-01-22\nanswer: yes\noctal: 012\nsexagesimal: 1:20\n'
+        "base: &base {kind: quantity}\nmerged: {<<: *base, status: reported}\n"
+    )
     document = read_yaml(written(tmp_path, text), lines=lines)
     assert document == {
         "quoted": "2025-01-22",
@@ -49,6 +53,8 @@ def test_scalars_mean_what_they_mean_in_yaml_1_1(tmp_path: Path, lines: bool) ->
         "answer": True,
         "octal": 10,
         "sexagesimal": 80,
+        "base": {"kind": "quantity"},
+        "merged": {"kind": "quantity", "status": "reported"},
     }
 
 

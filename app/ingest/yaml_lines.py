@@ -19,10 +19,13 @@ class _LineLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
     """The safe loader, on libyaml's parser when PyYAML has it: it reads the seed data in a sixth
     of the time, with the same marks.
 
-    Parsing is most of ``muster check``'s time, yet PyYAML stays: the faster parsers on PyPI read
-    another format. On 350 files of the 1000x bundles, yaml-rs 0.1.6 read in 1/6.6 of the time
-    and ryaml 0.5.1 in 1/3.8, but both read YAML 1.2 (``yes`` and ``012`` are text there), ryaml
-    wraps the archived serde-yaml, and yaml-rs reads a quoted ``"2025-01-22"`` as a date."""
+    Parsing is about 40% of ``muster check``'s CPU (README, "At scale"), yet PyYAML stays: the
+    bundle format is YAML 1.1 as PyYAML reads it, and the two faster parsers tried read YAML 1.2
+    (``yes`` is text, ``012`` is not 10, ``<<`` merges nothing). On 350 files of the 1000x
+    synthetic bundles (bench/synthetic.py), yaml-rs 0.1.6 read them in 1/6.6 of ``read_yaml``'s
+    time and ryaml 0.5.1 in 1/3.8 (medians of 5 rounds of a throwaway script, not kept in
+    bench/); but ryaml wraps the archived serde-yaml, and yaml-rs reads even a quoted
+    ``"2025-01-22"`` as a date."""
 
 
 class LinedList(list[Any]):
