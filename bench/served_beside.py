@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.served_beside --against HEAD~1
     .venv/bin/python -m bench.served_beside --against main --path '/v1/facts?limit=50' --rounds 7
+    .venv/bin/python -m bench.served_beside --against HEAD~1 --uncached --header 'Accept-Encoding: gzip'
 
 ``bench/edge_cpu.py`` times a cached request in-process, with no server around it; some costs
 show only in a server under load (the access log's did: the same in-process, 1.32x served).
@@ -32,11 +33,14 @@ def requests_per_second(
     its log goes to the tree, or to ``workdir``."""
     port = free_port()
     command = [*muster_program(tree), "serve", "--port", str(port)]
-    env = {"MUSTER_DATABASE_URL": database_url}
+    env = {"MUSTER_DATABASE_URL": database_url, "MUSTER_RESPONSE_CACHE": str(not args.uncached)}
+    headers = dict(
+        (name.strip(), value.strip()) for name, value in (h.split(":", 1) for h in args.header)
+    )
     with serve("beside", command, port, cwd=tree or workdir, env=env) as server:
         url = server.base_url + args.path
-        wrk(url, WARMUP_SECONDS, args.connections)
-        return wrk(url, args.duration, args.connections).requests_per_second
+        wrk(url, WARMUP_SECONDS, args.connections, headers)
+        return wrk(url, args.duration, args.connections, headers).requests_per_second
 
 
 def main() -> None:
@@ -46,6 +50,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=4, help="seconds of each wrk run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--uncached", action="store_true", help="both servers without their response cache"
+    )
+    parser.add_argument(
+        "--header", action="append", default=[], metavar="'NAME: VALUE'", help="sent with each request"
+    )
     args = parser.parse_args()
     here: list[float] = []
     there: list[float] = []

@@ -22,6 +22,10 @@ from app.services.store import DataStore, DataUnavailableError
 CACHE_CONTROL = b"public, max-age=60"
 VARY = b"Accept, Accept-Encoding"
 GZIP_MIN_BYTES = 1024
+GZIP_LEVEL = 1
+"""zlib's fastest level, as nginx's default: an answer that is not kept is compressed for each
+request, and level 6 took 685 µs for a page of 50 facts (level 1: 118 µs, a third more bytes);
+1.21x the uncached pages per second served with gzip accepted (bench/served_beside.py)."""
 
 
 @dataclass
@@ -44,7 +48,7 @@ class Prepared:
     def gzipped(self) -> bytes:
         """The body gzip-compressed, compressed once however often it is sent."""
         if self.gzipped_body is None:
-            self.gzipped_body = gzip.compress(self.body, compresslevel=6, mtime=0)
+            self.gzipped_body = gzip.compress(self.body, compresslevel=GZIP_LEVEL, mtime=0)
         return self.gzipped_body
 
 
