@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.served_beside --against HEAD~1
     .venv/bin/python -m bench.served_beside --against main --path '/v1/facts?limit=50' --rounds 7
-    .venv/bin/python -m bench.served_beside --against HEAD~1 --uncached --header 'Accept-Encoding: gzip'
+    .venv/bin/python -m bench.served_beside --against HEAD~1 --uncached \
+        --header 'Accept-Encoding: gzip' --path '/v1/facts?limit=50'
 
 ``bench/edge_cpu.py`` times a cached request in-process, with no server around it; some costs
 show only in a server under load (the access log's did: the same in-process, 1.32x served).
@@ -34,9 +35,9 @@ def requests_per_second(
     port = free_port()
     command = [*muster_program(tree), "serve", "--port", str(port)]
     env = {"MUSTER_DATABASE_URL": database_url, "MUSTER_RESPONSE_CACHE": str(not args.uncached)}
-    headers = dict(
-        (name.strip(), value.strip()) for name, value in (h.split(":", 1) for h in args.header)
-    )
+    headers = {
+        name.strip(): value.strip() for name, value in (h.split(":", 1) for h in args.header)
+    }
     with serve("beside", command, port, cwd=tree or workdir, env=env) as server:
         url = server.base_url + args.path
         wrk(url, WARMUP_SECONDS, args.connections, headers)
@@ -54,7 +55,11 @@ def main() -> None:
         "--uncached", action="store_true", help="both servers without their response cache"
     )
     parser.add_argument(
-        "--header", action="append", default=[], metavar="'NAME: VALUE'", help="sent with each request"
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="sent with each request",
     )
     args = parser.parse_args()
     here: list[float] = []
