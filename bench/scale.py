@@ -33,6 +33,7 @@ import secrets
 import shlex
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -83,6 +84,8 @@ AS_OF_DAYS = 12
 RELOAD_SCALE = 1000
 RELOAD_PROBES = 4  # concurrent readers during the reload
 RELOAD_SETTLE_SECONDS = 5.0  # reads after the load's commit, when a server switches versions
+ABANDONED_CLIENTS = 512  # a burst of uncached searches whose clients all leave early
+BUSY_CPU_SHARE = 0.3  # a server using more of a core than this is taken to be still working
 ENDPOINTS = (
     "first page",
     "deep page",
@@ -110,6 +113,14 @@ class Reload:
 
 
 @dataclass
+class Abandoned:
+    clients: int
+    answered_s: float  # the burst answered whole, on the clock
+    left_after_s: float  # when its clients went away
+    worked_s: float  # how long the server went on working after that
+
+
+@dataclass
 class Block:
     scale: int
     backend: str
@@ -127,6 +138,7 @@ class Block:
     datasette: dict[str, Target] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)  # target label -> why it has no figure
     reload: Reload | None = None
+    abandoned: Abandoned | None = None
 
     def ratio(self, target: Target | None) -> float | None:
         if target is None or not target.runs or not self.reference.runs:
@@ -564,6 +576,55 @@ def probe(base_url: str, paths: list[str], during: Callable[[], None]) -> list[t
     return sorted(records)
 
 
+def abandoned_burst(block: Block, workdir: Path, url: str, path: str) -> None:
+    """``ABANDONED_CLIENTS`` clients ask an uncached server for ``path`` at once: answered whole,
+    then again with every client gone a quarter of the way through. How long the server works on
+    after they left, against the three quarters that answering them would still have taken."""
+    with muster_server("abandoned", workdir, url, cache=False) as server:
+        fetch(server.base_url + path)
+        started = time.perf_counter()
+        for connection in send_burst(server.base_url, path):
+            with connection:
+                while connection.recv(65536):  # read to the end: the server closes after it
+                    pass
+        answered_s = time.perf_counter() - started
+        time.sleep(1.0)
+        left_after_s = answered_s / 4
+        connections = send_burst(server.base_url, path)
+        time.sleep(left_after_s)
+        for connection in connections:
+            connection.close()
+        left = time.perf_counter()
+        worked_until = left
+        tick_s = 1 / os.sysconf("SC_CLK_TCK")
+        before = cpu_seconds(server.process.pid)
+        while time.perf_counter() - left < answered_s + 2.0:
+            time.sleep(0.05)
+            now = cpu_seconds(server.process.pid)
+            if now - before > max(BUSY_CPU_SHARE * 0.05, tick_s):
+                worked_until = time.perf_counter()
+            before = now
+    block.abandoned = Abandoned(ABANDONED_CLIENTS, answered_s, left_after_s, worked_until - left)
+
+
+def send_burst(base_url: str, path: str) -> list[socket.socket]:
+    """``ABANDONED_CLIENTS`` connections, each with one request sent, none of them read."""
+    host, port = urllib.parse.urlsplit(base_url).netloc.split(":")
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+    connections = []
+    for _ in range(ABANDONED_CLIENTS):
+        connection = socket.create_connection((host, int(port)), timeout=REQUEST_TIMEOUT)
+        connection.sendall(request)
+        connections.append(connection)
+    return connections
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (/proc/PID/stat's utime and stime)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(ordered: list[float], percent: float) -> float:
     if not ordered:
         return 0.0
@@ -618,6 +679,8 @@ def results_table(blocks: list[Block], backend: str) -> list[str]:
             row(f"Datasette, {label}", partial(endpoint_cell, "datasette", label))
     if any(block.reload for block in row_blocks):
         row("reload under read traffic", reload_cell)
+    if any(block.abandoned for block in row_blocks):
+        row("clients that leave a burst of uncached searches", abandoned_cell)
     notes = sorted(
         {f"{label}: {why}" for block in row_blocks for label, why in block.failures.items()}
     )
@@ -646,6 +709,16 @@ def reload_cell(block: Block) -> str:
         f"load {reload.seconds:.1f} s; {reload.reads:,} reads, {reload.errors} errors; "
         f"p99 {reload.p99_ms:,.0f} ms (before: {reload.quiet_p99_ms:,.0f} ms), "
         f"longest read {reload.longest_ms:,.0f} ms, longest pause {reload.longest_pause_s:.2f} s"
+    )
+
+
+def abandoned_cell(block: Block) -> str:
+    gone = block.abandoned
+    if gone is None:
+        return ""
+    return (
+        f"{gone.clients} clients, answered whole in {gone.answered_s:.2f} s; all left after "
+        f"{gone.left_after_s:.2f} s, and the server worked {gone.worked_s:.2f} s more"
     )
 
 
@@ -759,7 +832,17 @@ def targets_table(blocks: list[Block]) -> list[str]:
             ", ".join(f"{scale}x {growth:+.0f} MB" for scale, growth in grown),
             None,
         )
-    add("work for a client that has disconnected: stopped", "-", "not measured here", None)
+        gone = next((block.abandoned for block in mine if block.abandoned), None)
+        if gone is not None:
+            # Not stopped, the server would work on for the three quarters of the burst left.
+            left_to_answer = gone.answered_s - gone.left_after_s
+            add(
+                "work for clients that have disconnected: stopped, under half of what answering "
+                f"them would have taken ({tag})",
+                backend,
+                f"{gone.worked_s:.2f} s more, of {left_to_answer:.2f} s",
+                gone.worked_s < left_to_answer / 2,
+            )
     return lines
 
 
@@ -837,6 +920,8 @@ def main() -> None:
                     if scale == reload_scale:
                         log(f"{scale}x on {backend}: a reload under read traffic")
                         reload_under_traffic(block, url, workdir, paths, variant)
+                        log(f"{scale}x on {backend}: clients that leave a burst of searches")
+                        abandoned_burst(block, workdir, url, paths["search, common word"])
                 except Exception as error:  # the figures so far stand; the next block goes on
                     block.failures["the run"] = f"stopped: {error!r}"[:300]
                     log(f"{scale}x on {backend}: {block.failures['the run']}")
