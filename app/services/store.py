@@ -255,16 +255,19 @@ class DataStore:
         self._polled_at = time.monotonic()
 
     @contextmanager
-    def reading(self, deadline: float = math.inf) -> Iterator[Reading]:
+    def reading(
+        self, deadline: float = math.inf, given_up: threading.Event | None = None
+    ) -> Iterator[Reading]:
         """A read transaction, and the load it sees. On SQLite, a statement still running at
-        ``deadline`` (``time.monotonic()``) is interrupted, and the read raises."""
+        ``deadline`` (``time.monotonic()``), or once ``given_up`` is set (its client has gone),
+        is interrupted, and the read raises."""
         # Drops the connections to a file that was replaced, and fails at once when the
         # database is known not to answer.
         self.current()
         try:
             with (
                 self.engine.connect() as connection,
-                _until(connection, deadline),
+                _until(connection, deadline, given_up),
                 connection.begin(),
             ):
                 row = connection.execute(NEWEST_LOAD).first()
@@ -278,13 +281,21 @@ class DataStore:
 
 
 @contextmanager
-def _until(connection: Connection, deadline: float) -> Iterator[None]:
-    """On SQLite, interrupt the statements of ``connection`` that run past ``deadline``."""
+def _until(
+    connection: Connection, deadline: float, given_up: threading.Event | None
+) -> Iterator[None]:
+    """On SQLite, interrupt the statements of ``connection`` that run past ``deadline`` or after
+    ``given_up`` is set. (PostgreSQL's statement_timeout bounds a read there; a read given up
+    runs on, as cancelling a pooled connection from another thread could reach its next read.)"""
     raw = connection.connection.dbapi_connection
-    if deadline == math.inf or not isinstance(raw, sqlite3.Connection):
+    if (deadline == math.inf and given_up is None) or not isinstance(raw, sqlite3.Connection):
         yield
         return
-    raw.set_progress_handler(lambda: time.monotonic() > deadline, INTERRUPT_CHECK_STEPS)
+
+    def stop() -> bool:
+        return time.monotonic() > deadline or (given_up is not None and given_up.is_set())
+
+    raw.set_progress_handler(stop, INTERRUPT_CHECK_STEPS)
     try:
         yield
     finally:
