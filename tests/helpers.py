@@ -1,4 +1,5 @@
-"""Helpers shared by the tests: breaking bundles on purpose, and reading a database whole."""
+"""Helpers shared by the tests: breaking bundles on purpose, reading a database whole, and a
+statement slow enough to hold a read."""
 
 from pathlib import Path
 from typing import Any
@@ -8,6 +9,12 @@ from sqlalchemy import create_engine, select
 from sqlmodel import SQLModel
 
 from app.models import tables
+
+# Ten million steps: seconds of work, far past a test's timeout, yet bounded if nothing stops it.
+SLOW_QUERY = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000000) "
+    "SELECT count(*), 'slow' FROM n"
+)
 
 
 def facts_file(bundle: Path) -> Path:

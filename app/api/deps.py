@@ -57,12 +57,14 @@ class Data:
 
         gone = asyncio.ensure_future(_disconnected(self._request))
         # One turn of the event loop first, so that a client that closed its connection before
-        # its request was reached (one of a burst given up) is seen gone, and costs no read: of
-        # 512 uncached searches whose clients all left, the server went on for 1.2-1.5 s of the
-        # 1.8 s that answering them would have taken, and for 0.2-0.3 s with it (bench/scale.py).
-        # Its price: 0.89x the uncached pages a second under steady load (bench/served_beside.py).
+        # its request was reached (one of a burst given up) is seen gone, and costs no read. Of
+        # 512 uncached searches at 1000x whose clients all left a quarter of the way through,
+        # the server worked on for 1.2-1.5 s of the 1.8 s left without it, 0.2-0.35 s with it
+        # (bench/scale.py's abandoned_burst, by hand and in bench/results-scale.md). Its price
+        # is paid by every read: 0.89x the uncached pages a second (bench/served_beside.py).
         await asyncio.sleep(0)
         if gone.done():
+            gone.result()  # an error in receiving is the server's, not a client gone
             raise ClientDisconnect
         reading = asyncio.ensure_future(
             to_thread.run_sync(in_transaction, limiter=self.store.reads)
@@ -92,6 +94,7 @@ class Data:
                 # cancelled task would give the place back at once, its thread still busy).
                 reading.add_done_callback(_outcome_unwanted)
             if gone.done() and not gone.cancelled():
+                gone.result()
                 raise ClientDisconnect
             raise ProblemError(503, failure, slug="service-unavailable")
         try:

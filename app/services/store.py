@@ -20,8 +20,9 @@ the ``X-Data-Version`` header.
 A read has a deadline, and at most ``reads_at_once`` run at a time, each in a thread of their own
 limiter: reads stuck on a frozen server hold those threads only, never the ones the rest of the
 server runs on, and never the connection that the poller needs. On SQLite a read past its
-deadline is interrupted, which frees its thread; on PostgreSQL the server's statement_timeout
-does that, as long as the server runs at all.
+deadline, or given up because its client went away, is interrupted, which frees its thread; on
+PostgreSQL the server's statement_timeout does that at the deadline, as long as the server runs
+at all.
 """
 
 import logging
@@ -55,7 +56,8 @@ NEWEST_LOAD = (
 NOT_IN_TIME = "the database did not answer in time"
 
 INTERRUPT_CHECK_STEPS = 10_000
-"""How many SQLite virtual-machine steps a read runs between looks at its deadline."""
+"""How many SQLite virtual-machine steps a read runs between looks at its deadline and at
+whether it was given up."""
 
 
 class DataUnavailableError(RuntimeError):
@@ -273,7 +275,8 @@ class DataStore:
                 row = connection.execute(NEWEST_LOAD).first()
                 yield Reading(connection, LoadState(row.seq, row.version) if row else EMPTY)
         except (SQLAlchemyError, sqlite3.Error) as error:
-            if _interrupted(error):  # the file is fine, the read was too long
+            # The file is fine: the read was too long (or given up, and nobody reads this).
+            if _interrupted(error):
                 raise DataUnavailableError(NOT_IN_TIME) from error
             if self._sqlite_file is not None:
                 self._forget()  # a connection that saw a broken file keeps seeing it

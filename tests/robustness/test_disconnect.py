@@ -3,7 +3,6 @@ and on SQLite one that has started is interrupted."""
 
 import asyncio
 import threading
-import time
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
@@ -12,7 +11,7 @@ from sqlalchemy import event
 
 from app.config import Settings
 from app.main import create_app
-from tests.robustness.test_store import SLOW_QUERY
+from tests.helpers import SLOW_QUERY
 
 
 def test_a_read_for_a_client_that_left_while_it_waited_never_starts(seed_url: str) -> None:
@@ -40,6 +39,8 @@ def test_a_read_for_a_client_that_left_while_it_waited_never_starts(seed_url: st
             if message is None:
                 await asyncio.Event().wait()  # nothing more ever comes
             assert message is not None
+            if message["type"] == "http.disconnect":
+                await asyncio.sleep(0.05)  # the read is waiting for the busy thread by then
             return message
 
         async def send(message: MutableMapping[str, Any]) -> None:
@@ -63,32 +64,38 @@ def test_a_read_for_a_client_that_left_while_it_waited_never_starts(seed_url: st
     assert statements == []
 
 
-def test_a_sqlite_read_for_a_client_that_left_while_it_ran_is_interrupted(seed_url: str) -> None:
+def test_a_sqlite_read_for_a_client_that_left_while_it_ran_frees_its_thread(
+    seed_url: str,
+) -> None:
     edge = create_app(
         Settings(database_url=seed_url, response_cache=False, query_timeout_seconds=30)
     )
-    engine = edge.api.state.store.engine
-    edge.api.state.store.current()  # the load it serves is known: the read's statements come next
+    store = edge.api.state.store
+    store.reads.total_tokens = 1  # one read at a time: a thread held by the slow read shows
+    store.current()  # the load it serves is known: the read's statements come next
+    slow_started = threading.Event()
 
     def slowed(*args: Any) -> tuple[str, Any]:
         _connection, _cursor, statement, parameters, _context, _many = args
-        return (SLOW_QUERY, ()) if "dataset_loads" in statement else (statement, parameters)
+        if slow_started.is_set() or "dataset_loads" not in statement:
+            return statement, parameters
+        slow_started.set()
+        return SLOW_QUERY, ()
 
-    ended: list[float] = []
-    event.listen(engine, "before_cursor_execute", slowed, retval=True)
-    event.listen(engine, "handle_error", lambda _context: ended.append(time.monotonic()))
-    left: list[float] = []
+    event.listen(store.engine, "before_cursor_execute", slowed, retval=True)
+    sent: list[dict[str, Any]] = []
 
-    async def receive() -> dict[str, Any]:
-        if not left:
-            left.append(0.0)
-            return {"type": "http.request", "body": b""}
-        await asyncio.sleep(0.2)  # the read has started: the client goes
-        left[0] = time.monotonic()
-        return {"type": "http.disconnect"}
+    async def leaves_once_its_read_runs() -> dict[str, Any]:
+        if not sent and not slow_started.is_set():
+            while not slow_started.is_set():
+                await asyncio.sleep(0.01)
+            return {"type": "http.disconnect"}
+        await asyncio.Event().wait()  # the second client stays
+        raise AssertionError
 
     async def send(message: MutableMapping[str, Any]) -> None:
-        pass
+        if message["type"] == "http.response.start":
+            sent.append(dict(message))
 
     scope = {
         "type": "http",
@@ -100,11 +107,32 @@ def test_a_sqlite_read_for_a_client_that_left_while_it_ran_is_interrupted(seed_u
     }
 
     async def scenario() -> None:
-        await asyncio.wait_for(edge(scope, receive, send), 5)
-        deadline = time.monotonic() + 1.0  # the slow statement alone would run for seconds
-        while not ended and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+        await asyncio.wait_for(edge(dict(scope), leaves_once_its_read_runs, send), 5)
+        # The slow statement alone holds the one thread for seconds, unless it was interrupted.
+        await asyncio.wait_for(edge(dict(scope), leaves_once_its_read_runs, send), 1.5)
 
     asyncio.run(scenario())
-    assert ended, "the read went on for a client that had left"
-    assert ended[0] - left[0] < 1.0
+    assert [message["status"] for message in sent] == [499, 200]
+
+
+def test_an_error_in_receiving_is_a_500_not_a_client_gone(seed_url: str) -> None:
+    edge = create_app(Settings(database_url=seed_url, response_cache=False))
+    sent: list[dict[str, Any]] = []
+
+    async def broken_receive() -> dict[str, Any]:
+        raise RuntimeError("the server's receive failed")
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            sent.append(dict(message))
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/v1/forces",
+        "raw_path": b"/v1/forces",
+        "query_string": b"",
+        "headers": [],
+    }
+    asyncio.run(asyncio.wait_for(edge(scope, broken_receive, send), 5))
+    assert [message["status"] for message in sent] == [500]

@@ -19,6 +19,7 @@ from sqlalchemy import event
 from app.config import Settings
 from app.main import create_app, create_store
 from app.services.store import DataUnavailableError
+from tests.helpers import SLOW_QUERY
 
 
 def seeded_copy(tmp_path: Path, seed_url: str, name: str = "muster.db") -> Path:
@@ -60,13 +61,6 @@ def test_a_deleted_file_is_unavailable_data(tmp_path: Path, seed_url: str) -> No
     database.unlink()
     with pytest.raises(DataUnavailableError, match="missing"):
         store.current()
-
-
-# Ten million steps: seconds of work, far past the test's timeout, yet bounded if nothing stops it.
-SLOW_QUERY = (
-    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000000) "
-    "SELECT count(*), 'slow' FROM n"
-)
 
 
 def test_a_sqlite_read_past_the_timeout_is_interrupted_and_frees_its_thread(
