@@ -86,6 +86,7 @@ RELOAD_PROBES = 4  # concurrent readers during the reload
 RELOAD_SETTLE_SECONDS = 5.0  # reads after the load's commit, when a server switches versions
 ABANDONED_CLIENTS = 512  # a burst of uncached searches whose clients all leave early
 BUSY_CPU_SHARE = 0.3  # a server using more of a core than this is taken to be still working
+BUSY_WINDOW_SECONDS = 0.1  # ... in windows this long (CPU time moves in ticks of 10 ms)
 ENDPOINTS = (
     "first page",
     "deep page",
@@ -579,7 +580,8 @@ def probe(base_url: str, paths: list[str], during: Callable[[], None]) -> list[t
 def abandoned_burst(block: Block, workdir: Path, url: str, path: str) -> None:
     """``ABANDONED_CLIENTS`` clients ask an uncached server for ``path`` at once: answered whole,
     then again with every client gone a quarter of the way through. How long the server works on
-    after they left, against the three quarters that answering them would still have taken."""
+    after they left (to the window), against the three quarters that answering them would still
+    have taken."""
     with muster_server("abandoned", workdir, url, cache=False) as server:
         fetch(server.base_url + path)
         started = time.perf_counter()
@@ -588,22 +590,21 @@ def abandoned_burst(block: Block, workdir: Path, url: str, path: str) -> None:
                 while connection.recv(65536):  # read to the end: the server closes after it
                     pass
         answered_s = time.perf_counter() - started
-        time.sleep(1.0)
+        time.sleep(1.0)  # idle again
         left_after_s = answered_s / 4
+        started = time.perf_counter()
         connections = send_burst(server.base_url, path)
-        time.sleep(left_after_s)
+        time.sleep(max(0.0, started + left_after_s - time.perf_counter()))
         for connection in connections:
             connection.close()
-        left = time.perf_counter()
-        worked_until = left
-        tick_s = 1 / os.sysconf("SC_CLK_TCK")
-        before = cpu_seconds(server.process.pid)
-        while time.perf_counter() - left < answered_s + 2.0:
-            time.sleep(0.05)
-            now = cpu_seconds(server.process.pid)
-            if now - before > max(BUSY_CPU_SHARE * 0.05, tick_s):
-                worked_until = time.perf_counter()
-            before = now
+        left = worked_until = window_start = time.perf_counter()
+        cpu_before = cpu_seconds(server.process.pid)
+        while window_start - left < answered_s + 2.0:
+            time.sleep(BUSY_WINDOW_SECONDS)
+            cpu_now, window_end = cpu_seconds(server.process.pid), time.perf_counter()
+            if cpu_now - cpu_before > BUSY_CPU_SHARE * (window_end - window_start):
+                worked_until = window_end
+            cpu_before, window_start = cpu_now, window_end
     block.abandoned = Abandoned(ABANDONED_CLIENTS, answered_s, left_after_s, worked_until - left)
 
 

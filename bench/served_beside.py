@@ -34,14 +34,22 @@ def requests_per_second(
     its log goes to the tree, or to ``workdir``."""
     port = free_port()
     command = [*muster_program(tree), "serve", "--port", str(port)]
-    env = {"MUSTER_DATABASE_URL": database_url, "MUSTER_RESPONSE_CACHE": str(not args.uncached)}
-    headers = {
-        name.strip(): value.strip() for name, value in (h.split(":", 1) for h in args.header)
+    env = {
+        "MUSTER_DATABASE_URL": database_url,
+        "MUSTER_RESPONSE_CACHE": "0" if args.uncached else "1",
     }
+    headers = {name.strip(): value.strip() for name, value in args.header}
     with serve("beside", command, port, cwd=tree or workdir, env=env) as server:
         url = server.base_url + args.path
         wrk(url, WARMUP_SECONDS, args.connections, headers)
         return wrk(url, args.duration, args.connections, headers).requests_per_second
+
+
+def header_argument(text: str) -> tuple[str, str]:
+    name, colon, value = text.partition(":")
+    if not colon:
+        raise argparse.ArgumentTypeError(f"not NAME: VALUE: {text!r}")
+    return name, value
 
 
 def main() -> None:
@@ -58,6 +66,7 @@ def main() -> None:
         "--header",
         action="append",
         default=[],
+        type=header_argument,
         metavar="'NAME: VALUE'",
         help="sent with each request",
     )
