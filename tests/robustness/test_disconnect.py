@@ -3,7 +3,7 @@ and on SQLite one that has started is interrupted."""
 
 import asyncio
 import threading
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 import anyio.to_thread
@@ -12,6 +12,28 @@ from sqlalchemy import event
 from app.config import Settings
 from app.main import create_app
 from tests.helpers import SLOW_QUERY
+
+
+def forces_request() -> dict[str, Any]:
+    """The ASGI scope of a plain GET /v1/forces."""
+    return {
+        "type": "http",
+        "method": "GET",
+        "path": "/v1/forces",
+        "raw_path": b"/v1/forces",
+        "query_string": b"",
+        "headers": [],
+    }
+
+
+def statuses_into(statuses: list[int]) -> Callable[[MutableMapping[str, Any]], Awaitable[None]]:
+    """An ASGI send that keeps the status of each response started."""
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    return send
 
 
 def test_a_read_for_a_client_that_left_while_it_waited_never_starts(seed_url: str) -> None:
@@ -46,15 +68,7 @@ def test_a_read_for_a_client_that_left_while_it_waited_never_starts(seed_url: st
         async def send(message: MutableMapping[str, Any]) -> None:
             sent.append(dict(message))
 
-        scope = {
-            "type": "http",
-            "method": "GET",
-            "path": "/v1/forces",
-            "raw_path": b"/v1/forces",
-            "query_string": b"",
-            "headers": [],
-        }
-        await asyncio.wait_for(edge(scope, receive, send), 5)
+        await asyncio.wait_for(edge(forces_request(), receive, send), 5)
         release.set()
         await busy
         await asyncio.sleep(0.2)  # time for a read that had started anyway to run
@@ -83,7 +97,7 @@ def test_a_sqlite_read_for_a_client_that_left_while_it_ran_frees_its_thread(
         return SLOW_QUERY, ()
 
     event.listen(store.engine, "before_cursor_execute", slowed, retval=True)
-    sent: list[dict[str, Any]] = []
+    sent: list[int] = []
 
     async def leaves_once_its_read_runs() -> dict[str, Any]:
         if not sent and not slow_started.is_set():
@@ -93,46 +107,22 @@ def test_a_sqlite_read_for_a_client_that_left_while_it_ran_frees_its_thread(
         await asyncio.Event().wait()  # the second client stays
         raise AssertionError
 
-    async def send(message: MutableMapping[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            sent.append(dict(message))
-
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/v1/forces",
-        "raw_path": b"/v1/forces",
-        "query_string": b"",
-        "headers": [],
-    }
-
     async def scenario() -> None:
-        await asyncio.wait_for(edge(dict(scope), leaves_once_its_read_runs, send), 5)
+        send = statuses_into(sent)
+        await asyncio.wait_for(edge(forces_request(), leaves_once_its_read_runs, send), 5)
         # The slow statement alone holds the one thread for seconds, unless it was interrupted.
-        await asyncio.wait_for(edge(dict(scope), leaves_once_its_read_runs, send), 1.5)
+        await asyncio.wait_for(edge(forces_request(), leaves_once_its_read_runs, send), 1.5)
 
     asyncio.run(scenario())
-    assert [message["status"] for message in sent] == [499, 200]
+    assert sent == [499, 200]
 
 
 def test_an_error_in_receiving_is_a_500_not_a_client_gone(seed_url: str) -> None:
     edge = create_app(Settings(database_url=seed_url, response_cache=False))
-    sent: list[dict[str, Any]] = []
+    sent: list[int] = []
 
     async def broken_receive() -> dict[str, Any]:
         raise RuntimeError("the server's receive failed")
 
-    async def send(message: MutableMapping[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            sent.append(dict(message))
-
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/v1/forces",
-        "raw_path": b"/v1/forces",
-        "query_string": b"",
-        "headers": [],
-    }
-    asyncio.run(asyncio.wait_for(edge(scope, broken_receive, send), 5))
-    assert [message["status"] for message in sent] == [500]
+    asyncio.run(asyncio.wait_for(edge(forces_request(), broken_receive, statuses_into(sent)), 5))
+    assert sent == [500]
