@@ -63,9 +63,7 @@ class Data:
         # (bench/scale.py's abandoned_burst, by hand and in bench/results-scale.md). Its price
         # is paid by every read: 0.89x the uncached pages a second (bench/served_beside.py).
         await asyncio.sleep(0)
-        if gone.done():
-            gone.result()  # an error in receiving is the server's, not a client gone
-            raise ClientDisconnect
+        _raise_if_gone(gone)
         reading = asyncio.ensure_future(
             to_thread.run_sync(in_transaction, limiter=self.store.reads)
         )
@@ -93,9 +91,7 @@ class Data:
                 # It runs on, and keeps its place among the store's reads until it ends (a
                 # cancelled task would give the place back at once, its thread still busy).
                 reading.add_done_callback(_outcome_unwanted)
-            if gone.done() and not gone.cancelled():
-                gone.result()
-                raise ClientDisconnect
+            _raise_if_gone(gone)
             raise ProblemError(503, failure, slug="service-unavailable")
         try:
             outcome = reading.result()
@@ -142,6 +138,14 @@ class _Turn:
 def _outcome_unwanted(reading: "asyncio.Future[Any]") -> None:
     if not reading.cancelled():
         reading.exception()  # retrieved, so that asyncio does not log it as lost
+
+
+def _raise_if_gone(gone: "asyncio.Future[None]") -> None:
+    """ClientDisconnect once the watcher has seen the client go; the watcher's own error when
+    receiving failed, which is the server's, not a client gone."""
+    if gone.done() and not gone.cancelled():
+        gone.result()
+        raise ClientDisconnect
 
 
 async def _disconnected(request: Request) -> None:
