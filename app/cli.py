@@ -81,7 +81,7 @@ def check(path: BundlesPath) -> None:
         return
     _warn(dataset.warnings)
     counts = ", ".join(
-        f"{len(getattr(dataset, kind.value))} {kind}" for kind in Kind if kind is not Kind.sources
+        f"{dataset.counts[kind]} {kind}" for kind in Kind if kind is not Kind.sources
     )
     typer.echo(f"ok: {len(dataset.sources)} sources, {counts}; data version {dataset.version}")
 

@@ -261,7 +261,7 @@ def test_the_image_serves_its_baked_database_or_a_shared_one(
         response = httpx.get(f"{base_url}/v1/forces")
         assert response.status_code == 200
         served = {force["id"] for force in response.json()["data"]}
-        assert served == {force.record.id for force in read_dataset(SEED_DATA).forces}
+        assert served == {force.record.id for force in read_dataset(SEED_DATA).read("forces")}
 
     if database is not None:
         assert _digest(database) == baked

@@ -4,6 +4,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
@@ -11,9 +12,11 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.config import get_settings
 from app.db import make_engine
+from app.ingest.check import InvalidBundlesError, read_dataset
+from app.ingest.loader import load_dataset
 from app.models import tables
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
-from tests.helpers import append_fact, first_fact, row_counts, snapshot
+from tests.helpers import add_a_rare_word, append_fact, first_fact, row_counts, snapshot
 
 runner = CliRunner()
 
@@ -106,6 +109,26 @@ def test_a_load_that_fails_inside_the_transaction_changes_nothing(
     append_fact(bundle, first_fact(bundle) | {"id": "fact-refused"})
     result = runner.invoke(cli, ["load", str(seed_copy)])
     assert result.exit_code != 0
+    assert snapshot(database_url) == before
+
+
+def test_a_bundle_changed_between_its_check_and_its_load_is_refused(
+    database_url: str, seed_copy: Path
+) -> None:
+    """A load reads each file of records again as it writes them: one that is not what was
+    checked is refused, and nothing changes."""
+    load(SEED_DATA)
+    before = snapshot(database_url)
+    bundle = seed_copy / ARTICLE_BUNDLE
+    add_a_rare_word(bundle)
+    checked = read_dataset(seed_copy)
+    append_fact(bundle, first_fact(bundle) | {"id": "fact-unchecked", "about": ["nowhere"]})
+    with pytest.raises(InvalidBundlesError) as refused:
+        load_dataset(make_engine(database_url), checked)
+    assert [str(problem) for problem in refused.value.problems] == [
+        f"{bundle / 'facts.yaml'}:1: changed since it was checked: check the bundles and load "
+        "them again"
+    ]
     assert snapshot(database_url) == before
 
 

@@ -75,7 +75,7 @@ def source_texts(root: Path) -> dict[str, str]:
 def test_the_bundles_check_with_every_fact_and_a_source_each(
     generated: Generated, dataset: Dataset
 ):
-    assert len(dataset.facts) == generated.facts == 58 * SCALE
+    assert dataset.counts["facts"] == generated.facts == 58 * SCALE
     assert sorted(dataset.sources) == sorted([*generated.sources, "us-code"])
     assert len(set(generated.published)) == SCALE
 
@@ -109,7 +109,7 @@ def test_a_hub_force_is_about_facts_of_every_source(client: TestClient, dataset:
     detail = client.get(f"/v1/forces/{HUB_FORCE}")
     assert detail.status_code == 200
     assert detail.json()["id"] == HUB_FORCE
-    about_hub = [located for located in dataset.facts if HUB_FORCE in located.record.about]
+    about_hub = [located for located in dataset.read("facts") if HUB_FORCE in located.record.about]
     assert {located.source_id for located in about_hub} >= set(dataset.sources) - {"us-code"}
     listed = client.get(f"/v1/facts?about={HUB_FORCE}&limit=1").json()
     assert listed["total"] == len(about_hub)
@@ -177,8 +177,8 @@ def arrived_sizes(dataset: Dataset, day: dt.date) -> dict[str, list[tuple[str, F
     with the fact of its size, in the posture's order (in place first, then by id): what the
     posture's totals add up, worked out from the bundles alone."""
     published = {source_id: s.record.published for source_id, s in dataset.sources.items()}
-    facts = {located.record.id: located for located in dataset.facts}
-    component = {force.record.id: force.record.component for force in dataset.forces}
+    facts = {located.record.id: located for located in dataset.read("facts")}
+    component = {force.record.id: force.record.component for force in dataset.read("forces")}
 
     def known(fact_id: str) -> bool:
         reported = published[facts[fact_id].source_id]
@@ -186,7 +186,7 @@ def arrived_sizes(dataset: Dataset, day: dt.date) -> dict[str, list[tuple[str, F
 
     order = {"in_place": 0, "ordered": 1}
     waves = sorted(
-        (wave.record for wave in dataset.waves if wave.record.status.value in order),
+        (wave.record for wave in dataset.read("waves") if wave.record.status.value in order),
         key=lambda wave: (order[wave.status.value], wave.id),
     )
     sizes: dict[str, list[tuple[str, FactRecord]]] = defaultdict(list)

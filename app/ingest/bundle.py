@@ -107,6 +107,11 @@ class WaveRecord(Entity):
     tasks: list[Slug] = Field([], description="Activities the wave is to carry out.")
     dates: list[WaveDate] = []
 
+    def facts_named(self) -> set[str]:
+        """The facts the wave names: its size's, its members' shares', and its tie's."""
+        named = {self.size_fact, self.joins_fact, *(member.fact for member in self.composition)}
+        return {fact_id for fact_id in named if fact_id is not None}
+
     @model_validator(mode="after")
     def _relation_has_evidence(self) -> Self:
         given = [self.joins is not None, self.joins_status is not None, self.joins_fact is not None]

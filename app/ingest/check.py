@@ -1,7 +1,10 @@
 """Reading a folder of bundles into a checked dataset, or a list of every problem found.
 
 ``muster check`` and ``muster load`` both go through ``read_dataset``: what loads is exactly what
-checks.
+checks. Each bundle is read and checked on its own, in a worker process when there are many;
+what the checks across bundles need of its records (ids, the references it cannot resolve, its
+quotes of other sources) comes back, and the records stay in their files. A load reads them
+again, file by file (``Dataset.read``), and refuses a file that changed since it was checked.
 """
 
 import difflib
@@ -10,12 +13,13 @@ import hashlib
 import math
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -24,17 +28,13 @@ from app.ingest.bundle import (
     ENTITY_FILES,
     FACTS_FILE,
     SOURCE_FILE,
-    ActivityRecord,
-    AgencyRecord,
-    AuthorityRecord,
-    Entity,
     FactRecord,
     ForceRecord,
     SourceRecord,
     WaveRecord,
 )
 from app.ingest.yaml_lines import YamlError, line_of, read_yaml
-from app.models.common import Citation, Quantity, Rank
+from app.models.common import Citation, Rank
 from app.models.kinds import ENTITY_KINDS
 from app.services.as_of import overlap
 from app.services.quantities import Measure, disagree, measure
@@ -71,6 +71,10 @@ class Lines:
 
     def __init__(self) -> None:
         self._documents: dict[Path, Any] = {}
+
+    def __reduce__(self) -> tuple[type["Lines"], tuple[()]]:
+        # A cache: sent to another process, it starts empty rather than carry its documents.
+        return Lines, ()
 
     def document(self, path: Path) -> Any:
         if path not in self._documents:
@@ -114,40 +118,145 @@ class Located(Generic[RecordT]):
         return self.lines.line_of(self.path, self.item, location)
 
 
+CHANGED = "changed since it was checked: check the bundles and load them again"
+
+
 @dataclass(frozen=True)
 class LoadedSource:
+    """A bundle's source, checked: its record, and its text's hash and length. The text is read
+    where a check needs it and not kept: a load holds no source's text."""
+
     record: SourceRecord
-    text: str
     sha256: str
+    length: int
     path: Path
+    text_path: Path
+
+    def text(self) -> str:
+        """The text, read again; refused if it is not the text that was checked."""
+        raw = self.text_path.read_bytes() if self.text_path.is_file() else b""
+        if hashlib.sha256(raw).hexdigest() != self.sha256:
+            raise InvalidBundlesError([Problem(self.text_path, 1, CHANGED)])
+        return raw.decode("utf-8")
+
+
+class FactTelling(NamedTuple):
+    """What the order of telling needs of a fact (``render.Renderer``): the sources its citations
+    name, in order and once each, and where its first quote starts."""
+
+    fact_id: str
+    cited_sources: tuple[str, ...]
+    first_start: int
+
+
+@dataclass
+class Relations:
+    """Each entity's relations to the others, from the side the bundles write them on; each list
+    in the order of the related records' ids once ``sort`` has run."""
+
+    activities_of: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    effects_of: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
+    waves_of: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    supporters_of: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, kind: str, record: Any) -> None:
+        if kind == "activities":
+            for force_id in record.forces:
+                self.activities_of[force_id].append(record.id)
+            for link in record.authorities:
+                self.effects_of[(link.authority, link.effect.value)].append(record.id)
+        elif kind == "waves":
+            members = [member.force for member in record.composition]
+            for force_id in dict.fromkeys([*members, *([record.joins] if record.joins else [])]):
+                self.waves_of[force_id].append(record.id)
+        elif kind == "forces":
+            for agency_id in record.supports:
+                self.supporters_of[agency_id].append(record.id)
+
+    def merge(self, other: "Relations") -> None:
+        for mine, theirs in zip(self._lists(), other._lists(), strict=True):
+            for key, ids in theirs.items():
+                mine[key].extend(ids)
+
+    def sort(self) -> None:
+        for lists in self._lists():
+            for ids in lists.values():
+                ids.sort()
+
+    def _lists(self) -> tuple[dict[Any, list[str]], ...]:
+        return (self.activities_of, self.effects_of, self.waves_of, self.supporters_of)
+
+
+RECORD_MODELS: dict[str, type[BaseModel]] = {
+    **{file_name.removesuffix(".yaml"): model for file_name, model in ENTITY_FILES.items()},
+    FACTS_FILE.removesuffix(".yaml"): FactRecord,
+}
+"""Each kind of record ("forces", ..., "facts"), whose file is its name with ``.yaml``."""
 
 
 @dataclass
 class Dataset:
-    """Every record of every bundle, checked, and the content hash of the files they came from."""
+    """A checked folder of bundles: what the check found, and what rendering any one record
+    needs (``render.Renderer``): names, relations, the order of telling, counts. The records
+    stay in their files, and ``read`` reads them again, file by file: a load holds a batch of
+    records, not the dataset's (at 1000x, 481 MB at its peak holding every record)."""
 
+    root: Path
     version: str = ""
     sources: dict[str, LoadedSource] = field(default_factory=dict)
-    forces: list[Located[ForceRecord]] = field(default_factory=list)
-    agencies: list[Located[AgencyRecord]] = field(default_factory=list)
-    waves: list[Located[WaveRecord]] = field(default_factory=list)
-    authorities: list[Located[AuthorityRecord]] = field(default_factory=list)
-    activities: list[Located[ActivityRecord]] = field(default_factory=list)
-    facts: list[Located[FactRecord]] = field(default_factory=list)
+    folders: list[tuple[str, Path]] = field(default_factory=list)
+    """Each bundle's source id and folder, in the order they were read."""
+    counts: Counter[str] = field(default_factory=Counter)
+    """How many records of each kind ("forces", ..., "facts") the bundles hold."""
+    names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Each entity's kind and name, by id."""
+    tellings: list[FactTelling] = field(default_factory=list)
+    fact_counts: Counter[str] = field(default_factory=Counter)
+    """How many facts are about each entity, and how many cite each source."""
+    relations: Relations = field(default_factory=Relations)
     warnings: list[Problem] = field(default_factory=list)
     """What the check reports without refusing the data (see ``app.ingest.hedges``)."""
+    file_digests: dict[Path, str] = field(default_factory=dict)
+    """The SHA-256 of each record file checked, so that ``read`` reads what was checked."""
 
-    def entities(self) -> Iterator[tuple[str, Located[Entity]]]:
-        """Every entity with its kind, the name of its collection ("forces", "waves", ...)."""
-        for kind in ENTITY_KINDS:
-            for located in getattr(self, kind):
-                yield kind, located
+    def read(self, kind: str) -> Iterator[Located[Any]]:
+        """Every record of one kind, read again from the bundles' files, in the order they were
+        checked; refused (``InvalidBundlesError``) if a file changed since."""
+        file_name = f"{kind}.yaml"
+        reads = _in_workers(
+            partial(_read_records, RECORD_MODELS[kind], file_name),
+            [folder for _, folder in self.folders],
+        )
+        lines = Lines()
+        for (source_id, folder), (digest, records) in zip(self.folders, reads, strict=True):
+            path = folder / file_name
+            if digest != self.file_digests.get(path):
+                raise InvalidBundlesError([Problem(path, 1, CHANGED)])
+            for record, item in records:
+                yield Located(record, source_id, path, item, lines)
 
-    def records(self) -> Iterator[tuple[str, Located[Any]]]:
-        """Every entity and fact with its kind."""
-        yield from self.entities()
-        for fact in self.facts:
-            yield "facts", fact
+
+def _read_records(
+    model: type[BaseModel], file_name: str, folder: Path
+) -> tuple[str | None, list[tuple[Any, int]]]:
+    """The SHA-256 of a bundle's file of records (None if there is none), and the records it
+    holds that are valid, each with its place in the file's list."""
+    path = folder / file_name
+    if not path.is_file():
+        return None, []
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        document = read_yaml(path, lines=False, content=raw)
+    except YamlError:
+        return digest, []
+    records = []
+    for item, data in enumerate(document if isinstance(document, list) else []):
+        try:
+            records.append((model.model_validate(data), item))
+        except ValidationError:
+            continue  # refused by the check, which reported it
+    return digest, records
 
 
 @dataclass
@@ -161,6 +270,7 @@ class _Reader:
     warnings: list[Problem] = field(default_factory=list)
     hashed: list[bytes] = field(default_factory=list)
     """What the data version hashes, in order: each file's path and bytes."""
+    file_digests: dict[Path, str] = field(default_factory=dict)
     refused_ids: set[str] = field(default_factory=set)
     unreadable_kinds: set[str] = field(default_factory=set)
     textless_sources: set[str] = field(default_factory=set)
@@ -179,18 +289,22 @@ class _Reader:
     def read_file(self, path: Path, kind: str | None = None) -> Any:
         """Parse one YAML file, without lines (``Lines`` finds them), hashing its bytes into the
         data version; None if unreadable."""
-        self.hash_file(path)
+        raw = self.hash_file(path)
+        self.file_digests[path] = hashlib.sha256(raw).hexdigest()
         try:
-            return read_yaml(path, lines=False)
+            return read_yaml(path, lines=False, content=raw)
         except YamlError as error:
             self.problem(path, error.line, error.reason)
             if kind is not None:
                 self.unreadable_kinds.add(kind)
             return None
 
-    def hash_file(self, path: Path) -> None:
+    def hash_file(self, path: Path) -> bytes:
+        """The file's bytes, hashed with its path into the data version."""
+        raw = path.read_bytes()
         self.hashed.append(path.relative_to(self.root).as_posix().encode() + b"\0")
-        self.hashed.append(path.read_bytes() + b"\0")
+        self.hashed.append(raw + b"\0")
+        return raw
 
     def validate(
         self, model: type[RecordT], data: Any, path: Path, item: int | None = None
@@ -235,10 +349,10 @@ def _bundle_folders(root: Path) -> list[Path]:
     return sorted(folder for folder in root.iterdir() if (folder / SOURCE_FILE).is_file())
 
 
-def _read_source(reader: _Reader, folder: Path) -> tuple[str, LoadedSource | None]:
-    """The bundle's source id and its source, or None (reported) if it cannot be read. The id
-    falls back to the folder's name, so that the bundle's records are still read and checked
-    and other bundles may still refer to them."""
+def _read_source(reader: _Reader, folder: Path) -> tuple[str, LoadedSource | None, str | None]:
+    """The bundle's source id, its source and its text, or None (reported) if it cannot be read.
+    The id falls back to the folder's name, so that the bundle's records are still read and
+    checked and other bundles may still refer to them."""
     path = folder / SOURCE_FILE
     document = reader.read_file(path)
     record = reader.validate(SourceRecord, document, path) if document is not None else None
@@ -246,69 +360,185 @@ def _read_source(reader: _Reader, folder: Path) -> tuple[str, LoadedSource | Non
         raw_id = document.get("id") if isinstance(document, dict) else None
         source_id = raw_id if isinstance(raw_id, str) else folder.name
         reader.textless_sources.add(source_id)
-        return source_id, None
+        return source_id, None, None
     text_path = folder / record.text_file
     if not text_path.is_file():
         line = reader.lines.line_of(path, None, ("text_file",))
         reader.problem(path, line, f"text_file: the source text {text_path} does not exist")
         reader.textless_sources.add(record.id)
-        return record.id, None
-    reader.hash_file(text_path)
-    raw = text_path.read_bytes()
+        return record.id, None, None
+    raw = reader.hash_file(text_path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         reader.problem(text_path, 1, f"the source text is not UTF-8: {error.reason}")
         reader.textless_sources.add(record.id)
-        return record.id, None
-    return record.id, LoadedSource(record, text, hashlib.sha256(raw).hexdigest(), path)
+        return record.id, None, None
+    source = LoadedSource(record, hashlib.sha256(raw).hexdigest(), len(text), path, text_path)
+    return record.id, source, text
+
+
+class _Reference(NamedTuple):
+    """A reference that its bundle does not resolve on its own, checked once every bundle is
+    read: the record's file, place and id, the field (a Pydantic loc), and the kinds it may
+    name."""
+
+    path: Path
+    item: int
+    where: tuple[int | str, ...]
+    ref: str
+    kinds: tuple[str, ...]
+    record_id: str
+
+
+class _ForeignCitation(NamedTuple):
+    """A citation of another bundle's source, checked against that text once every bundle is
+    read."""
+
+    path: Path
+    item: int
+    position: int
+    """The citation's place among the fact's citations."""
+    fact_id: str
+    citation: Citation
+
+
+class _Preferred(NamedTuple):
+    """A preferred fact that gives a figure, to compare with the others of the same measure."""
+
+    measure: Measure
+    located: Located[FactRecord]
 
 
 @dataclass
 class _BundleRead:
     """One bundle folder, read and checked on its own (in a worker process, when there are
-    many): its records with their files and places, and what its reader found."""
+    many): what the checks across bundles and the rendering need of its records, and what its
+    reader found. Its records themselves stay behind."""
 
+    folder: Path
     source_id: str
     source: LoadedSource | None
-    records: dict[str, list[tuple[Any, Path, int]]]
-    hashed: list[bytes]
-    problems: list[Problem]
-    warnings: list[Problem]
-    refused_ids: set[str]
-    unreadable_kinds: set[str]
-    textless_sources: set[str]
+    records: list[tuple[str, str, int]] = field(default_factory=list)
+    """The kind, id and place in its file of each record read."""
+    names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    tellings: list[FactTelling] = field(default_factory=list)
+    fact_counts: Counter[str] = field(default_factory=Counter)
+    relations: Relations = field(default_factory=Relations)
+    references: list[_Reference] = field(default_factory=list)
+    foreign_citations: list[_ForeignCitation] = field(default_factory=list)
+    waves_naming_other_facts: list[Located[WaveRecord]] = field(default_factory=list)
+    """Waves that name facts of other bundles: checked against them once every bundle is read."""
+    preferred: list[_Preferred] = field(default_factory=list)
+    hashed: list[bytes] = field(default_factory=list)
+    file_digests: dict[Path, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    refused_ids: set[str] = field(default_factory=set)
+    unreadable_kinds: set[str] = field(default_factory=set)
+    textless_sources: set[str] = field(default_factory=set)
 
 
 def _read_bundle(root: Path, folder: Path) -> _BundleRead:
+    """Read one bundle and check what it holds on its own: each record, its quotes of its own
+    source, its hedges, and its waves' facts when they are its own."""
     reader = _Reader(root)
-    source_id, source = _read_source(reader, folder)
-    records: dict[str, list[tuple[Any, Path, int]]] = {}
-    for file_name, model in ENTITY_FILES.items():
-        if (folder / file_name).is_file():
-            kind = file_name.removesuffix(".yaml")
-            entities = reader.read_list(model, folder / file_name, source_id, kind)
-            records[kind] = [(one.record, one.path, one.item) for one in entities]
-    if (folder / FACTS_FILE).is_file():
-        facts = reader.read_list(FactRecord, folder / FACTS_FILE, source_id, "facts")
-        _check_fact_hedges(reader, facts)
-        records["facts"] = [(one.record, one.path, one.item) for one in facts]
-    return _BundleRead(
-        source_id,
-        source,
-        records,
-        reader.hashed,
-        reader.problems,
-        reader.warnings,
-        reader.refused_ids,
-        reader.unreadable_kinds,
-        reader.textless_sources,
-    )
+    source_id, source, text = _read_source(reader, folder)
+    located: dict[str, list[Located[Any]]] = {}
+    for kind, model in RECORD_MODELS.items():
+        path = folder / f"{kind}.yaml"
+        if path.is_file():
+            located[kind] = reader.read_list(model, path, source_id, kind)
+    bundle = _BundleRead(folder, source_id, source)
+    facts: list[Located[FactRecord]] = located.get("facts", [])
+    _check_fact_hedges(reader, facts)
+    for fact in facts:
+        _check_own_quotes(reader, bundle, fact, source, text)
+    _check_origins(reader, located.get("forces", []), source, text)
+    own_facts = {fact.record.id: fact.record for fact in facts}
+    for wave in located.get("waves", []):
+        named = wave.record.facts_named()
+        if all(fact_id in own_facts or fact_id in reader.refused_ids for fact_id in named):
+            _check_wave_facts(reader, wave, own_facts)
+        else:
+            bundle.waves_naming_other_facts.append(wave)
+    _summarize(bundle, located)
+    bundle.hashed, bundle.file_digests = reader.hashed, reader.file_digests
+    bundle.problems, bundle.warnings = reader.problems, reader.warnings
+    bundle.refused_ids, bundle.unreadable_kinds = reader.refused_ids, reader.unreadable_kinds
+    bundle.textless_sources = reader.textless_sources
+    return bundle
+
+
+def _summarize(bundle: _BundleRead, located: dict[str, list[Located[Any]]]) -> None:
+    """What the checks across bundles and the rendering need of the bundle's records."""
+    own_kinds = {one.record.id: kind for kind, records in located.items() for one in records}
+    if bundle.source is not None:
+        own_kinds[bundle.source_id] = "sources"
+    for kind, records in located.items():
+        for one in records:
+            record = one.record
+            bundle.records.append((kind, record.id, one.item))
+            for where, ref, kinds in _references(kind, record):
+                if ref is not None and own_kinds.get(ref) not in kinds:
+                    bundle.references.append(
+                        _Reference(one.path, one.item, where, ref, kinds, record.id)
+                    )
+            if kind == "facts":
+                cited = tuple(dict.fromkeys(c.source or one.source_id for c in record.citations))
+                bundle.tellings.append(FactTelling(record.id, cited, record.citations[0].start))
+                bundle.fact_counts.update(record.about)
+                bundle.fact_counts.update(cited)
+                key = measure(record.about[0], record.property, record.quantity)
+                if record.rank is Rank.preferred and key is not None:
+                    bundle.preferred.append(_Preferred(key, one))
+            else:
+                bundle.names[record.id] = (kind, record.name)
+                bundle.relations.add(kind, record)
+
+
+def _references(
+    kind: str, record: Any
+) -> Iterator[tuple[tuple[int | str, ...], str | None, tuple[str, ...]]]:
+    """Each reference a record makes: its field (a Pydantic loc), the id, the kinds it may name."""
+    if kind == "forces":
+        yield ("parent",), record.parent, ("forces",)
+        for index, ref in enumerate(record.operations):
+            yield ("operations", index), ref, ("forces",)
+        for index, ref in enumerate(record.supports):
+            yield ("supports", index), ref, ("agencies",)
+    elif kind == "waves":
+        yield ("size_fact",), record.size_fact, ("facts",)
+        yield ("joins",), record.joins, ("forces",)
+        yield ("joins_fact",), record.joins_fact, ("facts",)
+        for index, ref in enumerate(record.tasks):
+            yield ("tasks", index), ref, ("activities",)
+        for index, member in enumerate(record.composition):
+            yield ("composition", index, "force"), member.force, ("forces",)
+            yield ("composition", index, "fact"), member.fact, ("facts",)
+    elif kind == "authorities":
+        yield ("reference_source",), record.reference_source, ("sources",)
+    elif kind == "activities":
+        for index, ref in enumerate(record.forces):
+            yield ("forces", index), ref, ("forces",)
+        for index, link in enumerate(record.authorities):
+            yield ("authorities", index, "authority"), link.authority, ("authorities",)
+    elif kind == "facts":
+        for index, ref in enumerate(record.about):
+            yield ("about", index), ref, ENTITY_KINDS
+        for index, citation in enumerate(record.citations):
+            yield ("citations", index, "source"), citation.source, ("sources",)
 
 
 FOLDERS_PER_PROCESS = 100
 """Bundles enough to pay for a worker process: below, they are read in this one (the seed data's
 two bundles would wait longer on starting a process than on reading)."""
+
+READS_AHEAD = 16
+"""Folders read by the workers ahead of the one being used: enough to keep them busy, few enough
+that memory holds a few folders' results, not every one's."""
+
+FolderResultT = TypeVar("FolderResultT")
 
 
 def _usable_cores() -> int:
@@ -319,9 +549,11 @@ def _usable_cores() -> int:
     return os.cpu_count() or 1
 
 
-def _read_bundles(root: Path, folders: list[Path]) -> Iterator[_BundleRead]:
-    """Every folder's bundle, in order; read by worker processes, one for each core this process
-    may run on, when there are bundles enough: at 1000x, on two cores, ``muster check`` took a
+def _in_workers(
+    read: Callable[[Path], FolderResultT], folders: list[Path]
+) -> Iterator[FolderResultT]:
+    """``read`` of every folder, in order; by worker processes, one for each core this process
+    may run on, when there are folders enough: at 1000x, on two cores, ``muster check`` took a
     median 7.3 s (11.9 s of CPU time) against 13.1 s (12.5 s) read in one process
     (``bench/load_speed.py 1000 --against main --rounds 3``)."""
     # Forked, the workers start at once with the modules imported; the check runs no threads.
@@ -329,18 +561,24 @@ def _read_bundles(root: Path, folders: list[Path]) -> Iterator[_BundleRead]:
     forking = "fork" in multiprocessing.get_all_start_methods()
     processes = min(_usable_cores(), math.ceil(len(folders) / FOLDERS_PER_PROCESS))
     if processes <= 1 or not forking:
-        yield from (_read_bundle(root, folder) for folder in folders)
+        yield from map(read, folders)
         return
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(processes, mp_context=context) as pool:
-        yield from pool.map(partial(_read_bundle, root), folders, chunksize=8)
+        ahead: deque[Future[FolderResultT]] = deque()
+        for folder in folders:
+            ahead.append(pool.submit(read, folder))
+            if len(ahead) > READS_AHEAD:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
 
 
 def read_dataset(root: Path) -> Dataset:
     """Read and check every bundle under ``root``; on any problem raise ``InvalidBundlesError``."""
-    # Reading makes millions of objects and keeps them, and none of them in reference cycles, so
-    # the cyclic collector would only walk them again and again: at 1000x the seed, that was a
-    # third of the time. It runs again once the dataset is read.
+    # Reading makes millions of objects, and none of them in reference cycles, so the cyclic
+    # collector would only walk them again and again: at 1000x the seed, that was a third of the
+    # time. It runs again once the dataset is read.
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -352,7 +590,7 @@ def read_dataset(root: Path) -> Dataset:
 
 def _read_dataset(root: Path) -> Dataset:
     reader = _Reader(root)
-    dataset = Dataset()
+    dataset = Dataset(root)
     if not root.exists():
         raise InvalidBundlesError([Problem(root, 0, "the path does not exist")])
     if not root.is_dir():
@@ -363,7 +601,12 @@ def _read_dataset(root: Path) -> Dataset:
             [Problem(root, 0, f"no bundle here: no folder holds a {SOURCE_FILE}")]
         )
     hasher = hashlib.sha256()
-    for bundle in _read_bundles(root, folders):
+    kind_of: dict[str, str] = {}
+    references: list[_Reference] = []
+    foreign_citations: list[_ForeignCitation] = []
+    waves_naming_other_facts: list[Located[WaveRecord]] = []
+    preferred: list[_Preferred] = []
+    for bundle in _in_workers(partial(_read_bundle, root), folders):
         if bundle.source is not None and bundle.source_id in dataset.sources:
             # Its records are left out, as duplicates of the first bundle's, and so are their
             # problems; the data version does not matter, as the data is refused.
@@ -371,23 +614,46 @@ def _read_dataset(root: Path) -> Dataset:
             continue
         if bundle.source is not None:
             dataset.sources[bundle.source_id] = bundle.source
+        dataset.folders.append((bundle.source_id, bundle.folder))
         for chunk in bundle.hashed:
             hasher.update(chunk)
+        dataset.file_digests |= bundle.file_digests
         reader.problems.extend(bundle.problems)
         reader.warnings.extend(bundle.warnings)
         reader.refused_ids |= bundle.refused_ids
         reader.unreadable_kinds |= bundle.unreadable_kinds
         reader.textless_sources |= bundle.textless_sources
-        for kind, read in bundle.records.items():
-            getattr(dataset, kind).extend(
-                Located(record, bundle.source_id, path, item, reader.lines)
-                for record, path, item in read
+        for kind, record_id, item in bundle.records:
+            dataset.counts[kind] += 1
+            if record_id not in kind_of:
+                kind_of[record_id] = kind
+                continue
+            path = bundle.folder / f"{kind}.yaml"
+            reader.problem(
+                path,
+                reader.lines.line_of(path, item, ("id",)),
+                f"duplicate id {record_id!r}: already used by one of the {kind_of[record_id]}",
             )
-    _check_ids_and_references(reader, dataset)
-    _check_citations(reader, dataset)
-    _check_origins(reader, dataset)
-    _check_preferred_facts_agree(reader, dataset)
-    _check_relation_hedges(reader, dataset)
+        dataset.names |= bundle.names
+        dataset.tellings += bundle.tellings
+        dataset.fact_counts.update(bundle.fact_counts)
+        dataset.relations.merge(bundle.relations)
+        references += bundle.references
+        foreign_citations += bundle.foreign_citations
+        waves_naming_other_facts += bundle.waves_naming_other_facts
+        preferred += bundle.preferred
+    dataset.relations.sort()
+    _check_references(reader, dataset, kind_of, references)
+    _check_foreign_quotes(reader, dataset, foreign_citations)
+    if waves_naming_other_facts:
+        named = {
+            fact_id for wave in waves_naming_other_facts for fact_id in wave.record.facts_named()
+        }
+        facts = {one.record.id: one.record for one in dataset.read("facts")}
+        named_facts = {fact_id: facts[fact_id] for fact_id in named if fact_id in facts}
+        for wave in waves_naming_other_facts:
+            _check_wave_facts(reader, replace(wave, lines=reader.lines), named_facts)
+    _check_preferred_facts_agree(reader, preferred)
     if reader.problems:
         raise InvalidBundlesError(reader.problems)
     dataset.version = hasher.hexdigest()[:16]
@@ -395,83 +661,54 @@ def _read_dataset(root: Path) -> Dataset:
     return dataset
 
 
-def _check_ids_and_references(reader: _Reader, dataset: Dataset) -> None:
-    kind_of: dict[str, str] = {}
-    for kind, located in dataset.records():
-        record_id = located.record.id
-        if record_id in kind_of:
-            reader.problem(
-                located.path,
-                located.line_at("id"),
-                f"duplicate id {record_id!r}: already used by one of the {kind_of[record_id]}",
-            )
-        else:
-            kind_of[record_id] = kind
-    facts_by_id = {located.record.id: located.record for located in dataset.facts}
-
-    def expect(
-        located: Located[Any], where: tuple[int | str, ...], ref: str | None, *kinds: str
-    ) -> None:
-        """Report ``ref`` (the field at ``where``) unless it names a record of one of ``kinds``,
-        or one that another problem kept from being read."""
-        if ref is None:
-            return
+def _check_references(
+    reader: _Reader, dataset: Dataset, kind_of: dict[str, str], references: list[_Reference]
+) -> None:
+    """Report each reference that names no record of its kinds, unless another problem kept
+    that record from being read."""
+    for reference in references:
+        ref, kinds = reference.ref, reference.kinds
         found = "sources" if ref in dataset.sources else kind_of.get(ref)
         if found in kinds or reader.unknown(ref, kinds):
-            return
+            continue
         if "sources" in kinds and ref in reader.textless_sources:
-            return
-        field_name = ".".join(str(step) for step in where if isinstance(step, str))
+            continue
+        field_name = ".".join(str(step) for step in reference.where if isinstance(step, str))
         reader.problem(
-            located.path,
-            located.line_at(*where),
-            f"{located.record.id}: {field_name} {ref!r} is not one of the {' or '.join(kinds)}",
+            reference.path,
+            reader.lines.line_of(reference.path, reference.item, reference.where),
+            f"{reference.record_id}: {field_name} {ref!r} is not one of the {' or '.join(kinds)}",
         )
 
-    for force in dataset.forces:
-        expect(force, ("parent",), force.record.parent, "forces")
-        for index, ref in enumerate(force.record.operations):
-            expect(force, ("operations", index), ref, "forces")
-        for index, ref in enumerate(force.record.supports):
-            expect(force, ("supports", index), ref, "agencies")
-    for wave in dataset.waves:
-        w = wave.record
-        expect(wave, ("size_fact",), w.size_fact, "facts")
-        expect(wave, ("joins",), w.joins, "forces")
-        expect(wave, ("joins_fact",), w.joins_fact, "facts")
-        for index, ref in enumerate(w.tasks):
-            expect(wave, ("tasks", index), ref, "activities")
-        for index, member in enumerate(w.composition):
-            expect(wave, ("composition", index, "force"), member.force, "forces")
-            expect(wave, ("composition", index, "fact"), member.fact, "facts")
-        quantified = [(("size_fact",), w.size_fact)] + [
-            (("composition", index, "fact"), m.fact) for index, m in enumerate(w.composition)
-        ]
-        for where, fact_id in quantified:
-            fact = facts_by_id.get(fact_id or "")
-            if fact is not None and fact.quantity is None:
-                reader.problem(
-                    wave.path, wave.line_at(*where), f"{w.id}: fact {fact_id!r} has no quantity"
-                )
-        joins_fact = facts_by_id.get(w.joins_fact or "")
-        if joins_fact is not None and not {w.id, w.joins} <= set(joins_fact.about):
+
+def _check_wave_facts(
+    reader: _Reader, wave: Located[WaveRecord], facts: Mapping[str, FactRecord]
+) -> None:
+    """What a wave says of the facts it names (found in ``facts``; one that is not is an unknown
+    reference, reported already): a size has a quantity; the fact that it joins a force is about
+    both, and no firmer than its quotes (``app.ingest.hedges``)."""
+    w = wave.record
+    quantified = [(("size_fact",), w.size_fact)] + [
+        (("composition", index, "fact"), m.fact) for index, m in enumerate(w.composition)
+    ]
+    for where, fact_id in quantified:
+        fact = facts.get(fact_id or "")
+        if fact is not None and fact.quantity is None:
             reader.problem(
-                wave.path,
-                wave.line_at("joins_fact"),
-                f"{w.id}: joins_fact {w.joins_fact!r} is not about both the wave and {w.joins!r}",
+                wave.path, wave.line_at(*where), f"{w.id}: fact {fact_id!r} has no quantity"
             )
-    for authority in dataset.authorities:
-        expect(authority, ("reference_source",), authority.record.reference_source, "sources")
-    for activity in dataset.activities:
-        for index, ref in enumerate(activity.record.forces):
-            expect(activity, ("forces", index), ref, "forces")
-        for index, link in enumerate(activity.record.authorities):
-            expect(activity, ("authorities", index, "authority"), link.authority, "authorities")
-    for located_fact in dataset.facts:
-        for index, ref in enumerate(located_fact.record.about):
-            expect(located_fact, ("about", index), ref, *ENTITY_KINDS)
-        for index, citation in enumerate(located_fact.record.citations):
-            expect(located_fact, ("citations", index, "source"), citation.source, "sources")
+    evidence = facts.get(w.joins_fact or "")
+    if evidence is None:
+        return
+    if not {w.id, w.joins} <= set(evidence.about):
+        reader.problem(
+            wave.path,
+            wave.line_at("joins_fact"),
+            f"{w.id}: joins_fact {w.joins_fact!r} is not about both the wave and {w.joins!r}",
+        )
+    quotes = [citation.quote for citation in evidence.citations]
+    for finding in hedges.check_relation(w, evidence, quotes):
+        reader.problem(wave.path, wave.line_at(*finding.where), f"{w.id}: {finding.message}")
 
 
 def closest_passage(text: str, quote: str) -> tuple[int, str]:
@@ -482,55 +719,103 @@ def closest_passage(text: str, quote: str) -> tuple[int, str]:
     return text.count("\n", 0, start) + 1, text[start : start + len(quote)]
 
 
-def _check_citations(reader: _Reader, dataset: Dataset) -> None:
-    for located in dataset.facts:
-        fact = located.record
-        quotes = []
-        for index, written in enumerate(fact.citations):
-            citation: Citation = written.resolve(located.source_id)
-            source = dataset.sources.get(citation.source_id)
-            if source is None:
-                continue  # reported already: an unknown source, or one whose text is missing
-            quotes.append(citation.quote)
-            if source.text[citation.start : citation.end] == citation.quote:
-                continue
-            found_at = source.text.find(citation.quote)
-            if found_at >= 0:
-                where = f"it is at {found_at}-{found_at + len(citation.quote)}"
-                line = located.line_at("citations", index, "start")
-            else:
-                passage_line, passage = closest_passage(source.text, citation.quote)
-                where = f"it is not in the text; closest passage (line {passage_line}): {passage!r}"
-                line = located.line_at("citations", index, "quote")
-            reader.problem(
-                located.path,
-                line,
-                f"{fact.id}: quote not at {citation.start}-{citation.end} of "
-                f"{source.record.text_file} ({citation.source_id}): {citation.quote!r}; {where}",
-            )
-        if not quotes:
-            continue
-        quantity = fact.quantity
-        if quantity is not None and not any(quantity.text in quote for quote in quotes):
-            reader.problem(
-                located.path,
-                located.line_at("quantity", "text"),
-                f"{fact.id}: quantity text {quantity.text!r} is in none of the fact's quotes",
-            )
-        if fact.timing is not None and not any(fact.timing in quote for quote in quotes):
-            reader.problem(
-                located.path,
-                located.line_at("timing"),
-                f"{fact.id}: timing {fact.timing!r} is in none of the fact's quotes",
-            )
+def _check_quote(
+    reader: _Reader,
+    citing: tuple[Path, int, int, str],
+    citation: Citation,
+    source: LoadedSource,
+    text: str,
+) -> None:
+    """Report a quote that is not at its offsets in its source's text. ``citing`` is the fact's
+    file, place, the citation's index among its citations, and the fact's id."""
+    if text[citation.start : citation.end] == citation.quote:
+        return
+    path, item, index, fact_id = citing
+    found_at = text.find(citation.quote)
+    if found_at >= 0:
+        where = f"it is at {found_at}-{found_at + len(citation.quote)}"
+        line = reader.lines.line_of(path, item, ("citations", index, "start"))
+    else:
+        passage_line, passage = closest_passage(text, citation.quote)
+        where = f"it is not in the text; closest passage (line {passage_line}): {passage!r}"
+        line = reader.lines.line_of(path, item, ("citations", index, "quote"))
+    reader.problem(
+        path,
+        line,
+        f"{fact_id}: quote not at {citation.start}-{citation.end} of "
+        f"{source.record.text_file} ({citation.source_id}): {citation.quote!r}; {where}",
+    )
 
 
-def _check_origins(reader: _Reader, dataset: Dataset) -> None:
+def _check_own_quotes(
+    reader: _Reader,
+    bundle: _BundleRead,
+    located: Located[FactRecord],
+    source: LoadedSource | None,
+    text: str | None,
+) -> None:
+    """A fact's quotes of its bundle's source, each at its offsets; its quotes of other sources
+    are kept to check once every bundle is read. Its quantity and timing are in its quotes."""
+    fact = located.record
+    quotes = []
+    for index, written in enumerate(fact.citations):
+        citation = written.resolve(located.source_id)
+        if citation.source_id != located.source_id:
+            bundle.foreign_citations.append(
+                _ForeignCitation(located.path, located.item, index, fact.id, citation)
+            )
+        elif source is None or text is None:
+            continue  # its text is missing or unreadable, which is reported already
+        else:
+            _check_quote(
+                reader, (located.path, located.item, index, fact.id), citation, source, text
+            )
+        quotes.append(citation.quote)
+    if not quotes:
+        return
+    quantity = fact.quantity
+    if quantity is not None and not any(quantity.text in quote for quote in quotes):
+        reader.problem(
+            located.path,
+            located.line_at("quantity", "text"),
+            f"{fact.id}: quantity text {quantity.text!r} is in none of the fact's quotes",
+        )
+    if fact.timing is not None and not any(fact.timing in quote for quote in quotes):
+        reader.problem(
+            located.path,
+            located.line_at("timing"),
+            f"{fact.id}: timing {fact.timing!r} is in none of the fact's quotes",
+        )
+
+
+def _check_foreign_quotes(
+    reader: _Reader, dataset: Dataset, citations: list[_ForeignCitation]
+) -> None:
+    """Quotes of another bundle's source, each at its offsets in that text, read once."""
+    by_source: dict[str, list[_ForeignCitation]] = defaultdict(list)
+    for foreign in citations:
+        by_source[foreign.citation.source_id].append(foreign)
+    for source_id, cited in by_source.items():
+        source = dataset.sources.get(source_id)
+        if source is None:
+            continue  # reported already: an unknown source, or one whose text is missing
+        text = source.text()
+        for path, item, index, fact_id, citation in cited:
+            _check_quote(reader, (path, item, index, fact_id), citation, source, text)
+
+
+def _check_origins(
+    reader: _Reader,
+    forces: list[Located[ForceRecord]],
+    source: LoadedSource | None,
+    text: str | None,
+) -> None:
     """A force's origin is the source's own words: it must be in its bundle's text."""
-    for located in dataset.forces:
+    if source is None or text is None:
+        return
+    for located in forces:
         origin = located.record.origin
-        source = dataset.sources.get(located.source_id)
-        if origin is not None and source is not None and origin not in source.text:
+        if origin is not None and origin not in text:
             reader.problem(
                 located.path,
                 located.line_at("origin"),
@@ -538,19 +823,19 @@ def _check_origins(reader: _Reader, dataset: Dataset) -> None:
             )
 
 
-def _check_preferred_facts_agree(reader: _Reader, dataset: Dataset) -> None:
+def _check_preferred_facts_agree(reader: _Reader, preferred: list[_Preferred]) -> None:
     """Refuse two preferred facts that give different figures for the same measure at the same
     valid time: which one to use would be a guess."""
-    preferred: dict[Measure, list[tuple[Located[FactRecord], Quantity]]] = {}
-    for located in dataset.facts:
-        fact = located.record
-        key = measure(fact.about[0], fact.property, fact.quantity)
-        if fact.rank is Rank.preferred and key is not None and fact.quantity is not None:
-            preferred.setdefault(key, []).append((located, fact.quantity))
-    for (subject, property_name, unit, _), facts in preferred.items():
-        for index, (later, figure) in enumerate(facts):
-            for earlier, earlier_figure in facts[:index]:
+    by_measure: dict[Measure, list[Located[FactRecord]]] = defaultdict(list)
+    for key, located in preferred:
+        by_measure[key].append(replace(located, lines=reader.lines))
+    for (subject, property_name, unit, _), facts in by_measure.items():
+        for index, later in enumerate(facts):
+            for earlier in facts[:index]:
                 first, second = earlier.record, later.record
+                figure, earlier_figure = second.quantity, first.quantity
+                assert figure is not None  # it has a measure, so a figure
+                assert earlier_figure is not None
                 if disagree(earlier_figure, figure) and overlap(
                     (first.valid_from, first.valid_to), (second.valid_from, second.valid_to)
                 ):
@@ -578,18 +863,4 @@ def _check_fact_hedges(reader: _Reader, facts: list[Located[FactRecord]]) -> Non
         for finding in warnings:
             reader.warning(
                 located.path, located.line_at(*finding.where), f"{fact.id}: {finding.message}"
-            )
-
-
-def _check_relation_hedges(reader: _Reader, dataset: Dataset) -> None:
-    """No relation firmer than the quotes of the fact that gives it (``app.ingest.hedges``)."""
-    facts_by_id = {located.record.id: located.record for located in dataset.facts}
-    for wave in dataset.waves:
-        evidence = facts_by_id.get(wave.record.joins_fact or "")
-        if evidence is None:
-            continue  # reported as an unknown reference already
-        quotes = [citation.quote for citation in evidence.citations]
-        for finding in hedges.check_relation(wave.record, evidence, quotes):
-            reader.problem(
-                wave.path, wave.line_at(*finding.where), f"{wave.record.id}: {finding.message}"
             )

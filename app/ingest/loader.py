@@ -16,7 +16,7 @@ import gc
 import hashlib
 import os
 import sqlite3
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -25,16 +25,30 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Engine, delete, event, insert, inspect, select, text
+from pydantic import BaseModel
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlmodel import SQLModel, col
 
 from app.db import insert_rows, is_sqlite
 from app.models import tables
+from app.models.common import Quantity
 from app.models.kinds import ENTITY_KINDS, Kind
+from app.models.public import Ref
 from app.services import render, search
 
 if TYPE_CHECKING:  # not imported to run: `muster serve` asks has_data, and needs no YAML reader
-    from app.ingest.check import Dataset
+    from app.ingest.check import Dataset, Located
 
 ItemT = TypeVar("ItemT")
 
@@ -166,61 +180,62 @@ def _load(connection: Connection, dataset: "Dataset") -> LoadReport:
         if newest.render_version == render.RENDER_VERSION:
             return report
         report.rendered_again = True
-    old_digests = {
-        (kind, record_id): digest
-        for kind, record_id, digest in connection.execute(
-            select(
-                col(tables.RecordDigest.kind),
-                col(tables.RecordDigest.record_id),
-                col(tables.RecordDigest.digest),
-            )
-        )
-    }
+    # The last load's digests, set aside in the transaction, to say what changed once the new
+    # ones are written beside them.
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {PREVIOUS_DIGESTS} "
+        "(kind TEXT, record_id TEXT, digest TEXT, PRIMARY KEY (kind, record_id))"
+    )
+    connection.exec_driver_sql(
+        f"INSERT INTO {PREVIOUS_DIGESTS} SELECT kind, record_id, digest FROM record_digests"
+    )
     for table in reversed(tables.DATA_TABLES):
         connection.execute(delete(table))
     connection.execute(text(f"DELETE FROM {search.INDEX_TABLE}"))
     _write_rows(connection, dataset)
-    # After the rows, so that the digests are not in memory beside a batch of rendered rows.
-    digests = _record_digests(dataset)
-    changes = _diff(old_digests, digests)
-    _write(
-        connection,
-        tables.RecordDigest,
-        (
-            {"kind": kind, "record_id": record_id, "digest": digest}
-            for (kind, record_id), digest in digests.items()
-        ),
-    )
-    summary = {
-        kind: dict(Counter(change for (k, _), change in changes.items() if k == kind))
-        for kind in sorted({kind for kind, _ in changes})
-    }
+    summary: dict[str, dict[str, int]] = defaultdict(dict)
+    for kind, change, count in connection.execute(text(CHANGE_COUNTS)):
+        summary[kind][change] = count
     seq = connection.execute(
         insert(tables.DatasetLoad).returning(col(tables.DatasetLoad.seq)),
         {
             "version": dataset.version,
             "loaded_at": datetime.now(UTC),
-            "summary": summary,
+            "summary": dict(sorted(summary.items())),
             "render_version": render.RENDER_VERSION,
         },
     ).scalar_one()
     assert seq is not None  # the database numbers it
-    _write(
-        connection,
-        tables.DatasetChange,
-        (
-            {"seq": seq, "kind": kind, "record_id": record_id, "change": change}
-            for (kind, record_id), change in sorted(changes.items())
-        ),
-    )
+    connection.execute(text(WRITE_CHANGES), {"seq": seq})
+    connection.exec_driver_sql(f"DROP TABLE {PREVIOUS_DIGESTS}")
     _prune_history(connection, seq)
     # The planner's statistics of the new data, in the same transaction, so that the first reads
     # have them: told how few facts a filter leaves, SQLite reads a filtered list in its order's
     # index instead of sorting every match (/v1/facts?kind=quantity&sort=-date at 1000x: 38 to
     # 8.7 ms a page; the analysis took 0.34 s of the load).
     connection.exec_driver_sql("ANALYZE")
-    report.changes = {kind: Counter(counts) for kind, counts in summary.items()}
+    report.changes = {kind: Counter(counts) for kind, counts in sorted(summary.items())}
     return report
+
+
+PREVIOUS_DIGESTS = "previous_digests"
+# Each record added, removed or changed since the last load, by its digest.
+CHANGES = (
+    f"SELECT kind, record_id, 'removed' AS change FROM {PREVIOUS_DIGESTS} AS previous "
+    "WHERE NOT EXISTS (SELECT 1 FROM record_digests AS written "
+    "WHERE written.kind = previous.kind AND written.record_id = previous.record_id) "
+    "UNION ALL "
+    "SELECT written.kind, written.record_id, "
+    "CASE WHEN previous.digest IS NULL THEN 'added' ELSE 'changed' END AS change "
+    f"FROM record_digests AS written LEFT JOIN {PREVIOUS_DIGESTS} AS previous "
+    "ON previous.kind = written.kind AND previous.record_id = written.record_id "
+    "WHERE previous.digest IS NULL OR previous.digest != written.digest"
+)
+CHANGE_COUNTS = f"SELECT kind, change, count(*) FROM ({CHANGES}) AS changes GROUP BY kind, change"
+WRITE_CHANGES = (
+    "INSERT INTO dataset_changes (seq, kind, record_id, change) "
+    f"SELECT :seq, kind, record_id, change FROM ({CHANGES}) AS changes"
+)
 
 
 def _prune_history(connection: Connection, newest_seq: int) -> None:
@@ -245,16 +260,14 @@ def _write(connection: Connection, table: type[SQLModel], rows: Iterable[dict[st
 
 
 def _write_rows(connection: Connection, dataset: "Dataset") -> None:
-    """Every record's rows, rendered, parents before children (foreign keys are checked per
-    row); search places in the order of hits of equal rank: entities, sources, then facts."""
+    """Every record's rows, rendered, and its digest, a batch at a time; parents before children,
+    as foreign keys are checked per row, and a force's parent once every force is written."""
     renderer = render.Renderer(dataset)
     index = search.IndexWriter(connection)
-    entity_count = sum(len(getattr(dataset, kind.value)) for kind in ENTITY_KINDS)
-    source_places = iter(range(entity_count, entity_count + len(dataset.sources)))
-    fact_places = iter(range(entity_count + len(dataset.sources), 1 << 62))
-    entity_places = iter(range(entity_count))
+    places = _SearchPlaces(dataset, renderer)
+    digests = _DigestWriter(connection)
 
-    sources: list[Any] = list(renderer.records(Kind.sources))
+    sources = list(renderer.sources())
     _write(
         connection,
         tables.Source,
@@ -267,26 +280,33 @@ def _write_rows(connection: Connection, dataset: "Dataset") -> None:
             for source in sources
         ),
     )
-    waves = []
-    for kind in ENTITY_KINDS:
-        details: list[Any] = list(renderer.records(kind))
-        for detail in details:
-            index.add(
-                next(entity_places), render.search_entry(kind, detail, renderer.refs[detail.id])
-            )
-        if kind is Kind.waves:
-            waves = details  # they cite facts, so they are written after them
-            continue
-        _write(connection, ENTITY_TABLES[kind], _entity_rows(kind, details, dataset))
-        if kind is Kind.activities:
-            _write_activity_links(connection, dataset)
     for source in sources:
-        index.add(
-            next(source_places), render.search_entry(Kind.sources, source, renderer.refs[source.id])
+        ref = renderer.ref(source.id)
+        index.add(places.of(ref), render.search_entry(Kind.sources, source, ref))
+        loaded = dataset.sources[source.id]
+        digests.add(Kind.sources, source.id, loaded.sha256 + _digest(loaded.record))
+    parents = []
+    for kind in ENTITY_KINDS:
+        if kind is Kind.waves:
+            continue  # they cite facts, so they are written after them
+        for batch in _batches(dataset.read(kind)):
+            details = [renderer.entity(kind, located.record, {}) for located in batch]
+            _write(connection, ENTITY_TABLES[kind], _entity_rows(kind, batch, details))
+            _index_and_digest(index, places, digests, renderer, kind, batch, details)
+            if kind is Kind.forces:
+                parents += [
+                    (one.record.id, one.record.parent) for one in batch if one.record.parent
+                ]
+            if kind is Kind.activities:
+                _write_activity_links(connection, batch)
+    if parents:
+        connection.execute(
+            update(tables.Force).where(col(tables.Force.id) == bindparam("child")),
+            [{"child": child, "parent_id": parent} for child, parent in parents],
         )
-    kind_of = {entity_id: ref.kind for entity_id, ref in renderer.refs.items()}
-    for batch in _batches(renderer.facts()):
-        _write(connection, tables.Fact, (_fact_row(fact) for fact in batch))
+    for batch in _batches(dataset.read(Kind.facts)):
+        facts = [renderer.fact(located) for located in batch]
+        _write(connection, tables.Fact, (_fact_row(fact) for fact in facts))
         _write(
             connection,
             tables.FactAbout,
@@ -294,12 +314,12 @@ def _write_rows(connection: Connection, dataset: "Dataset") -> None:
                 {
                     "fact_id": fact.document.id,
                     "entity_id": ref.id,
-                    "entity_kind": kind_of[ref.id],
+                    "entity_kind": ref.kind,
                     "position": position,
                     "told_at": fact.told_at,
                     "date_key": _date_key(fact),
                 }
-                for fact in batch
+                for fact in facts
                 for position, ref in enumerate(fact.document.about)
             ),
         )
@@ -308,26 +328,104 @@ def _write_rows(connection: Connection, dataset: "Dataset") -> None:
             tables.Citation,
             (
                 {"fact_id": fact.document.id, "position": position, **citation.model_dump()}
-                for fact in batch
+                for fact in facts
                 for position, citation in enumerate(fact.document.citations)
             ),
         )
-        for fact in batch:
-            index.add(
-                next(fact_places),
-                render.search_entry(Kind.facts, fact.document, renderer.fact_ref(fact.document.id)),
-            )
-    _write(connection, tables.Wave, _entity_rows(Kind.waves, waves, dataset))
-    _write(
-        connection,
-        tables.WaveMember,
-        (
-            {"wave_id": w.record.id, "force_id": m.force, "fact_id": m.fact, "position": position}
-            for w in dataset.waves
-            for position, m in enumerate(w.record.composition)
-        ),
-    )
+        for located, fact in zip(batch, facts, strict=True):
+            ref = render.fact_ref(fact.document.id, fact.document.statement)
+            index.add(places.of(ref), render.search_entry(Kind.facts, fact.document, ref))
+            digests.add(Kind.facts, ref.id, _digest(located.record))
+    for batch in _batches(dataset.read(Kind.waves)):
+        named = _named_facts(connection, {n for one in batch for n in one.record.facts_named()})
+        details = [renderer.entity(Kind.waves, one.record, named) for one in batch]
+        _write(connection, tables.Wave, _entity_rows(Kind.waves, batch, details))
+        _index_and_digest(index, places, digests, renderer, Kind.waves, batch, details)
+        _write(
+            connection,
+            tables.WaveMember,
+            (
+                {"wave_id": w.record.id, "force_id": m.force, "fact_id": m.fact, "position": place}
+                for w in batch
+                for place, m in enumerate(w.record.composition)
+            ),
+        )
     index.flush()
+    digests.flush()
+
+
+class _SearchPlaces:
+    """Each record's place in the search index, which orders hits of equal rank: entities (by
+    kind, then id), sources (by id), then facts (in the order of telling)."""
+
+    def __init__(self, dataset: "Dataset", renderer: render.Renderer) -> None:
+        kind_order = {kind.value: place for place, kind in enumerate(ENTITY_KINDS)}
+        entities = sorted(
+            dataset.names, key=lambda entity: (kind_order[dataset.names[entity][0]], entity)
+        )
+        self._entities = {entity_id: place for place, entity_id in enumerate(entities)}
+        first_source = len(entities)
+        self._sources = {
+            source_id: first_source + place
+            for place, source_id in enumerate(sorted(dataset.sources))
+        }
+        self._first_fact = first_source + len(self._sources)
+        self._told_at = renderer.told_at
+
+    def of(self, ref: Ref) -> int:
+        if ref.kind == Kind.facts:
+            return self._first_fact + self._told_at[ref.id]
+        if ref.kind == Kind.sources:
+            return self._sources[ref.id]
+        return self._entities[ref.id]
+
+
+class _DigestWriter:
+    """The digest of each record written, in batches, to say what the next load changes."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._rows: list[dict[str, str]] = []
+
+    def add(self, kind: Kind, record_id: str, digest: str) -> None:
+        self._rows.append({"kind": kind.value, "record_id": record_id, "digest": digest})
+        if len(self._rows) >= BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        insert_rows(self._connection, tables.RecordDigest, self._rows)
+        self._rows = []
+
+
+def _index_and_digest(
+    index: search.IndexWriter,
+    places: _SearchPlaces,
+    digests: _DigestWriter,
+    renderer: render.Renderer,
+    kind: Kind,
+    batch: list["Located[Any]"],
+    details: list[Any],
+) -> None:
+    for located, detail in zip(batch, details, strict=True):
+        ref = renderer.ref(detail.id)
+        index.add(places.of(ref), render.search_entry(kind, detail, ref))
+        digests.add(kind, detail.id, _digest(located.record))
+
+
+def _named_facts(connection: Connection, fact_ids: set[str]) -> dict[str, render.NamedFact]:
+    """The facts waves name, as their documents show them, read back from the facts written."""
+    rows = connection.execute(
+        select(col(tables.Fact.id), col(tables.Fact.statement), col(tables.Fact.quantity)).where(
+            col(tables.Fact.id).in_(sorted(fact_ids))
+        )
+    )
+    return {
+        fact_id: render.NamedFact(
+            render.fact_ref(fact_id, statement),
+            Quantity.model_validate(quantity) if quantity is not None else None,
+        )
+        for fact_id, statement, quantity in rows
+    }
 
 
 ENTITY_TABLES: dict[Kind, type[SQLModel]] = {
@@ -339,13 +437,11 @@ ENTITY_TABLES: dict[Kind, type[SQLModel]] = {
 }
 
 
-def _entity_rows(kind: Kind, details: list[Any], dataset: "Dataset") -> Iterator[dict[str, Any]]:
-    records = {located.record.id: located.record for located in getattr(dataset, kind.value)}
-    if kind is Kind.forces:
-        details = _parents_first(details)
-    for detail in details:
-        record = records[detail.id]
-        row = _entity_columns(kind, record)
+def _entity_rows(
+    kind: Kind, batch: list["Located[Any]"], details: list[Any]
+) -> Iterator[dict[str, Any]]:
+    for located, detail in zip(batch, details, strict=True):
+        row = _entity_columns(kind, located.record)
         detailed = detail.model_dump(mode="json")
         row |= {
             "sort_name": detail.name.casefold(),
@@ -364,7 +460,7 @@ def _entity_columns(kind: Kind, record: Any) -> dict[str, Any]:
                 "kind": record.kind,
                 "component": record.component.value if record.component else None,
                 "branch": record.branch,
-                "parent_id": record.parent,
+                "parent_id": None,  # set once every force is written (_write_rows)
                 "base": record.base,
                 "operations": record.operations,
                 "supports": record.supports,
@@ -397,13 +493,13 @@ def _entity_columns(kind: Kind, record: Any) -> dict[str, Any]:
     raise ValueError(kind)
 
 
-def _write_activity_links(connection: Connection, dataset: "Dataset") -> None:
+def _write_activity_links(connection: Connection, activities: list["Located[Any]"]) -> None:
     _write(
         connection,
         tables.ActivityForce,
         (
             {"activity_id": a.record.id, "force_id": force_id}
-            for a in dataset.activities
+            for a in activities
             for force_id in a.record.forces
         ),
     )
@@ -416,23 +512,10 @@ def _write_activity_links(connection: Connection, dataset: "Dataset") -> None:
                 "authority_id": link.authority,
                 "effect": link.effect.value,
             }
-            for a in dataset.activities
+            for a in activities
             for link in a.record.authorities
         ),
     )
-
-
-def _parents_first(forces: list[Any]) -> list[Any]:
-    """Forces ordered so that each one's parent is written before it."""
-    parent_of = {force.id: force.parent.id if force.parent else None for force in forces}
-
-    def depth(force_id: str | None, seen: frozenset[str] = frozenset()) -> int:
-        parent = parent_of.get(force_id or "")
-        if parent is None or parent in seen:
-            return 0
-        return 1 + depth(parent, seen | {parent})
-
-    return sorted(forces, key=lambda force: depth(force.id))
 
 
 def _date_key(fact: render.RenderedFact) -> str:
@@ -469,27 +552,5 @@ def _fact_row(fact: render.RenderedFact) -> dict[str, Any]:
     return row
 
 
-def _record_digests(dataset: "Dataset") -> dict[tuple[str, str], str]:
-    digests = {
-        ("sources", source_id): source.sha256 + _digest(source.record.model_dump_json())
-        for source_id, source in dataset.sources.items()
-    }
-    for kind, located in dataset.records():
-        digests[(kind, located.record.id)] = _digest(located.record.model_dump_json())
-    return digests
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _diff(
-    old: dict[tuple[str, str], str], new: dict[tuple[str, str], str]
-) -> dict[tuple[str, str], str]:
-    changes = dict.fromkeys(old.keys() - new.keys(), "removed")
-    for key, digest in new.items():
-        if key not in old:
-            changes[key] = "added"
-        elif old[key] != digest:
-            changes[key] = "changed"
-    return changes
+def _digest(record: BaseModel) -> str:
+    return hashlib.sha256(record.model_dump_json().encode()).hexdigest()[:16]

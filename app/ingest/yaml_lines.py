@@ -129,13 +129,15 @@ class YamlError(ValueError):
         self.reason = reason
 
 
-def read_yaml(path: Path, *, lines: bool = True) -> Any:
-    """The document in ``path``, as PyYAML's safe loader reads it. With ``lines``, its mappings
-    and lists are a ``LinedDict`` and a ``LinedList``, for ``line_of``; without, plain ones: a
-    check keeps no document, and reads a file again with lines only to report a problem (at
-    1000x, ``muster check`` peaked at 716 MB keeping them, 335 MB without: bench/load_speed.py)."""
+def read_yaml(path: Path, *, lines: bool = True, content: bytes | None = None) -> Any:
+    """The document in ``path`` (or in ``content``, its bytes when they were read already), as
+    PyYAML's safe loader reads it. With ``lines``, its mappings and lists are a ``LinedDict`` and
+    a ``LinedList``, for ``line_of``; without, plain ones: a check keeps no document, and reads a
+    file again with lines only to report a problem (at 1000x, ``muster check`` peaked at 716 MB
+    keeping them, 335 MB without: bench/load_speed.py)."""
     try:
-        loader = _LineLoader(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes() if content is None else content
+        loader = _LineLoader(raw.decode("utf-8"))
         try:
             root = loader.get_single_node()
             return None if root is None else _Builder(loader, lines).build(root)

@@ -12,8 +12,7 @@ the version beside the data, even if the bundles are unchanged.
 
 import datetime as dt
 import hashlib
-from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from pydantic import BaseModel
 
-from app.models.common import Citation, Quantity, WaveStatus
+from app.models.common import Quantity, WaveStatus
 from app.models.kinds import Kind, record_path
 from app.models.public import (
     EMBEDDED,
@@ -85,6 +84,14 @@ def dumps(data: Any) -> str:
 
 
 @dataclass(frozen=True)
+class NamedFact:
+    """What a wave's document shows of a fact it names: a reference to it, and its figure."""
+
+    ref: Ref
+    quantity: Quantity | None
+
+
+@dataclass(frozen=True)
 class RenderedFact:
     """A fact's public document and what the tables index of it."""
 
@@ -96,84 +103,46 @@ class RenderedFact:
 
 
 class Renderer:
-    """Renders the records of one checked dataset. It keeps what rendering any one record needs
-    (names, the relations between entities, each fact's place); the documents themselves are made
-    one at a time, so a load holds one batch of them, not the dataset's."""
+    """Renders the records of one checked dataset, one at a time. It keeps what rendering any one
+    record needs (names, relations, each fact's place in the order of telling); the records come
+    from the bundles' files (``Dataset.read``), so a load holds a batch of them, not the
+    dataset's."""
 
     def __init__(self, dataset: "Dataset") -> None:
         self.dataset = dataset
-        self.refs: dict[str, Ref] = {}
-        for source_id, source in dataset.sources.items():
-            self.refs[source_id] = Ref(
-                id=source_id,
-                kind=Kind.sources,
-                name=source.record.description,
-                url=record_path(Kind.sources, source_id),
-            )
-        for kind, located in dataset.entities():
-            entity = located.record
-            self.refs[entity.id] = Ref(
-                id=entity.id, kind=kind, name=entity.name, url=record_path(kind, entity.id)
-            )
-        self.fact_records = {located.record.id: located for located in dataset.facts}
-        # The sources each fact cites, not its resolved citations: those are made as each fact is
-        # rendered, which keeps them out of a load's memory (60 MB at 1000x).
-        self._cited_sources = {
-            fact_id: [c.source or fact.source_id for c in fact.record.citations]
-            for fact_id, fact in self.fact_records.items()
+        self.relations = dataset.relations
+        published = {
+            source_id: source.record.published for source_id, source in dataset.sources.items()
         }
-        self._reported = {fact_id: self._first_report(fact_id) for fact_id in self.fact_records}
-        self.told_order = sorted(self.fact_records, key=self._telling_key)
-        self._relate(dataset)
-        self.told_at = {fact_id: place for place, fact_id in enumerate(self.told_order)}
-        self.fact_count: dict[str, int] = defaultdict(int)  # facts about each entity, by source
-        for fact in dataset.facts:
-            for entity_id in fact.record.about:
-                self.fact_count[entity_id] += 1
-            for source_id in set(self._cited_sources[fact.record.id]):
-                self.fact_count[source_id] += 1
+        self.reported: dict[str, dt.date | None] = {}
+        telling_keys = []
+        for fact_id, cited, first_start in dataset.tellings:
+            reported = min((day for s in cited if (day := published[s])), default=None)
+            self.reported[fact_id] = reported
+            # In the order the sources tell them: by report date (undated sources last), source
+            # and position in the source.
+            telling_keys.append(
+                (
+                    reported is None,
+                    reported.isoformat() if reported else "",
+                    cited[0],
+                    first_start,
+                    fact_id,
+                )
+            )
+        telling_keys.sort()
+        self.told_at = {key[-1]: place for place, key in enumerate(telling_keys)}
 
-    def _relate(self, dataset: "Dataset") -> None:
-        """Each entity's relations to the others, from the side the bundles write them on."""
-        self.activities_of: dict[str, list[str]] = defaultdict(list)
-        self.effects_of: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for activity in sorted(dataset.activities, key=lambda a: a.record.id):
-            for force_id in activity.record.forces:
-                self.activities_of[force_id].append(activity.record.id)
-            for link in activity.record.authorities:
-                self.effects_of[(link.authority, link.effect.value)].append(activity.record.id)
-        self.waves_of: dict[str, list[str]] = defaultdict(list)
-        for written in sorted(dataset.waves, key=lambda w: w.record.id):
-            wave = written.record
-            members = [member.force for member in wave.composition]
-            for force_id in dict.fromkeys([*members, *([wave.joins] if wave.joins else [])]):
-                self.waves_of[force_id].append(wave.id)
-        self.supporters_of: dict[str, list[str]] = defaultdict(list)
-        for force in sorted(dataset.forces, key=lambda f: f.record.id):
-            for agency_id in force.record.supports:
-                self.supporters_of[agency_id].append(force.record.id)
-
-    @staticmethod
-    def _resolve(located: "Located[FactRecord]") -> list[Citation]:
-        return [written.resolve(located.source_id) for written in located.record.citations]
-
-    def _first_report(self, fact_id: str) -> dt.date | None:
-        sources = self.dataset.sources
-        published = [
-            sources[source_id].record.published for source_id in self._cited_sources[fact_id]
-        ]
-        return min((day for day in published if day), default=None)
-
-    def _telling_key(self, fact_id: str) -> tuple[bool, str, str, int, str]:
-        """Facts in the order their sources tell them: by report date (undated sources last),
-        source and position in the source."""
-        reported = self._reported[fact_id]
-        first = self.fact_records[fact_id].record.citations[0]
-        return (reported is None, reported.isoformat() if reported else "",
-                self._cited_sources[fact_id][0], first.start, fact_id)  # fmt: skip
+    def ref(self, record_id: str) -> Ref:
+        """A reference to an entity or a source (an entity, should an id name both)."""
+        if record_id in self.dataset.names:
+            kind, name = self.dataset.names[record_id]
+        else:
+            kind, name = Kind.sources.value, self.dataset.sources[record_id].record.description
+        return Ref(id=record_id, kind=kind, name=name, url=record_path(kind, record_id))
 
     def _refs(self, ids: list[str]) -> list[Ref]:
-        return [self.refs[record_id] for record_id in ids]
+        return [self.ref(record_id) for record_id in ids]
 
     def _first_refs(self, ids: list[str]) -> list[Ref]:
         """A relation that grows with the data, as a detail embeds it: its first records."""
@@ -181,13 +150,7 @@ class Renderer:
 
     # --- facts
 
-    def facts(self) -> Iterator[RenderedFact]:
-        """Every fact, in the order the sources tell them."""
-        for fact_id in self.told_order:
-            yield self.fact(fact_id)
-
-    def fact(self, fact_id: str) -> RenderedFact:
-        located = self.fact_records[fact_id]
+    def fact(self, located: "Located[FactRecord]") -> RenderedFact:
         fact = located.record
         document = FactPublic(
             id=fact.id,
@@ -202,37 +165,35 @@ class Renderer:
             timing=fact.timing,
             raised_by=fact.raised_by.value,
             hedge_override=fact.hedge_override,
-            reported_on=self._reported[fact_id],
+            reported_on=self.reported[fact.id],
             rank=fact.rank.value,
             rank_reason=fact.rank_reason,
             about=self._refs(fact.about),
-            citations=self._resolve(located),
+            citations=[written.resolve(located.source_id) for written in fact.citations],
             url=record_path(Kind.facts, fact.id),
         )
         measure = quantities.measure(fact.about[0], fact.property, fact.quantity)
         return RenderedFact(
             document=document,
-            told_at=self.told_at[fact_id],
+            told_at=self.told_at[fact.id],
             measure=dumps(list(measure)) if measure else None,
             holds_from=fact.valid_from.date if fact.valid_from else None,
             holds_until=last_day(fact.valid_to) if fact.valid_to else None,
         )
 
-    def quantity_of(self, fact_id: str | None) -> Quantity | None:
-        located = self.fact_records.get(fact_id or "")
-        return located.record.quantity if located else None
-
     # --- entities and sources
 
-    def records(self, kind: Kind) -> Iterator[BaseModel]:
-        """The detail documents of one kind of entity, or the sources, by id."""
-        render = getattr(self, f"_{kind.value}")
-        if kind is Kind.sources:
-            for source_id in sorted(self.dataset.sources):
-                yield render(source_id)
-            return
-        for located in sorted(getattr(self.dataset, kind.value), key=lambda r: r.record.id):
-            yield render(located.record)
+    def sources(self) -> Iterator[SourcePublic]:
+        """The sources' documents, by id."""
+        for source_id in sorted(self.dataset.sources):
+            yield self._source(source_id)
+
+    def entity(self, kind: Kind, record: Any, facts: Mapping[str, "NamedFact"]) -> BaseModel:
+        """An entity's detail document; ``facts`` holds the facts a wave names."""
+        if kind is Kind.waves:
+            return self._wave(record, facts)
+        render: Callable[[Any], BaseModel] = getattr(self, f"_{kind.value}")
+        return render(record)
 
     def _common(self, entity: Any, kind: Kind) -> dict[str, Any]:
         return {
@@ -242,11 +203,11 @@ class Renderer:
             "description": entity.description,
             "url": record_path(kind, entity.id),
             "facts": [],  # filled per request: the first facts known on the day asked
-            "fact_count": self.fact_count[entity.id],
+            "fact_count": self.dataset.fact_counts[entity.id],
             "facts_url": facts_url(entity.id),
         }
 
-    def _sources(self, source_id: str) -> SourcePublic:
+    def _source(self, source_id: str) -> SourcePublic:
         source = self.dataset.sources[source_id]
         record = source.record
         return SourcePublic(
@@ -259,8 +220,8 @@ class Renderer:
             description=record.description,
             web_url=record.url,
             sha256=source.sha256,
-            length=len(source.text),
-            fact_count=self.fact_count[source_id],
+            length=source.length,
+            fact_count=self.dataset.fact_counts[source_id],
             url=record_path(Kind.sources, source_id),
         )
 
@@ -270,16 +231,16 @@ class Renderer:
             kind=force.kind,
             component=force.component.value if force.component else None,
             branch=force.branch,
-            parent=self.refs[force.parent] if force.parent else None,
+            parent=self.ref(force.parent) if force.parent else None,
             base=force.base,
             origin=force.origin,
             operations=self._refs(force.operations),
             supports=self._refs(force.supports),
-            activities=self._first_refs(self.activities_of[force.id]),
-            activity_count=len(self.activities_of[force.id]),
+            activities=self._first_refs(self.relations.activities_of[force.id]),
+            activity_count=len(self.relations.activities_of[force.id]),
             activities_url=activities_url(force=force.id),
-            waves=self._first_refs(self.waves_of[force.id]),
-            wave_count=len(self.waves_of[force.id]),
+            waves=self._first_refs(self.relations.waves_of[force.id]),
+            wave_count=len(self.relations.waves_of[force.id]),
             waves_url=waves_url(force.id),
         )
 
@@ -288,38 +249,32 @@ class Renderer:
             **self._common(agency, Kind.agencies),
             kind=agency.kind,
             level=agency.level,
-            supported_by=self._first_refs(self.supporters_of[agency.id]),
-            supported_by_count=len(self.supporters_of[agency.id]),
+            supported_by=self._first_refs(self.relations.supporters_of[agency.id]),
+            supported_by_count=len(self.relations.supporters_of[agency.id]),
         )
 
-    def _waves(self, wave: Any) -> WaveDetail:
-        size = self.quantity_of(wave.size_fact)
+    def _wave(self, wave: Any, facts: Mapping[str, "NamedFact"]) -> WaveDetail:
+        size = facts[wave.size_fact].quantity if wave.size_fact else None
         return WaveDetail(
             **self._common(wave, Kind.waves),
             status=wave.status.value,
             size=size,
-            size_fact=self.fact_ref(wave.size_fact) if wave.size_fact else None,
+            size_fact=facts[wave.size_fact].ref if wave.size_fact else None,
             composition=[
                 WaveMemberPublic(
-                    force=self.refs[member.force],
-                    quantity=self.quantity_of(member.fact),
-                    fact=self.fact_ref(member.fact),
+                    force=self.ref(member.force),
+                    quantity=facts[member.fact].quantity,
+                    fact=facts[member.fact].ref,
                 )
                 for member in wave.composition
             ],
-            joins=self.refs[wave.joins] if wave.joins else None,
+            joins=self.ref(wave.joins) if wave.joins else None,
             joins_status=wave.joins_status.value if wave.joins_status else None,
-            joins_fact=self.fact_ref(wave.joins_fact) if wave.joins_fact else None,
+            joins_fact=facts[wave.joins_fact].ref if wave.joins_fact else None,
             origin=wave.origin,
             destination=wave.destination,
             tasks=self._refs(wave.tasks),
             dates=[WaveDatePublic.model_validate(d.model_dump()) for d in wave.dates],
-        )
-
-    def fact_ref(self, fact_id: str) -> Ref:
-        fact = self.fact_records[fact_id].record
-        return Ref(
-            id=fact.id, kind=Kind.facts, name=fact.statement, url=record_path(Kind.facts, fact.id)
         )
 
     def _authorities(self, authority: Any) -> AuthorityDetail:
@@ -328,7 +283,7 @@ class Renderer:
             kind=authority.kind.value,
             citation=authority.citation,
             year=authority.year,
-            reference_source=self.refs[authority.reference_source]
+            reference_source=self.ref(authority.reference_source)
             if authority.reference_source
             else None,
             status=authority.status,
@@ -340,7 +295,7 @@ class Renderer:
 
     def _governed(self, authority_id: str, effect: str, count: str) -> dict[str, Any]:
         """The activities an authority permits (or ...): the first, how many, and where all are."""
-        governed = self.effects_of[(authority_id, effect)]
+        governed = self.relations.effects_of[(authority_id, effect)]
         return {
             effect: self._first_refs(governed),
             count: len(governed),
@@ -355,11 +310,16 @@ class Renderer:
             forces=self._refs(sorted(activity.forces)),
             authorities=[
                 ActivityAuthorityPublic(
-                    authority=self.refs[link.authority], effect=link.effect.value
+                    authority=self.ref(link.authority), effect=link.effect.value
                 )
                 for link in sorted(activity.authorities, key=lambda link: link.authority)
             ],
         )
+
+
+def fact_ref(fact_id: str, statement: str) -> Ref:
+    """A reference to a fact, named by its statement."""
+    return Ref(id=fact_id, kind=Kind.facts, name=statement, url=record_path(Kind.facts, fact_id))
 
 
 def listed_document(kind: Kind, detailed: dict[str, Any]) -> dict[str, Any]:

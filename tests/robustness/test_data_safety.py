@@ -83,7 +83,7 @@ def test_a_load_while_serving_is_atomic_for_readers(
     database_url: str, versions: tuple[Version, Version]
 ) -> None:
     old, new = versions
-    fact_id = old.dataset.facts[0].record.id
+    fact_id = next(old.dataset.read("facts")).record.id
     engine = make_engine(database_url)
     load_dataset(engine, old.dataset)
     by_name = {old.name: old, new.name: new}
@@ -154,7 +154,8 @@ def test_an_answer_from_before_a_load_is_not_cached_as_the_new_one(
     url = f"sqlite:///{tmp_path / 'muster.db'}"
     fill(url)
     edge = create_app(Settings(database_url=url))
-    fact_path = f"/v1/facts/{old.dataset.facts[0].record.id}".encode()
+    fact_id = next(old.dataset.read("facts")).record.id
+    fact_path = f"/v1/facts/{fact_id}".encode()
     answered, release = asyncio.Event(), asyncio.Event()
     calls = 0
 
