@@ -40,6 +40,7 @@ from app.services.as_of import overlap
 from app.services.quantities import Measure, disagree, measure
 
 RecordT = TypeVar("RecordT", bound=BaseModel)
+MadeT = TypeVar("MadeT")
 
 
 @dataclass(frozen=True, order=True)
@@ -222,41 +223,61 @@ class Dataset:
     def read(self, kind: str) -> Iterator[Located[Any]]:
         """Every record of one kind, read again from the bundles' files, in the order they were
         checked; refused (``InvalidBundlesError``) if a file changed since."""
+        for records in self.read_files(kind, _same):
+            yield from records
+
+    def read_files(self, kind: str, make: Callable[[list[Located[Any]]], MadeT]) -> Iterator[MadeT]:
+        """``make`` of each bundle's records of one kind, read again from its file, in the order
+        the files were checked: run in the worker processes that read them, when there are many
+        (``_in_workers``). Refused (``InvalidBundlesError``) if a file changed since it was
+        checked."""
         file_name = f"{kind}.yaml"
-        reads = _in_workers(
-            partial(_read_records, RECORD_MODELS[kind], file_name),
-            [folder for _, folder in self.folders],
-        )
-        lines = Lines()
-        for (source_id, folder), (digest, records) in zip(self.folders, reads, strict=True):
-            path = folder / file_name
-            if digest != self.file_digests.get(path):
-                raise InvalidBundlesError([Problem(path, 1, CHANGED)])
-            for record, item in records:
-                yield Located(record, source_id, path, item, lines)
+        expected = [
+            (self.file_digests.get(folder / file_name), (source_id, folder))
+            for source_id, folder in self.folders
+        ]
+        read = partial(_read_records, RECORD_MODELS[kind], file_name, make)
+        for (_, folder), made in zip(self.folders, _in_workers(read, expected), strict=True):
+            if isinstance(made, _Changed):
+                raise InvalidBundlesError([Problem(folder / file_name, 1, CHANGED)])
+            yield made
+
+
+class _Changed:
+    """What reading a file of records gives when the file is not the one that was checked."""
+
+
+def _same(records: list[Located[Any]]) -> list[Located[Any]]:
+    return records
 
 
 def _read_records(
-    model: type[BaseModel], file_name: str, folder: Path
-) -> tuple[str | None, list[tuple[Any, int]]]:
-    """The SHA-256 of a bundle's file of records (None if there is none), and the records it
-    holds that are valid, each with its place in the file's list."""
+    model: type[BaseModel],
+    file_name: str,
+    make: Callable[[list[Located[Any]]], MadeT],
+    expected: tuple[str | None, tuple[str, Path]],
+) -> MadeT | _Changed:
+    """``make`` of the valid records in one bundle's file, each with its place in the file's
+    list; or ``_Changed`` if the file's SHA-256 is not the ``expected`` one (None: no file). A
+    dataset that loads refused nothing, so there every record is valid; a check that reads a file
+    again for its waves skips what it reported."""
+    digest, (source_id, folder) = expected
     path = folder / file_name
-    if not path.is_file():
-        return None, []
-    raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
+    raw = path.read_bytes() if path.is_file() else None
+    if (hashlib.sha256(raw).hexdigest() if raw is not None else None) != digest:
+        return _Changed()
+    lines = Lines()
     try:
-        document = read_yaml(path, lines=False, content=raw)
+        document = read_yaml(path, lines=False, content=raw) if raw is not None else None
     except YamlError:
-        return digest, []
+        document = None
     records = []
     for item, data in enumerate(document if isinstance(document, list) else []):
         try:
-            records.append((model.model_validate(data), item))
+            records.append(Located(model.model_validate(data), source_id, path, item, lines))
         except ValidationError:
-            continue  # refused by the check, which reported it
-    return digest, records
+            continue
+    return make(records)
 
 
 @dataclass
@@ -538,7 +559,8 @@ READS_AHEAD = 16
 """Folders read by the workers ahead of the one being used: enough to keep them busy, few enough
 that memory holds a few folders' results, not every one's."""
 
-FolderResultT = TypeVar("FolderResultT")
+ItemT = TypeVar("ItemT")
+ResultT = TypeVar("ResultT")
 
 
 def _usable_cores() -> int:
@@ -549,29 +571,44 @@ def _usable_cores() -> int:
     return os.cpu_count() or 1
 
 
-def _in_workers(
-    read: Callable[[Path], FolderResultT], folders: list[Path]
-) -> Iterator[FolderResultT]:
-    """``read`` of every folder, in order; by worker processes, one for each core this process
-    may run on, when there are folders enough: at 1000x, on two cores, ``muster check`` took a
-    median 7.3 s (11.9 s of CPU time) against 13.1 s (12.5 s) read in one process
-    (``bench/load_speed.py 1000 --against main --rounds 3``)."""
-    # Forked, the workers start at once with the modules imported; the check runs no threads.
-    # Where there is no fork (Windows), the bundles are read in this process.
+def _in_workers(work: Callable[[ItemT], ResultT], items: list[ItemT]) -> Iterator[ResultT]:
+    """``work`` on every item (a bundle folder, or what names one), in order; by worker
+    processes, one for each core this process may run on, when there are folders enough: at
+    1000x, on two cores, ``muster check`` took a median 7.3 s (11.9 s of CPU time) against 13.1 s
+    (12.5 s) read in one process (``bench/load_speed.py 1000 --against main --rounds 3``)."""
+    # Forked, the workers start at once with the modules imported, and each is handed ``work``
+    # as it is, not pickled: a load's work holds what rendering needs of the whole dataset. The
+    # check and the load run no threads. Where there is no fork (Windows), all is done here.
     forking = "fork" in multiprocessing.get_all_start_methods()
-    processes = min(_usable_cores(), math.ceil(len(folders) / FOLDERS_PER_PROCESS))
+    processes = min(_usable_cores(), math.ceil(len(items) / FOLDERS_PER_PROCESS))
     if processes <= 1 or not forking:
-        yield from map(read, folders)
+        yield from map(work, items)
         return
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(processes, mp_context=context) as pool:
-        ahead: deque[Future[FolderResultT]] = deque()
-        for folder in folders:
-            ahead.append(pool.submit(read, folder))
+    with ProcessPoolExecutor(
+        processes, mp_context=context, initializer=_take_work, initargs=(work,)
+    ) as pool:
+        ahead: deque[Future[ResultT]] = deque()
+        for item in items:
+            ahead.append(pool.submit(_do_work, item))
             if len(ahead) > READS_AHEAD:
                 yield ahead.popleft().result()
         while ahead:
             yield ahead.popleft().result()
+
+
+_work: Callable[[Any], Any] | None = None
+"""In a worker process of ``_in_workers``: what it does to each item it is sent."""
+
+
+def _take_work(work: Callable[[Any], Any]) -> None:
+    global _work  # the worker's own, set once as it starts
+    _work = work
+
+
+def _do_work(item: Any) -> Any:
+    assert _work is not None  # set by _take_work as the worker started
+    return _work(item)
 
 
 def read_dataset(root: Path) -> Dataset:

@@ -17,10 +17,11 @@ import hashlib
 import os
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -263,98 +264,155 @@ def _write(connection: Connection, table: type[SQLModel], rows: Iterable[dict[st
 
 
 def _write_rows(connection: Connection, dataset: "Dataset") -> None:
-    """Every record's rows, rendered, and its digest, a batch at a time; parents before children,
-    as foreign keys are checked per row, and a force's parent once every force is written."""
+    """Every record's rows, rendered, with its search entry and its digest; parents before
+    children, as foreign keys are checked per row, and a force's parent once every force is
+    written. The records of a file are rendered in the worker process that reads it again
+    (``Dataset.read_files``), and written here as they come."""
     renderer = render.Renderer(dataset)
-    index = search.IndexWriter(connection)
     places = _SearchPlaces(dataset, renderer)
-    digests = _DigestWriter(connection)
-
-    sources = list(renderer.sources())
-    _write(
-        connection,
-        tables.Source,
-        (
-            {
-                **source.model_dump(exclude={"web_url", "fact_count", "url"}),
-                "url": source.web_url,
-                "listed": render.dumps(source.model_dump(mode="json")),
-            }
-            for source in sources
-        ),
-    )
-    for source in sources:
-        ref = renderer.ref(source.id)
-        index.add(places.of(ref), render.search_entry(Kind.sources, source, ref))
-        loaded = dataset.sources[source.id]
-        digests.add(Kind.sources, source.id, loaded.sha256 + _digest(loaded.record))
-    parents = []
+    writer = _RowWriter(connection)
+    writer.write(_source_rows(renderer, places, dataset))
     for kind in ENTITY_KINDS:
         if kind is Kind.waves:
             continue  # they cite facts, so they are written after them
-        for batch in _batches(dataset.read(kind)):
-            details = [renderer.entity(kind, located.record, {}) for located in batch]
-            _write(connection, ENTITY_TABLES[kind], _entity_rows(kind, batch, details))
-            _index_and_digest(index, places, digests, renderer, kind, batch, details)
-            if kind is Kind.forces:
-                parents += [
-                    (one.record.id, one.record.parent) for one in batch if one.record.parent
-                ]
-            if kind is Kind.activities:
-                _write_activity_links(connection, batch)
-    if parents:
+        for rows in dataset.read_files(kind, partial(_entity_file_rows, renderer, places, kind)):
+            writer.write(rows)
+    if writer.parents:
         connection.execute(
             update(tables.Force).where(col(tables.Force.id) == bindparam("child")),
-            [{"child": child, "parent_id": parent} for child, parent in parents],
+            writer.parents,
         )
-    for batch in _batches(dataset.read(Kind.facts)):
-        facts = [renderer.fact(located) for located in batch]
-        _write(connection, tables.Fact, (_fact_row(fact) for fact in facts))
-        _write(
-            connection,
-            tables.FactAbout,
-            (
-                {
-                    "fact_id": fact.document.id,
-                    "entity_id": ref.id,
-                    "entity_kind": ref.kind,
-                    "position": position,
-                    "told_at": fact.told_at,
-                    "date_key": _date_key(fact),
-                }
-                for fact in facts
-                for position, ref in enumerate(fact.document.about)
-            ),
-        )
-        _write(
-            connection,
-            tables.Citation,
-            (
-                {"fact_id": fact.document.id, "position": position, **citation.model_dump()}
-                for fact in facts
-                for position, citation in enumerate(fact.document.citations)
-            ),
-        )
-        for located, fact in zip(batch, facts, strict=True):
-            ref = render.fact_ref(fact.document.id, fact.document.statement)
-            index.add(places.of(ref), render.search_entry(Kind.facts, fact.document, ref))
-            digests.add(Kind.facts, ref.id, _digest(located.record))
-    for batch in _batches(dataset.read(Kind.waves)):
-        named = _named_facts(connection, {n for one in batch for n in one.record.facts_named()})
-        details = [renderer.entity(Kind.waves, one.record, named) for one in batch]
-        _write(connection, tables.Wave, _entity_rows(Kind.waves, batch, details))
-        _index_and_digest(index, places, digests, renderer, Kind.waves, batch, details)
-        _write(
-            connection,
-            tables.WaveMember,
-            (
-                {"wave_id": w.record.id, "force_id": m.force, "fact_id": m.fact, "position": place}
-                for w in batch
-                for place, m in enumerate(w.record.composition)
-            ),
-        )
-    index.flush()
-    digests.flush()
+    for rows in dataset.read_files(Kind.facts, partial(_fact_file_rows, renderer, places)):
+        writer.write(rows)
+    # Rendered here, as a wave's document shows the facts it names, read from those written.
+    for waves in _batches(dataset.read(Kind.waves)):
+        named = _named_facts(connection, {n for one in waves for n in one.record.facts_named()})
+        writer.write(_entity_file_rows(renderer, places, Kind.waves, waves, named))
+    writer.index.flush()
+
+
+@dataclass
+class _Rows:
+    """What a load writes of some records: each table's rows, in the order the tables are
+    written; their search entries, by place; and each force's parent, written once every force
+    is."""
+
+    tables: list[tuple[type[SQLModel], list[dict[str, Any]]]]
+    search_entries: list[tuple[int, dict[str, Any]]]
+    parents: list[dict[str, str]] = field(default_factory=list)
+
+
+class _RowWriter:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self.index = search.IndexWriter(connection)
+        self.parents: list[dict[str, str]] = []
+
+    def write(self, rows: _Rows) -> None:
+        for table, table_rows in rows.tables:
+            _write(self._connection, table, table_rows)
+        for place, entry in rows.search_entries:
+            self.index.add(place, entry)
+        self.parents += rows.parents
+
+
+def _source_rows(renderer: render.Renderer, places: "_SearchPlaces", dataset: "Dataset") -> _Rows:
+    sources = list(renderer.sources())
+    source_rows = [
+        {
+            **source.model_dump(exclude={"web_url", "fact_count", "url"}),
+            "url": source.web_url,
+            "listed": render.dumps(source.model_dump(mode="json")),
+        }
+        for source in sources
+    ]
+    digests = []
+    for source in sources:
+        loaded = dataset.sources[source.id]
+        digests.append(_digest_row(Kind.sources, source.id, loaded.sha256 + _digest(loaded.record)))
+    entries = [_search_entry(renderer, places, Kind.sources, source) for source in sources]
+    return _Rows([(tables.Source, source_rows), (tables.RecordDigest, digests)], entries)
+
+
+def _entity_file_rows(
+    renderer: render.Renderer,
+    places: "_SearchPlaces",
+    kind: Kind,
+    records: list["Located[Any]"],
+    named_facts: Mapping[str, render.NamedFact] | None = None,
+) -> _Rows:
+    """The rows of some entities of one kind; ``named_facts`` holds the facts waves name."""
+    details = [renderer.entity(kind, one.record, named_facts or {}) for one in records]
+    rows = _Rows(
+        [(ENTITY_TABLES[kind], list(_entity_rows(kind, records, details)))],
+        [_search_entry(renderer, places, kind, detail) for detail in details],
+    )
+    if kind is Kind.forces:
+        rows.parents = [
+            {"child": one.record.id, "parent_id": one.record.parent}
+            for one in records
+            if one.record.parent
+        ]
+    if kind is Kind.activities:
+        rows.tables += _activity_links(records)
+    if kind is Kind.waves:
+        members = [
+            {"wave_id": w.record.id, "force_id": m.force, "fact_id": m.fact, "position": place}
+            for w in records
+            for place, m in enumerate(w.record.composition)
+        ]
+        rows.tables.append((tables.WaveMember, members))
+    digests = [_digest_row(kind, one.record.id, _digest(one.record)) for one in records]
+    rows.tables.append((tables.RecordDigest, digests))
+    return rows
+
+
+def _fact_file_rows(
+    renderer: render.Renderer, places: "_SearchPlaces", records: list["Located[Any]"]
+) -> _Rows:
+    facts = [renderer.fact(located) for located in records]
+    about = [
+        {
+            "fact_id": fact.document.id,
+            "entity_id": ref.id,
+            "entity_kind": ref.kind,
+            "position": position,
+            "told_at": fact.told_at,
+            "date_key": _date_key(fact),
+        }
+        for fact in facts
+        for position, ref in enumerate(fact.document.about)
+    ]
+    citations = [
+        {"fact_id": fact.document.id, "position": position, **citation.model_dump()}
+        for fact in facts
+        for position, citation in enumerate(fact.document.citations)
+    ]
+    digests = [_digest_row(Kind.facts, one.record.id, _digest(one.record)) for one in records]
+    entries = []
+    for fact in facts:
+        ref = render.fact_ref(fact.document.id, fact.document.statement)
+        entries.append((places.of(ref), render.search_entry(Kind.facts, fact.document, ref)))
+    return _Rows(
+        [
+            (tables.Fact, [_fact_row(fact) for fact in facts]),
+            (tables.FactAbout, about),
+            (tables.Citation, citations),
+            (tables.RecordDigest, digests),
+        ],
+        entries,
+    )
+
+
+def _search_entry(
+    renderer: render.Renderer, places: "_SearchPlaces", kind: Kind, detail: Any
+) -> tuple[int, dict[str, Any]]:
+    ref = renderer.ref(detail.id)
+    return places.of(ref), render.search_entry(kind, detail, ref)
+
+
+def _digest_row(kind: Kind, record_id: str, digest: str) -> dict[str, str]:
+    return {"kind": kind.value, "record_id": record_id, "digest": digest}
 
 
 class _SearchPlaces:
@@ -381,38 +439,6 @@ class _SearchPlaces:
         if ref.kind == Kind.sources:
             return self._sources[ref.id]
         return self._entities[ref.id]
-
-
-class _DigestWriter:
-    """The digest of each record written, in batches, to say what the next load changes."""
-
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
-        self._rows: list[dict[str, str]] = []
-
-    def add(self, kind: Kind, record_id: str, digest: str) -> None:
-        self._rows.append({"kind": kind.value, "record_id": record_id, "digest": digest})
-        if len(self._rows) >= BATCH_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        insert_rows(self._connection, tables.RecordDigest, self._rows)
-        self._rows = []
-
-
-def _index_and_digest(
-    index: search.IndexWriter,
-    places: _SearchPlaces,
-    digests: _DigestWriter,
-    renderer: render.Renderer,
-    kind: Kind,
-    batch: list["Located[Any]"],
-    details: list[Any],
-) -> None:
-    for located, detail in zip(batch, details, strict=True):
-        ref = renderer.ref(detail.id)
-        index.add(places.of(ref), render.search_entry(kind, detail, ref))
-        digests.add(kind, detail.id, _digest(located.record))
 
 
 def _named_facts(connection: Connection, fact_ids: set[str]) -> dict[str, render.NamedFact]:
@@ -496,29 +522,20 @@ def _entity_columns(kind: Kind, record: Any) -> dict[str, Any]:
     raise ValueError(kind)
 
 
-def _write_activity_links(connection: Connection, activities: list["Located[Any]"]) -> None:
-    _write(
-        connection,
-        tables.ActivityForce,
-        (
-            {"activity_id": a.record.id, "force_id": force_id}
-            for a in activities
-            for force_id in a.record.forces
-        ),
-    )
-    _write(
-        connection,
-        tables.ActivityAuthority,
-        (
-            {
-                "activity_id": a.record.id,
-                "authority_id": link.authority,
-                "effect": link.effect.value,
-            }
-            for a in activities
-            for link in a.record.authorities
-        ),
-    )
+def _activity_links(
+    activities: list["Located[Any]"],
+) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]:
+    forces = [
+        {"activity_id": a.record.id, "force_id": force_id}
+        for a in activities
+        for force_id in a.record.forces
+    ]
+    authorities = [
+        {"activity_id": a.record.id, "authority_id": link.authority, "effect": link.effect.value}
+        for a in activities
+        for link in a.record.authorities
+    ]
+    return [(tables.ActivityForce, forces), (tables.ActivityAuthority, authorities)]
 
 
 def _date_key(fact: render.RenderedFact) -> str:
