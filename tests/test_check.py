@@ -322,3 +322,28 @@ def test_a_second_bundle_of_the_same_source_is_one_problem(seed_copy: Path) -> N
     source_id = yaml.safe_load((copy / "source.yaml").read_text())["id"]
     problem = f"{copy / 'source.yaml'}:1: duplicate source id {source_id!r}"
     assert output.splitlines() == [problem, "1 problem(s) found"]
+
+
+def test_a_wave_is_checked_against_the_facts_of_another_bundle(seed_copy: Path) -> None:
+    """A bundle's waves may name the facts of another: what they say of them is checked once
+    every bundle is read, as it is for their own."""
+    facts = yaml.safe_load(facts_file(seed_copy / ARTICLE_BUNDLE).read_text(encoding="utf-8"))
+    figureless = next(fact["id"] for fact in facts if fact.get("quantity") is None)
+    waves = seed_copy / "us-code" / "waves.yaml"
+    waves.write_text(
+        "- id: follow-up-wave\n"
+        "  name: A wave another bundle tells of\n"
+        "  status: ordered\n"
+        f"  size_fact: {figureless}\n"
+        "  joins: jtf-north\n"
+        "  joins_status: reported\n"
+        f"  joins_fact: {figureless}\n",
+        encoding="utf-8",
+    )
+    code, output = check(seed_copy)
+    assert code == 1
+    assert output.splitlines()[:2] == [
+        f"{waves}:4: follow-up-wave: fact {figureless!r} has no quantity",
+        f"{waves}:7: follow-up-wave: joins_fact {figureless!r} is not about both the wave and "
+        "'jtf-north'",
+    ]

@@ -1,5 +1,6 @@
 """``muster load``: one transaction, idempotent, and a refusal loses nothing."""
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,9 +13,12 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.config import get_settings
 from app.db import make_engine
+from app.ingest import check as check_module
 from app.ingest.check import InvalidBundlesError, read_dataset
 from app.ingest.loader import load_dataset
 from app.models import tables
+from app.services import render
+from bench.synthetic import write_bundles
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
 from tests.helpers import add_a_rare_word, append_fact, first_fact, row_counts, snapshot
 
@@ -179,3 +183,24 @@ def test_a_load_leaves_the_planner_statistics_of_what_it_wrote(database_url: str
         rows = connection.execute(text(statistics[engine.dialect.name])).scalar_one()
     engine.dispose()
     assert rows > 0
+
+
+def test_a_load_in_worker_processes_writes_what_one_process_writes(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many bundles are read again and rendered by a worker process per core: the rows are the
+    rows that one process writes."""
+    bundles = write_bundles(tmp_path / "bundles", 3).root
+    with monkeypatch.context() as workers:
+        workers.setattr(check_module, "FOLDERS_PER_PROCESS", 1)
+        workers.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+        load_dataset(make_engine(database_url), read_dataset(bundles))
+    in_workers = snapshot(database_url)
+    # The same data, rendered again in this process, as by a Muster that renders differently.
+    monkeypatch.setattr(render, "RENDER_VERSION", "rendered-in-one-process")
+    monkeypatch.setattr(check_module, "FOLDERS_PER_PROCESS", 100)
+    load_dataset(make_engine(database_url), read_dataset(bundles))
+    in_one_process = snapshot(database_url)
+    assert len(in_one_process.pop("dataset_loads")) == len(in_workers.pop("dataset_loads")) + 1
+    assert in_one_process == in_workers
+    assert len(in_workers["facts"]) == 3 * 58
