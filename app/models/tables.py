@@ -65,7 +65,7 @@ class Force(SQLModel, table=True):
     kind: str
     component: str | None = Field(default=None, index=True)
     branch: str | None = None
-    parent_id: str | None = Field(default=None, foreign_key="forces.id")
+    parent_id: str | None = Field(default=None, foreign_key="forces.id", index=True)
     base: str | None = None
     operations: list[str] = json_list()
     supports: list[str] = json_list()
