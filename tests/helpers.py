@@ -1,13 +1,17 @@
-"""Helpers shared by the tests: breaking bundles on purpose, reading a database whole, and a
-statement slow enough to hold a read."""
+"""Helpers shared by the tests: breaking bundles on purpose, reading a database whole, reading
+bundles in worker processes, and a statement slow enough to hold a read."""
 
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 from sqlmodel import SQLModel
 
+from app.ingest import check as check_module
 from app.models import tables
 
 # Ten million steps: seconds of work, far past a test's timeout, yet bounded if nothing stops it.
@@ -15,6 +19,25 @@ SLOW_QUERY = (
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000000) "
     "SELECT count(*), 'slow' FROM n"
 )
+
+
+def read_in_workers(monkeypatch: pytest.MonkeyPatch, folders_per_process: int = 1) -> list[int]:
+    """Have bundles read (and rendered, by a load) in two worker processes, whatever the cores
+    of the machine, once there are more than ``folders_per_process`` folders, one folder read
+    ahead. The list returned gets the number of processes of each pool started, to show that
+    workers did the reading."""
+    pools: list[int] = []
+
+    class CountedPool(ProcessPoolExecutor):
+        def __init__(self, processes: int, *args: Any, **kwargs: Any) -> None:
+            pools.append(processes)
+            super().__init__(processes, *args, **kwargs)
+
+    monkeypatch.setattr(check_module, "FOLDERS_PER_PROCESS", folders_per_process)
+    monkeypatch.setattr(check_module, "READS_AHEAD", 1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+    monkeypatch.setattr(check_module, "ProcessPoolExecutor", CountedPool)
+    return pools
 
 
 def facts_file(bundle: Path) -> Path:
@@ -53,6 +76,24 @@ def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
             table.name: sorted((tuple(row) for row in connection.execute(select(table))), key=repr)
             for table in SQLModel.metadata.sorted_tables
         }
+    engine.dispose()
+    return rows
+
+
+SEARCH_INDEX_ROWS = {
+    "sqlite": "SELECT rowid, name, aliases, other FROM search_index ORDER BY rowid",
+    "postgresql": "SELECT place, words::text FROM search_index ORDER BY place",
+}
+"""The search index, which is no SQLModel table: the words of each place, by dialect."""
+
+
+def search_index(url: str) -> list[tuple[Any, ...]]:
+    """Every row of the search index, in place order."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = [
+            tuple(row) for row in connection.execute(text(SEARCH_INDEX_ROWS[engine.dialect.name]))
+        ]
     engine.dispose()
     return rows
 

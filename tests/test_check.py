@@ -1,6 +1,5 @@
 """``muster check``: every kind of bad input is refused with its file, line and reason."""
 
-import os
 import shutil
 from pathlib import Path
 
@@ -9,11 +8,10 @@ import yaml
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.ingest import check as check_module
 from app.ingest.check import RECORD_MODELS, Dataset, read_dataset
 from bench.synthetic import write_bundles
 from tests.conftest import ARTICLE_BUNDLE
-from tests.helpers import append_fact, facts_file, first_fact
+from tests.helpers import append_fact, facts_file, first_fact, read_in_workers
 
 runner = CliRunner()
 
@@ -23,8 +21,7 @@ def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     """Every test twice: bundles read in this process, as a few are, and in two worker
     processes, as many are (whatever the cores of the machine the tests run on)."""
     if request.param == "worker processes":
-        monkeypatch.setattr(check_module, "FOLDERS_PER_PROCESS", 1)
-        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+        read_in_workers(monkeypatch)
 
 
 def check(path: Path) -> tuple[int, str]:
@@ -297,21 +294,22 @@ def test_a_path_that_does_not_exist_is_named_as_such(tmp_path: Path) -> None:
 def test_worker_processes_read_what_one_process_reads(tmp_path: Path) -> None:
     generated = write_bundles(tmp_path / "bundles", 3)
 
-    def read(folders_per_process: int) -> tuple[Dataset, list[tuple[object, Path, int]]]:
+    def read(folders_per_process: int) -> tuple[Dataset, list[tuple[object, Path, int]], int]:
         with pytest.MonkeyPatch.context() as reading:  # whichever way the fixture reads
-            reading.setattr(check_module, "FOLDERS_PER_PROCESS", folders_per_process)
-            reading.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+            pools = read_in_workers(reading, folders_per_process)
             dataset = read_dataset(generated.root)
             records = [
                 (one.record, one.path, one.item)
                 for kind in RECORD_MODELS
                 for one in dataset.read(kind)
             ]
-        return dataset, records
+        return dataset, records, sum(pools)
 
     in_workers, alone = read(folders_per_process=1), read(folders_per_process=100)
-    assert in_workers == alone
+    assert in_workers[:2] == alone[:2]
     assert len(alone[1]) == sum(alone[0].counts.values()) > 0
+    # Two workers read the bundles, then each kind's files again.
+    assert (in_workers[2], alone[2]) == (2 * (1 + len(RECORD_MODELS)), 0)
 
 
 def test_a_second_bundle_of_the_same_source_is_one_problem(seed_copy: Path) -> None:
@@ -342,8 +340,55 @@ def test_a_wave_is_checked_against_the_facts_of_another_bundle(seed_copy: Path) 
     )
     code, output = check(seed_copy)
     assert code == 1
-    assert output.splitlines()[:2] == [
+    assert output.splitlines() == [
         f"{waves}:4: follow-up-wave: fact {figureless!r} has no quantity",
         f"{waves}:7: follow-up-wave: joins_fact {figureless!r} is not about both the wave and "
         "'jtf-north'",
+        "2 problem(s) found",
+    ]
+
+
+@pytest.mark.parametrize("cited", ["cnn-2025-01-22", "no-such-source"])
+def test_a_timing_counts_only_the_quotes_of_sources_that_were_read(
+    seed_copy: Path, cited: str
+) -> None:
+    """A fact's timing may be in its quote of another bundle's source; a quote of a source
+    that is not there vouches for nothing."""
+    bundle = seed_copy / "us-code"
+    fact = first_fact(bundle) | {"id": "fact-dated-by-the-article", "timing": "2025-01-22"}
+    dateline = {"source": cited, "quote": "date 2025-01-22", "start": 1, "end": 16}
+    fact["citations"] = [*fact["citations"], dateline | {"attributed_to": None}]
+    line = append_fact(bundle, fact)
+    code, output = check(seed_copy)
+    if cited == "cnn-2025-01-22":
+        assert code == 0, output
+        return
+    path = facts_file(bundle)
+    source_line = line + yaml_dump_line_of(fact, "- source")
+    assert output.splitlines() == [
+        f"{path}:{source_line}: fact-dated-by-the-article: citations.source 'no-such-source' "
+        "is not one of the sources",
+        f"{path}:{line + yaml_dump_line_of(fact, 'timing')}: fact-dated-by-the-article: timing "
+        "'2025-01-22' is in none of the fact's quotes",
+        "2 problem(s) found",
+    ]
+
+
+def test_an_id_used_by_two_kinds_in_two_bundles_is_one_problem(seed_copy: Path) -> None:
+    """The copy read later, in the folders' order, is the duplicate, and a reference to either
+    kind is no second problem, whichever bundle makes it."""
+    fact_id = first_fact(seed_copy / ARTICLE_BUNDLE)["id"]
+    forces = seed_copy / "us-code" / "forces.yaml"
+    forces.write_text(
+        f"- id: {fact_id}\n  name: A force named like a fact\n  kind: task_force\n",
+        encoding="utf-8",
+    )
+    with (seed_copy / ARTICLE_BUNDLE / "forces.yaml").open("a", encoding="utf-8") as article:
+        article.write("- id: a-unit-of-that-force\n  name: A unit\n  kind: unit\n")
+        article.write(f"  parent: {fact_id}\n")
+    code, output = check(seed_copy)
+    assert code == 1
+    assert output.splitlines() == [
+        f"{forces}:1: duplicate id {fact_id!r}: already used by one of the facts",
+        "1 problem(s) found",
     ]

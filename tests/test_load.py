@@ -1,6 +1,6 @@
 """``muster load``: one transaction, idempotent, and a refusal loses nothing."""
 
-import os
+import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,14 +13,21 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.config import get_settings
 from app.db import make_engine
-from app.ingest import check as check_module
 from app.ingest.check import InvalidBundlesError, read_dataset
 from app.ingest.loader import load_dataset
 from app.models import tables
 from app.services import render
 from bench.synthetic import write_bundles
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
-from tests.helpers import add_a_rare_word, append_fact, first_fact, row_counts, snapshot
+from tests.helpers import (
+    add_a_rare_word,
+    append_fact,
+    first_fact,
+    read_in_workers,
+    row_counts,
+    search_index,
+    snapshot,
+)
 
 runner = CliRunner()
 
@@ -116,22 +123,42 @@ def test_a_load_that_fails_inside_the_transaction_changes_nothing(
     assert snapshot(database_url) == before
 
 
+def change_a_file(seed_copy: Path, change: str) -> Path:
+    """Change a file of records as ``change`` says, or add one; return its path."""
+    bundle = seed_copy / ARTICLE_BUNDLE
+    if change == "waves.yaml added":  # the article's waves, again in the other bundle
+        added = seed_copy / "us-code" / "waves.yaml"
+        shutil.copy(bundle / "waves.yaml", added)
+        return added
+    changed = bundle / change.removesuffix(" changed")
+    changed.write_text(changed.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
+    return changed
+
+
+@pytest.mark.parametrize("reading", ["one process", "worker processes"])
+@pytest.mark.parametrize(
+    "change", ["facts.yaml changed", "forces.yaml changed", "waves.yaml added"]
+)
 def test_a_bundle_changed_between_its_check_and_its_load_is_refused(
-    database_url: str, seed_copy: Path
+    database_url: str,
+    seed_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    reading: str,
+    change: str,
 ) -> None:
     """A load reads each file of records again as it writes them: one that is not what was
-    checked is refused, and nothing changes."""
+    checked, or was not there, is refused, and nothing changes."""
+    if reading == "worker processes":
+        read_in_workers(monkeypatch)
     load(SEED_DATA)
     before = snapshot(database_url)
-    bundle = seed_copy / ARTICLE_BUNDLE
-    add_a_rare_word(bundle)
+    add_a_rare_word(seed_copy / ARTICLE_BUNDLE)
     checked = read_dataset(seed_copy)
-    append_fact(bundle, first_fact(bundle) | {"id": "fact-unchecked", "about": ["nowhere"]})
+    changed = change_a_file(seed_copy, change)
     with pytest.raises(InvalidBundlesError) as refused:
         load_dataset(make_engine(database_url), checked)
     assert [str(problem) for problem in refused.value.problems] == [
-        f"{bundle / 'facts.yaml'}:1: changed since it was checked: check the bundles and load "
-        "them again"
+        f"{changed}:1: changed since it was checked: check the bundles and load them again"
     ]
     assert snapshot(database_url) == before
 
@@ -188,19 +215,21 @@ def test_a_load_leaves_the_planner_statistics_of_what_it_wrote(database_url: str
 def test_a_load_in_worker_processes_writes_what_one_process_writes(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Many bundles are read again and rendered by a worker process per core: the rows are the
-    rows that one process writes."""
+    """Many bundles are read again and rendered by a worker process per core: the rows, the
+    search index and the change log are what one process writes."""
     bundles = write_bundles(tmp_path / "bundles", 3).root
     with monkeypatch.context() as workers:
-        workers.setattr(check_module, "FOLDERS_PER_PROCESS", 1)
-        workers.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+        pools = read_in_workers(workers)
         load_dataset(make_engine(database_url), read_dataset(bundles))
-    in_workers = snapshot(database_url)
+    assert len(pools) > 1  # the check's, then the load's
+    assert set(pools) == {2}
+    in_workers = snapshot(database_url), search_index(database_url)
     # The same data, rendered again in this process, as by a Muster that renders differently.
     monkeypatch.setattr(render, "RENDER_VERSION", "rendered-in-one-process")
-    monkeypatch.setattr(check_module, "FOLDERS_PER_PROCESS", 100)
     load_dataset(make_engine(database_url), read_dataset(bundles))
-    in_one_process = snapshot(database_url)
-    assert len(in_one_process.pop("dataset_loads")) == len(in_workers.pop("dataset_loads")) + 1
+    in_one_process = snapshot(database_url), search_index(database_url)
+    loads = in_one_process[0].pop("dataset_loads")
+    assert len(loads) == len(in_workers[0].pop("dataset_loads")) + 1
     assert in_one_process == in_workers
-    assert len(in_workers["facts"]) == 3 * 58
+    assert len(in_workers[0]["facts"]) == 3 * 58
+    assert len(in_workers[1]) == len(in_workers[0]["search_records"]) > 3 * 58

@@ -13,8 +13,9 @@ import hashlib
 import math
 import multiprocessing
 import os
+import threading
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -34,7 +35,7 @@ from app.ingest.bundle import (
     WaveRecord,
 )
 from app.ingest.yaml_lines import YamlError, line_of, read_yaml
-from app.models.common import Citation, Rank
+from app.models.common import Citation, DateValue, Quantity, Rank
 from app.models.kinds import ENTITY_KINDS
 from app.services.as_of import overlap
 from app.services.quantities import Measure, disagree, measure
@@ -424,11 +425,29 @@ class _ForeignCitation(NamedTuple):
     citation: Citation
 
 
+class _QuotedWords(NamedTuple):
+    """A fact's quantity text and timing, which must be in its quotes, each quote with the id of
+    the source it quotes. A fact that quotes other bundles' sources is checked once every bundle
+    is read, as only the quotes of sources that were read count."""
+
+    path: Path
+    item: int
+    fact_id: str
+    quantity_text: str | None
+    timing: str | None
+    quotes: list[tuple[str, str]]
+
+
 class _Preferred(NamedTuple):
-    """A preferred fact that gives a figure, to compare with the others of the same measure."""
+    """A preferred fact that gives a figure, to compare with the others of the same measure: its
+    measure, figure and valid time, and where it is written."""
 
     measure: Measure
-    located: Located[FactRecord]
+    fact_id: str
+    figure: Quantity
+    valid: tuple[DateValue | None, DateValue | None]
+    path: Path
+    item: int
 
 
 @dataclass
@@ -448,6 +467,7 @@ class _BundleRead:
     relations: Relations = field(default_factory=Relations)
     references: list[_Reference] = field(default_factory=list)
     foreign_citations: list[_ForeignCitation] = field(default_factory=list)
+    quoting_other_sources: list[_QuotedWords] = field(default_factory=list)
     waves_naming_other_facts: list[Located[WaveRecord]] = field(default_factory=list)
     """Waves that name facts of other bundles: checked against them once every bundle is read."""
     preferred: list[_Preferred] = field(default_factory=list)
@@ -481,8 +501,8 @@ def _read_bundle(root: Path, folder: Path) -> _BundleRead:
         named = wave.record.facts_named()
         if all(fact_id in own_facts or fact_id in reader.refused_ids for fact_id in named):
             _check_wave_facts(reader, wave, own_facts)
-        else:
-            bundle.waves_naming_other_facts.append(wave)
+        else:  # kept without the reader's lines, which hold whole documents
+            bundle.waves_naming_other_facts.append(replace(wave, lines=Lines()))
     _summarize(bundle, located)
     bundle.hashed, bundle.file_digests = reader.hashed, reader.file_digests
     bundle.problems, bundle.warnings = reader.problems, reader.warnings
@@ -512,7 +532,11 @@ def _summarize(bundle: _BundleRead, located: dict[str, list[Located[Any]]]) -> N
                 bundle.fact_counts.update(cited)
                 key = measure(record.about[0], record.property, record.quantity)
                 if record.rank is Rank.preferred and key is not None:
-                    bundle.preferred.append(_Preferred(key, one))
+                    assert record.quantity is not None  # it has a measure, so a figure
+                    valid = (record.valid_from, record.valid_to)
+                    bundle.preferred.append(
+                        _Preferred(key, record.id, record.quantity, valid, one.path, one.item)
+                    )
             else:
                 bundle.names[record.id] = (kind, record.name)
                 bundle.relations.add(kind, record)
@@ -577,9 +601,12 @@ def _in_workers(work: Callable[[ItemT], ResultT], items: list[ItemT]) -> Iterato
     1000x, on two cores, ``muster check`` took a median 7.3 s (11.9 s of CPU time) against 13.1 s
     (12.5 s) read in one process (``bench/load_speed.py 1000 --against main --rounds 3``)."""
     # Forked, the workers start at once with the modules imported, and each is handed ``work``
-    # as it is, not pickled: a load's work holds what rendering needs of the whole dataset. The
-    # check and the load run no threads. Where there is no fork (Windows), all is done here.
-    forking = "fork" in multiprocessing.get_all_start_methods()
+    # as it is, not pickled: a load's work holds what rendering needs of the whole dataset. They
+    # inherit the load's open database connection too, and never use it; they end with
+    # os._exit, which closes nothing that is the parent's. A fork copies only the thread that
+    # calls it, so a process running other threads (a test's server, say), whose locks one of
+    # them may hold, does all here; so does one where there is no fork (Windows).
+    forking = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
     processes = min(_usable_cores(), math.ceil(len(items) / FOLDERS_PER_PROCESS))
     if processes <= 1 or not forking:
         yield from map(work, items)
@@ -639,8 +666,13 @@ def _read_dataset(root: Path) -> Dataset:
         )
     hasher = hashlib.sha256()
     kind_of: dict[str, str] = {}
+    """The kind of the first record read with each id, in the folders' order."""
+    also_of: dict[str, set[str]] = defaultdict(set)
+    """The other kinds of an id that is used again: a reference to any of them is resolved, as
+    the duplicate is the problem."""
     references: list[_Reference] = []
     foreign_citations: list[_ForeignCitation] = []
+    quoting_other_sources: list[_QuotedWords] = []
     waves_naming_other_facts: list[Located[WaveRecord]] = []
     preferred: list[_Preferred] = []
     for bundle in _in_workers(partial(_read_bundle, root), folders):
@@ -665,6 +697,8 @@ def _read_dataset(root: Path) -> Dataset:
             if record_id not in kind_of:
                 kind_of[record_id] = kind
                 continue
+            if kind != kind_of[record_id]:
+                also_of[record_id].add(kind)
             path = bundle.folder / f"{kind}.yaml"
             reader.problem(
                 path,
@@ -677,19 +711,15 @@ def _read_dataset(root: Path) -> Dataset:
         dataset.relations.merge(bundle.relations)
         references += bundle.references
         foreign_citations += bundle.foreign_citations
+        quoting_other_sources += bundle.quoting_other_sources
         waves_naming_other_facts += bundle.waves_naming_other_facts
         preferred += bundle.preferred
     dataset.relations.sort()
-    _check_references(reader, dataset, kind_of, references)
+    _check_references(reader, dataset, kind_of, also_of, references)
     _check_foreign_quotes(reader, dataset, foreign_citations)
-    if waves_naming_other_facts:
-        named = {
-            fact_id for wave in waves_naming_other_facts for fact_id in wave.record.facts_named()
-        }
-        facts = {one.record.id: one.record for one in dataset.read("facts")}
-        named_facts = {fact_id: facts[fact_id] for fact_id in named if fact_id in facts}
-        for wave in waves_naming_other_facts:
-            _check_wave_facts(reader, replace(wave, lines=reader.lines), named_facts)
+    for words in quoting_other_sources:
+        _check_quoted_words(reader, words, dataset.sources)
+    _check_waves_naming_other_facts(reader, dataset, waves_naming_other_facts)
     _check_preferred_facts_agree(reader, preferred)
     if reader.problems:
         raise InvalidBundlesError(reader.problems)
@@ -699,14 +729,18 @@ def _read_dataset(root: Path) -> Dataset:
 
 
 def _check_references(
-    reader: _Reader, dataset: Dataset, kind_of: dict[str, str], references: list[_Reference]
+    reader: _Reader,
+    dataset: Dataset,
+    kind_of: dict[str, str],
+    also_of: dict[str, set[str]],
+    references: list[_Reference],
 ) -> None:
     """Report each reference that names no record of its kinds, unless another problem kept
     that record from being read."""
     for reference in references:
         ref, kinds = reference.ref, reference.kinds
         found = "sources" if ref in dataset.sources else kind_of.get(ref)
-        if found in kinds or reader.unknown(ref, kinds):
+        if found in kinds or also_of.get(ref, set()) & set(kinds) or reader.unknown(ref, kinds):
             continue
         if "sources" in kinds and ref in reader.textless_sources:
             continue
@@ -716,6 +750,30 @@ def _check_references(
             reader.lines.line_of(reference.path, reference.item, reference.where),
             f"{reference.record_id}: {field_name} {ref!r} is not one of the {' or '.join(kinds)}",
         )
+
+
+def _check_waves_naming_other_facts(
+    reader: _Reader, dataset: Dataset, waves: list[Located[WaveRecord]]
+) -> None:
+    """Check waves against the facts of other bundles that they name, read again from the
+    bundles' files: only those facts are kept."""
+    if not waves:
+        return
+    named = {fact_id for wave in waves for fact_id in wave.record.facts_named()}
+    named_facts: dict[str, FactRecord] = {}
+    try:
+        for facts in dataset.read_files("facts", partial(_records_named, named)):
+            named_facts |= facts
+    except InvalidBundlesError as changed:  # a file changed while it was being checked
+        reader.problems.extend(changed.problems)
+        return
+    for wave in waves:
+        _check_wave_facts(reader, replace(wave, lines=reader.lines), named_facts)
+
+
+def _records_named(ids: set[str], records: list[Located[Any]]) -> dict[str, Any]:
+    """The records whose id is one of ``ids``, by id."""
+    return {one.record.id: one.record for one in records if one.record.id in ids}
 
 
 def _check_wave_facts(
@@ -791,38 +849,47 @@ def _check_own_quotes(
     source: LoadedSource | None,
     text: str | None,
 ) -> None:
-    """A fact's quotes of its bundle's source, each at its offsets; its quotes of other sources
-    are kept to check once every bundle is read. Its quantity and timing are in its quotes."""
+    """A fact's quotes of its bundle's source, each at its offsets, and its quantity and timing
+    in its quotes. What it quotes of other sources is kept to check once every bundle is read."""
     fact = located.record
     quotes = []
     for index, written in enumerate(fact.citations):
         citation = written.resolve(located.source_id)
+        quotes.append((citation.source_id, citation.quote))
         if citation.source_id != located.source_id:
             bundle.foreign_citations.append(
                 _ForeignCitation(located.path, located.item, index, fact.id, citation)
             )
-        elif source is None or text is None:
-            continue  # its text is missing or unreadable, which is reported already
-        else:
+        elif source is not None and text is not None:  # else reported already
             _check_quote(
                 reader, (located.path, located.item, index, fact.id), citation, source, text
             )
-        quotes.append(citation.quote)
+    if fact.quantity is None and fact.timing is None:
+        return
+    quantity_text = fact.quantity.text if fact.quantity is not None else None
+    words = _QuotedWords(located.path, located.item, fact.id, quantity_text, fact.timing, quotes)
+    if all(source_id == located.source_id for source_id, _ in quotes):
+        _check_quoted_words(reader, words, {located.source_id} if text is not None else set())
+    else:
+        bundle.quoting_other_sources.append(words)
+
+
+def _check_quoted_words(reader: _Reader, words: _QuotedWords, read: Container[str]) -> None:
+    """A fact's quantity text and timing are in its quotes, counting the quotes of the sources
+    that were ``read`` (one that was not is reported already)."""
+    quotes = [quote for source_id, quote in words.quotes if source_id in read]
     if not quotes:
         return
-    quantity = fact.quantity
-    if quantity is not None and not any(quantity.text in quote for quote in quotes):
-        reader.problem(
-            located.path,
-            located.line_at("quantity", "text"),
-            f"{fact.id}: quantity text {quantity.text!r} is in none of the fact's quotes",
-        )
-    if fact.timing is not None and not any(fact.timing in quote for quote in quotes):
-        reader.problem(
-            located.path,
-            located.line_at("timing"),
-            f"{fact.id}: timing {fact.timing!r} is in none of the fact's quotes",
-        )
+    for value, where, name in (
+        (words.quantity_text, ("quantity", "text"), "quantity text"),
+        (words.timing, ("timing",), "timing"),
+    ):
+        if value is not None and not any(value in quote for quote in quotes):
+            reader.problem(
+                words.path,
+                reader.lines.line_of(words.path, words.item, where),
+                f"{words.fact_id}: {name} {value!r} is in none of the fact's quotes",
+            )
 
 
 def _check_foreign_quotes(
@@ -863,27 +930,23 @@ def _check_origins(
 def _check_preferred_facts_agree(reader: _Reader, preferred: list[_Preferred]) -> None:
     """Refuse two preferred facts that give different figures for the same measure at the same
     valid time: which one to use would be a guess."""
-    by_measure: dict[Measure, list[Located[FactRecord]]] = defaultdict(list)
-    for key, located in preferred:
-        by_measure[key].append(replace(located, lines=reader.lines))
+    by_measure: dict[Measure, list[_Preferred]] = defaultdict(list)
+    for one in preferred:
+        by_measure[one.measure].append(one)
     for (subject, property_name, unit, _), facts in by_measure.items():
         for index, later in enumerate(facts):
             for earlier in facts[:index]:
-                first, second = earlier.record, later.record
-                figure, earlier_figure = second.quantity, first.quantity
-                assert figure is not None  # it has a measure, so a figure
-                assert earlier_figure is not None
-                if disagree(earlier_figure, figure) and overlap(
-                    (first.valid_from, first.valid_to), (second.valid_from, second.valid_to)
-                ):
+                figure, earlier_figure = later.figure, earlier.figure
+                if disagree(earlier_figure, figure) and overlap(earlier.valid, later.valid):
+                    earlier_line = reader.lines.line_of(earlier.path, earlier.item, ())
                     reader.problem(
                         later.path,
-                        later.line_at("rank"),
-                        f"{second.id}: preferred, like {first.id} ({earlier.path}:{earlier.line}),"
-                        f" but they disagree about the {property_name} of {subject} in {unit} "
-                        f"({figure.text!r} against {earlier_figure.text!r}) at the same valid "
-                        "time; rank one normal or deprecated, or give them valid times that do "
-                        "not overlap",
+                        reader.lines.line_of(later.path, later.item, ("rank",)),
+                        f"{later.fact_id}: preferred, like {earlier.fact_id} "
+                        f"({earlier.path}:{earlier_line}), but they disagree about the "
+                        f"{property_name} of {subject} in {unit} ({figure.text!r} against "
+                        f"{earlier_figure.text!r}) at the same valid time; rank one normal or "
+                        "deprecated, or give them valid times that do not overlap",
                     )
 
 
