@@ -1,5 +1,6 @@
 """``muster load``: one transaction, idempotent, and a refusal loses nothing."""
 
+import ast
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -233,3 +234,37 @@ def test_a_load_in_worker_processes_writes_what_one_process_writes(
     assert in_one_process == in_workers
     assert len(in_workers[0]["facts"]) == 3 * 58
     assert len(in_workers[1]) == len(in_workers[0]["search_records"]) > 3 * 58
+
+
+SHAPES_NOTHING_WRITTEN = {
+    "db.py": "makes the engine the load writes with",
+    "ingest/hedges.py": "refuses or warns; what it lets through is rendered as it was written",
+    "models/tables.py": "the schema, which changes only with a migration",
+}
+"""Modules the load imports whose code shapes none of what it writes, and why."""
+
+
+APP_FOLDER = Path(render.__file__).resolve().parent.parent
+
+
+def imported_modules(module: str, found: set[str]) -> set[str]:
+    """The files under app/ that ``module`` imports, directly or not, and its own, added to
+    ``found``."""
+    path = APP_FOLDER.parent / f"{module.replace('.', '/')}.py"
+    relative = path.relative_to(APP_FOLDER).as_posix()
+    if relative in found:
+        return found
+    found.add(relative)
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("app."):
+            for name in [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]:
+                if (APP_FOLDER.parent / f"{name.replace('.', '/')}.py").is_file():
+                    imported_modules(name, found)
+    return found
+
+
+def test_the_render_version_covers_the_code_the_load_renders_with() -> None:
+    """A change to any code that shapes what the load writes renders the data again: every
+    module the load imports is in ``RENDERING_CODE`` or shapes nothing written."""
+    loader_modules = imported_modules("app.ingest.loader", set())
+    assert loader_modules - set(SHAPES_NOTHING_WRITTEN) == set(render.RENDERING_CODE)

@@ -59,11 +59,15 @@ def status_rank(status: WaveStatus) -> int:
 RENDERING_CODE = (
     "services/render.py",
     "ingest/loader.py",  # writes what this module renders, and the sort keys beside it
+    "ingest/check.py",  # the names, relations and order of telling that rendering is given
+    "ingest/bundle.py",  # the records as read, with the summaries they give of themselves
     "models/public.py",
     "services/search.py",
     "services/quantities.py",
     "services/as_of.py",  # the days a fact holds on
     "models/common.py",  # the values' own rules, and WaveStatus's order (status_rank)
+    "models/kinds.py",  # the kinds' names, in URLs and in the search's records
+    "ingest/yaml_lines.py",  # how a file's YAML becomes the records' values
 )
 """The files, under app/, whose code shapes what a load writes for the API."""
 
