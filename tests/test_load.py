@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.config import get_settings
 from app.db import make_engine
+from app.ingest import loader
 from app.ingest.check import InvalidBundlesError, read_dataset
 from app.ingest.loader import load_dataset
 from app.models import tables
@@ -268,3 +269,21 @@ def test_the_render_version_covers_the_code_the_load_renders_with() -> None:
     module the load imports is in ``RENDERING_CODE`` or shapes nothing written."""
     loader_modules = imported_modules("app.ingest.loader", set())
     assert loader_modules - set(SHAPES_NOTHING_WRITTEN) == set(render.RENDERING_CODE)
+
+
+def test_rows_written_in_small_batches_are_the_rows_written_in_large_ones(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load writes, and reads back the facts its waves name, a batch at a time: two rows a
+    batch write what two thousand do."""
+    with monkeypatch.context() as small:
+        small.setattr(loader, "BATCH_ROWS", 2)
+        load_dataset(make_engine(database_url), read_dataset(SEED_DATA))
+    in_small_batches = snapshot(database_url), search_index(database_url)
+    monkeypatch.setattr(render, "RENDER_VERSION", "rendered-in-large-batches")
+    load_dataset(make_engine(database_url), read_dataset(SEED_DATA))
+    in_large_batches = snapshot(database_url), search_index(database_url)
+    assert len(in_large_batches[0].pop("dataset_loads")) == 2
+    in_small_batches[0].pop("dataset_loads")
+    assert in_large_batches == in_small_batches
+    assert in_small_batches[0]["waves"]

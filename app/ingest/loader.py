@@ -185,7 +185,8 @@ def _load(connection: Connection, dataset: "Dataset") -> LoadReport:
             return report
         report.rendered_again = True
     # The last load's digests, set aside in the transaction, to say what changed once the new
-    # ones are written beside them.
+    # ones are written beside them. The table is dropped below, and a load that fails before
+    # then rolls its creation back with the rest, on both backends: none is left behind.
     connection.exec_driver_sql(
         f"CREATE TEMPORARY TABLE {PREVIOUS_DIGESTS} "
         "(kind TEXT, record_id TEXT, digest TEXT, PRIMARY KEY (kind, record_id))"
@@ -445,19 +446,21 @@ class _SearchPlaces:
 
 
 def _named_facts(connection: Connection, fact_ids: set[str]) -> dict[str, render.NamedFact]:
-    """The facts waves name, as their documents show them, read back from the facts written."""
-    rows = connection.execute(
-        select(col(tables.Fact.id), col(tables.Fact.statement), col(tables.Fact.quantity)).where(
-            col(tables.Fact.id).in_(sorted(fact_ids))
+    """The facts waves name, as their documents show them, read back from the facts written, a
+    batch of ids per query (a query's parameters are bounded: 32,766 on SQLite)."""
+    named = {}
+    for batch in _batches(sorted(fact_ids)):
+        rows = connection.execute(
+            select(
+                col(tables.Fact.id), col(tables.Fact.statement), col(tables.Fact.quantity)
+            ).where(col(tables.Fact.id).in_(batch))
         )
-    )
-    return {
-        fact_id: render.NamedFact(
-            render.fact_ref(fact_id, statement),
-            Quantity.model_validate(quantity) if quantity is not None else None,
-        )
-        for fact_id, statement, quantity in rows
-    }
+        for fact_id, statement, quantity in rows:
+            named[fact_id] = render.NamedFact(
+                render.fact_ref(fact_id, statement),
+                Quantity.model_validate(quantity) if quantity is not None else None,
+            )
+    return named
 
 
 ENTITY_TABLES: dict[Kind, type[SQLModel]] = {
