@@ -1,13 +1,16 @@
 """``muster check``: every kind of bad input is refused with its file, line and reason."""
 
 import shutil
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.ingest import check as check_module
 from app.ingest.check import RECORD_MODELS, Dataset, read_dataset
 from bench.synthetic import write_bundles
 from tests.conftest import ARTICLE_BUNDLE
@@ -392,3 +395,75 @@ def test_an_id_used_by_two_kinds_in_two_bundles_is_one_problem(seed_copy: Path) 
         f"{forces}:1: duplicate id {fact_id!r}: already used by one of the facts",
         "1 problem(s) found",
     ]
+
+
+def test_a_process_running_other_threads_reads_in_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fork copies only the thread that calls it: beside another thread, bundles are read in
+    this process, and read the same."""
+    generated = write_bundles(tmp_path / "bundles", 3)
+    alone = read_dataset(generated.root)
+    monkeypatch.undo()  # whichever way the fixture reads
+    can_fork = check_module._can_fork
+    pools = read_in_workers(monkeypatch)
+    monkeypatch.setattr(check_module, "_can_fork", can_fork)
+    stop = threading.Event()
+    waiting = threading.Thread(target=stop.wait)
+    waiting.start()
+    try:
+        beside_a_thread = read_dataset(generated.root)
+    finally:
+        stop.set()
+        waiting.join()
+    assert pools == []
+    assert beside_a_thread == alone
+
+
+@pytest.mark.parametrize("changed", ["facts.yaml", "article.txt"])
+def test_a_file_changed_while_it_is_checked_is_one_more_problem(
+    seed_copy: Path, monkeypatch: pytest.MonkeyPatch, changed: str
+) -> None:
+    """The checks across bundles read the article's facts again (for a wave of another bundle
+    that names them) and its text (for a quote of it): a file changed since its bundle was read
+    is reported, and the problems found before it are kept."""
+    article, other = seed_copy / ARTICLE_BUNDLE, seed_copy / "us-code"
+    facts = yaml.safe_load(facts_file(article).read_text(encoding="utf-8"))
+    sized = next(fact["id"] for fact in facts if fact.get("quantity") is not None)
+    waves = other / "waves.yaml"
+    waves.write_text(
+        f"- id: a-later-wave\n  name: A later wave\n  status: ordered\n  size_fact: {sized}\n"
+        "  tasks:\n    - no-such-activity\n",
+        encoding="utf-8",
+    )
+    dateline = {"source": ARTICLE_BUNDLE, "quote": "date 2025-01-22", "start": 1, "end": 16}
+    fact = first_fact(other) | {"id": "fact-citing-the-article"}
+    append_fact(other, fact | {"citations": [*fact["citations"], dateline]})
+    check_references = check_module._check_references
+
+    def check_references_then_change(*arguments: Any) -> None:
+        """The first check once every bundle is read, then a change."""
+        check_references(*arguments)
+        with (article / changed).open("a", encoding="utf-8") as file:
+            file.write("\n# changed\n")
+
+    monkeypatch.setattr(check_module, "_check_references", check_references_then_change)
+    code, output = check(seed_copy)
+    assert code == 1
+    assert output.splitlines() == [
+        f"{article / changed}:1: changed while it was being checked: check the bundles again",
+        f"{waves}:6: a-later-wave: tasks 'no-such-activity' is not one of the activities",
+        "2 problem(s) found",
+    ]
+
+
+def test_a_force_may_share_its_id_with_a_source(seed_copy: Path) -> None:
+    """Sources and records are named apart (a citation names a source, a parent a force): a
+    force named like another bundle's source is that bundle's parent to name."""
+    with (seed_copy / "us-code" / "forces.yaml").open("w", encoding="utf-8") as forces:
+        forces.write(f"- id: {ARTICLE_BUNDLE}\n  name: A force named like a source\n")
+        forces.write("  kind: task_force\n")
+    with (seed_copy / ARTICLE_BUNDLE / "forces.yaml").open("a", encoding="utf-8") as article:
+        article.write(f"- id: a-unit\n  name: A unit\n  kind: unit\n  parent: {ARTICLE_BUNDLE}\n")
+    code, output = check(seed_copy)
+    assert code == 0, output

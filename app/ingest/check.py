@@ -110,17 +110,13 @@ class Located(Generic[RecordT]):
     item: int
     lines: Lines = field(compare=False, repr=False)
 
-    @property
-    def line(self) -> int:
-        """The line the record starts on."""
-        return self.line_at()
-
     def line_at(self, *location: int | str) -> int:
         """The line of one of the record's fields, e.g. ``("citations", 0, "start")``."""
         return self.lines.line_of(self.path, self.item, location)
 
 
 CHANGED = "changed since it was checked: check the bundles and load them again"
+CHANGED_WHILE_CHECKED = "changed while it was being checked: check the bundles again"
 
 
 @dataclass(frozen=True)
@@ -200,10 +196,9 @@ RECORD_MODELS: dict[str, type[BaseModel]] = {
 class Dataset:
     """A checked folder of bundles: what the check found, and what rendering any one record
     needs (``render.Renderer``): names, relations, the order of telling, counts. The records
-    stay in their files, and ``read`` reads them again, file by file: a load holds a batch of
-    records, not the dataset's (at 1000x, 481 MB at its peak holding every record)."""
+    stay in their files, and ``read`` reads them again, file by file: a load holds a file's
+    records, not the dataset's."""
 
-    root: Path
     version: str = ""
     sources: dict[str, LoadedSource] = field(default_factory=dict)
     folders: list[tuple[str, Path]] = field(default_factory=list)
@@ -587,6 +582,13 @@ ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")
 
 
+def _can_fork() -> bool:
+    """Whether worker processes may be forked from this one: not where there is no fork
+    (Windows), nor beside another thread (a server's, say), as a fork copies only the thread
+    that calls it, and a lock another thread held would stay held in the worker."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
 def _usable_cores() -> int:
     """The cores this process may run on (taskset, a container's cpuset), where the system says;
     else all of them (macOS has no affinity)."""
@@ -597,18 +599,16 @@ def _usable_cores() -> int:
 
 def _in_workers(work: Callable[[ItemT], ResultT], items: list[ItemT]) -> Iterator[ResultT]:
     """``work`` on every item (a bundle folder, or what names one), in order; by worker
-    processes, one for each core this process may run on, when there are folders enough: at
+    processes, one for each ``FOLDERS_PER_PROCESS`` items up to one for each core this process
+    may run on: at
     1000x, on two cores, ``muster check`` took a median 7.3 s (11.9 s of CPU time) against 13.1 s
     (12.5 s) read in one process (``bench/load_speed.py 1000 --against main --rounds 3``)."""
     # Forked, the workers start at once with the modules imported, and each is handed ``work``
     # as it is, not pickled: a load's work holds what rendering needs of the whole dataset. They
     # inherit the load's open database connection too, and never use it; they end with
-    # os._exit, which closes nothing that is the parent's. A fork copies only the thread that
-    # calls it, so a process running other threads (a test's server, say), whose locks one of
-    # them may hold, does all here; so does one where there is no fork (Windows).
-    forking = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    # os._exit, which closes nothing that is the parent's.
     processes = min(_usable_cores(), math.ceil(len(items) / FOLDERS_PER_PROCESS))
-    if processes <= 1 or not forking:
+    if processes <= 1 or not _can_fork():
         yield from map(work, items)
         return
     context = multiprocessing.get_context("fork")
@@ -654,7 +654,7 @@ def read_dataset(root: Path) -> Dataset:
 
 def _read_dataset(root: Path) -> Dataset:
     reader = _Reader(root)
-    dataset = Dataset(root)
+    dataset = Dataset()
     if not root.exists():
         raise InvalidBundlesError([Problem(root, 0, "the path does not exist")])
     if not root.is_dir():
@@ -739,8 +739,8 @@ def _check_references(
     that record from being read."""
     for reference in references:
         ref, kinds = reference.ref, reference.kinds
-        found = "sources" if ref in dataset.sources else kind_of.get(ref)
-        if found in kinds or also_of.get(ref, set()) & set(kinds) or reader.unknown(ref, kinds):
+        found = {kind_of.get(ref), *also_of.get(ref, ()), *(["sources"] * (ref in dataset.sources))}
+        if found & set(kinds) or reader.unknown(ref, kinds):
             continue
         if "sources" in kinds and ref in reader.textless_sources:
             continue
@@ -764,8 +764,10 @@ def _check_waves_naming_other_facts(
     try:
         for facts in dataset.read_files("facts", partial(_records_named, named)):
             named_facts |= facts
-    except InvalidBundlesError as changed:  # a file changed while it was being checked
-        reader.problems.extend(changed.problems)
+    except InvalidBundlesError as changed:
+        reader.problems += [
+            replace(problem, message=CHANGED_WHILE_CHECKED) for problem in changed.problems
+        ]
         return
     for wave in waves:
         _check_wave_facts(reader, replace(wave, lines=reader.lines), named_facts)
@@ -874,10 +876,10 @@ def _check_own_quotes(
         bundle.quoting_other_sources.append(words)
 
 
-def _check_quoted_words(reader: _Reader, words: _QuotedWords, read: Container[str]) -> None:
+def _check_quoted_words(reader: _Reader, words: _QuotedWords, read_sources: Container[str]) -> None:
     """A fact's quantity text and timing are in its quotes, counting the quotes of the sources
-    that were ``read`` (one that was not is reported already)."""
-    quotes = [quote for source_id, quote in words.quotes if source_id in read]
+    that were read (one that was not is reported already)."""
+    quotes = [quote for source_id, quote in words.quotes if source_id in read_sources]
     if not quotes:
         return
     for value, where, name in (
@@ -903,7 +905,11 @@ def _check_foreign_quotes(
         source = dataset.sources.get(source_id)
         if source is None:
             continue  # reported already: an unknown source, or one whose text is missing
-        text = source.text()
+        try:
+            text = source.text()
+        except InvalidBundlesError:
+            reader.problem(source.text_path, 1, CHANGED_WHILE_CHECKED)
+            continue
         for path, item, index, fact_id, citation in cited:
             _check_quote(reader, (path, item, index, fact_id), citation, source, text)
 

@@ -2,10 +2,12 @@
 
 The load writes the rows of every record and what the API serves of them, rendered
 (``app/services/render.py``). The checked dataset holds what rendering any one record needs, not
-the records: each bundle's file of records is read again and rendered in a worker process per
-core (``Dataset.read_files``), and its rows are written here as they come. Memory holds what the
-checks kept and a few files' rows, not the dataset (at 1000x, 160 MB at its peak, against 481 MB
-when a load held every record: ``bench/load_speed.py 1000 --against c6642b7 --rounds 3``).
+the records: each bundle's file of records is read again and rendered (``Dataset.read_files``), in
+worker processes (up to one per core) once there are more bundles than ``FOLDERS_PER_PROCESS``, and
+its rows are written here as they come; waves last, here, as their documents show the facts they
+name, read back from those written. Memory holds what the checks kept and a few files' rows, not
+the dataset (at 1000x, 160 MB at its peak, against 481 MB when a load held every record:
+``bench/load_speed.py 1000 --against c6642b7 --rounds 3``).
 
 On SQLite the load never writes the file a server reads. It copies the file, loads into the copy
 and renames the copy over the file: readers see the old file or the new one, whole, and a load
@@ -158,7 +160,7 @@ def render_engine(url: str) -> Engine:
         dbapi_connection.execute("PRAGMA synchronous = OFF")
         # 8 MiB, not the default 2 MiB, a bound whatever the data's size. A bigger cache made no
         # load faster: at 1000x, writing took a median 16.5 s with 64 MiB and 16.3 s with 8 MiB
-        # (three each, alternated, on one busy core), and peaked at 543 MB against 494 MB.
+        # (three each, alternated, on one busy core, when a load held every record).
         dbapi_connection.execute("PRAGMA cache_size = -8192")
 
     return engine
@@ -185,8 +187,9 @@ def _load(connection: Connection, dataset: "Dataset") -> LoadReport:
             return report
         report.rendered_again = True
     # The last load's digests, set aside in the transaction, to say what changed once the new
-    # ones are written beside them. The table is dropped below, and a load that fails before
-    # then rolls its creation back with the rest, on both backends: none is left behind.
+    # ones are written beside them. It is dropped below; a load that fails before then leaves
+    # it to its transaction's rollback (PostgreSQL) or to its connection, which holds it alone
+    # and is closed with SQLite's copy, deleted: none outlives the load.
     connection.exec_driver_sql(
         f"CREATE TEMPORARY TABLE {PREVIOUS_DIGESTS} "
         "(kind TEXT, record_id TEXT, digest TEXT, PRIMARY KEY (kind, record_id))"

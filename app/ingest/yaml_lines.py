@@ -133,8 +133,8 @@ def read_yaml(path: Path, *, lines: bool = True, content: bytes | None = None) -
     """The document in ``path`` (or in ``content``, its bytes when they were read already), as
     PyYAML's safe loader reads it. With ``lines``, its mappings and lists are a ``LinedDict`` and
     a ``LinedList``, for ``line_of``; without, plain ones: a check keeps no document, and reads a
-    file again with lines only to report a problem (at 1000x, ``muster check`` peaked at 716 MB
-    keeping them, 335 MB without: bench/load_speed.py)."""
+    file again with lines only to report a problem (at 1000x, when a check still held every
+    record, it peaked at 716 MB keeping them, 335 MB without: bench/load_speed.py)."""
     try:
         raw = path.read_bytes() if content is None else content
         loader = _LineLoader(raw.decode("utf-8"))

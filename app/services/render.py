@@ -67,6 +67,7 @@ RENDERING_CODE = (
     "services/as_of.py",  # the days a fact holds on
     "models/common.py",  # the values' own rules, and WaveStatus's order (status_rank)
     "models/kinds.py",  # the kinds' names, in URLs and in the search's records
+    "db.py",  # how the rows' values are stored (insert_rows)
     "ingest/yaml_lines.py",  # how a file's YAML becomes the records' values
 )
 """The files, under app/, whose code shapes what a load writes for the API."""
