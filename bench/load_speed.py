@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.load_speed 1000                 # SQLite, bundles made in a temp dir
     .venv/bin/python -m bench.load_speed 1000 --postgres URL  # and a load into that database
     .venv/bin/python -m bench.load_speed 1000 --against main --rounds 3  # beside main's code
+    .venv/bin/python -m bench.load_speed 1000 --beside-cores 0 --rounds 3  # beside one core
 
 For the synthetic bundles at SCALE (bench/synthetic.py) it runs, each pinned to ``--cores`` (by
 default every core this process may use, as ``muster check`` reads bundles on each of them):
@@ -15,6 +16,8 @@ which a busy machine disturbs less), and the peak resident memory of the largest
 With ``--against REF`` each round runs every step with this checkout's code and then with REF's
 (a temporary worktree, on this checkout's packages), one after the other, so that both see the
 same machine; it prints each step's medians over ``--rounds`` side by side, and their ratio.
+``--beside-cores LIST`` does the same with this checkout's code pinned to LIST: on one core,
+muster reads and renders in its own process, not in worker processes.
 ``--postgres`` replaces what that database holds.
 """
 
@@ -66,12 +69,13 @@ def one_round(
     runs: dict[str, list[MusterRun]],
     label: str,
     tree: Path | None,
+    cores: str,
     workdir: Path,
     bundles: str,
     arguments: argparse.Namespace,
 ) -> None:
     def muster(url: str, *words: str) -> MusterRun:
-        return run_muster(url, *words, core=arguments.cores, tree=tree)
+        return run_muster(url, *words, core=cores, tree=tree)
 
     database = workdir / "muster.db"
     database.unlink(missing_ok=True)
@@ -93,6 +97,9 @@ def main() -> None:
     parser.add_argument("--against", metavar="REF", help="a commit to measure beside this code")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each step to take medians")
     parser.add_argument(
+        "--beside-cores", metavar="LIST", help="cores to measure this code on beside --cores"
+    )
+    parser.add_argument(
         "--cores",
         default=",".join(str(core) for core in sorted(os.sched_getaffinity(0))),
         help='taskset\'s list of cores for muster, e.g. "0" (default: all of them)',
@@ -106,19 +113,24 @@ def main() -> None:
         print(f"{arguments.scale}x: {facts:,} facts, on cores {arguments.cores}")
         runs: dict[str, list[MusterRun]] = defaultdict(list)
         with checkout(arguments.against) if arguments.against else nullcontext() as other:
+            # Each beside this code on --cores: (what its labels end with, its tree, its cores).
+            besides: list[tuple[str, Path | None, str]] = []
+            if other is not None:
+                besides.append((f" ({arguments.against})", other, arguments.cores))
+            if arguments.beside_cores:
+                cores = arguments.beside_cores
+                besides.append((f" (cores {cores})", None, cores))
             for _ in range(arguments.rounds):
-                one_round(runs, "", None, workdir, bundles, arguments)
-                if other is not None:
-                    one_round(runs, f" ({arguments.against})", other, workdir, bundles, arguments)
+                one_round(runs, "", None, arguments.cores, workdir, bundles, arguments)
+                for suffix, tree, cores in besides:
+                    one_round(runs, suffix, tree, cores, workdir, bundles, arguments)
         for label, measured in runs.items():
             report(label, facts, measured)
-        if arguments.against:
+        for suffix, _, _ in besides:
             for label in [label for label in runs if not label.endswith(")")]:
                 ours = statistics.median(run.seconds for run in runs[label])
-                theirs = statistics.median(
-                    run.seconds for run in runs[f"{label} ({arguments.against})"]
-                )
-                print(f"{label}: {theirs / ours:.2f}x the speed of {arguments.against}")
+                theirs = statistics.median(run.seconds for run in runs[f"{label}{suffix}"])
+                print(f"{label}: {theirs / ours:.2f}x the speed of{suffix}")
         startups = []
         sqlite_url = f"sqlite:///{workdir / 'muster.db'}"
         if arguments.against:  # the database holds REF's schema and load: serve this code's

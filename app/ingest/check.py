@@ -600,9 +600,9 @@ def _usable_cores() -> int:
 def _in_workers(work: Callable[[ItemT], ResultT], items: list[ItemT]) -> Iterator[ResultT]:
     """``work`` on every item (a bundle folder, or what names one), in order; by worker
     processes, one for each ``FOLDERS_PER_PROCESS`` items up to one for each core this process
-    may run on: at
-    1000x, on two cores, ``muster check`` took a median 7.3 s (11.9 s of CPU time) against 13.1 s
-    (12.5 s) read in one process (``bench/load_speed.py 1000 --against main --rounds 3``)."""
+    may run on. At 1000x, on two cores, ``muster check`` took a median 8.1 s against 13.6 s in
+    one process, and ``muster load`` 29.1 s against 46.6 s (``bench/load_speed.py 1000 --against
+    c6642b7 --beside-cores 0 --rounds 3``)."""
     # Forked, the workers start at once with the modules imported, and each is handed ``work``
     # as it is, not pickled: a load's work holds what rendering needs of the whole dataset. They
     # inherit the load's open database connection too, and never use it; they end with
@@ -640,9 +640,10 @@ def _do_work(item: Any) -> Any:
 
 def read_dataset(root: Path) -> Dataset:
     """Read and check every bundle under ``root``; on any problem raise ``InvalidBundlesError``."""
-    # Reading makes millions of objects, and none of them in reference cycles, so the cyclic
-    # collector would only walk them again and again: at 1000x the seed, that was a third of the
-    # time. It runs again once the dataset is read.
+    # Reading makes many objects, and none of them in reference cycles, so the cyclic collector
+    # would only walk them again and again, here and in the worker processes forked from here:
+    # at 1000x, a check took a median 6.03 s with it off against 6.98 s on (three runs of each,
+    # alternated). It runs again once the dataset is read.
     collecting = gc.isenabled()
     gc.disable()
     try:

@@ -6,8 +6,8 @@ the records: each bundle's file of records is read again and rendered (``Dataset
 worker processes (up to one per core) once there are more bundles than ``FOLDERS_PER_PROCESS``, and
 its rows are written here as they come; waves last, here, as their documents show the facts they
 name, read back from those written. Memory holds what the checks kept and a few files' rows, not
-the dataset (at 1000x, 160 MB at its peak, against 481 MB when a load held every record:
-``bench/load_speed.py 1000 --against c6642b7 --rounds 3``).
+the dataset (at 1000x, 163 MB at its peak, against 481 MB when a load held every record:
+``bench/load_speed.py 1000 --against c6642b7 --beside-cores 0 --rounds 3``).
 
 On SQLite the load never writes the file a server reads. It copies the file, loads into the copy
 and renames the copy over the file: readers see the old file or the new one, whole, and a load
