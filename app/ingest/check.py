@@ -17,7 +17,7 @@ import threading
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -277,20 +277,40 @@ def _read_records(
 
 
 @dataclass
-class _Reader:
-    """Reads bundles, collecting problems, and remembers what it could not read so that one
-    problem is reported once: a reference to a record that was refused, to a file that is not
-    valid YAML or to a source whose text is missing is no second problem."""
+class _Findings:
+    """What reading found besides the records: problems and warnings, what it could not read
+    (so that one problem is reported once: a reference to a record that was refused, to a file
+    that is not valid YAML or to a source whose text is missing is no second problem), and the
+    files read."""
 
-    root: Path
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
-    hashed: list[bytes] = field(default_factory=list)
-    """What the data version hashes, in order: each file's path and bytes."""
-    file_digests: dict[Path, str] = field(default_factory=dict)
     refused_ids: set[str] = field(default_factory=set)
     unreadable_kinds: set[str] = field(default_factory=set)
     textless_sources: set[str] = field(default_factory=set)
+    hashed: list[bytes] = field(default_factory=list)
+    """What the data version hashes, in order: each file's path and bytes."""
+    file_digests: dict[Path, str] = field(default_factory=dict)
+
+    def findings(self) -> "_Findings":
+        """These findings alone, without what a subclass holds besides."""
+        return _Findings(**{one.name: getattr(self, one.name) for one in fields(_Findings)})
+
+    def add(self, other: "_Findings") -> None:
+        """Take the problems, warnings and unread records of ``other``; its files are the
+        data version's to take."""
+        self.problems += other.problems
+        self.warnings += other.warnings
+        self.refused_ids |= other.refused_ids
+        self.unreadable_kinds |= other.unreadable_kinds
+        self.textless_sources |= other.textless_sources
+
+
+@dataclass
+class _Reader(_Findings):
+    """Reads bundles under ``root``, collecting what it finds."""
+
+    root: Path = field(kw_only=True)
     lines: Lines = field(default_factory=Lines)
 
     def problem(self, path: Path, line: int, message: str) -> None:
@@ -466,19 +486,13 @@ class _BundleRead:
     waves_naming_other_facts: list[Located[WaveRecord]] = field(default_factory=list)
     """Waves that name facts of other bundles: checked against them once every bundle is read."""
     preferred: list[_Preferred] = field(default_factory=list)
-    hashed: list[bytes] = field(default_factory=list)
-    file_digests: dict[Path, str] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    refused_ids: set[str] = field(default_factory=set)
-    unreadable_kinds: set[str] = field(default_factory=set)
-    textless_sources: set[str] = field(default_factory=set)
+    found: _Findings = field(default_factory=_Findings)
 
 
 def _read_bundle(root: Path, folder: Path) -> _BundleRead:
     """Read one bundle and check what it holds on its own: each record, its quotes of its own
     source, its hedges, and its waves' facts when they are its own."""
-    reader = _Reader(root)
+    reader = _Reader(root=root)
     source_id, source, text = _read_source(reader, folder)
     located: dict[str, list[Located[Any]]] = {}
     for kind, model in RECORD_MODELS.items():
@@ -499,10 +513,7 @@ def _read_bundle(root: Path, folder: Path) -> _BundleRead:
         else:  # kept without the reader's lines, which hold whole documents
             bundle.waves_naming_other_facts.append(replace(wave, lines=Lines()))
     _summarize(bundle, located)
-    bundle.hashed, bundle.file_digests = reader.hashed, reader.file_digests
-    bundle.problems, bundle.warnings = reader.problems, reader.warnings
-    bundle.refused_ids, bundle.unreadable_kinds = reader.refused_ids, reader.unreadable_kinds
-    bundle.textless_sources = reader.textless_sources
+    bundle.found = reader.findings()
     return bundle
 
 
@@ -654,7 +665,7 @@ def read_dataset(root: Path) -> Dataset:
 
 
 def _read_dataset(root: Path) -> Dataset:
-    reader = _Reader(root)
+    reader = _Reader(root=root)
     dataset = Dataset()
     if not root.exists():
         raise InvalidBundlesError([Problem(root, 0, "the path does not exist")])
@@ -685,14 +696,10 @@ def _read_dataset(root: Path) -> Dataset:
         if bundle.source is not None:
             dataset.sources[bundle.source_id] = bundle.source
         dataset.folders.append((bundle.source_id, bundle.folder))
-        for chunk in bundle.hashed:
+        for chunk in bundle.found.hashed:
             hasher.update(chunk)
-        dataset.file_digests |= bundle.file_digests
-        reader.problems.extend(bundle.problems)
-        reader.warnings.extend(bundle.warnings)
-        reader.refused_ids |= bundle.refused_ids
-        reader.unreadable_kinds |= bundle.unreadable_kinds
-        reader.textless_sources |= bundle.textless_sources
+        dataset.file_digests |= bundle.found.file_digests
+        reader.add(bundle.found)
         for kind, record_id, item in bundle.records:
             dataset.counts[kind] += 1
             if record_id not in kind_of:
