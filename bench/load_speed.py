@@ -45,7 +45,7 @@ def report(label: str, facts: int, runs: list[MusterRun]) -> None:
     cpu_seconds = statistics.median(run.cpu_seconds for run in runs)
     peak_mb = statistics.median(run.peak_mb for run in runs)
     print(
-        f"{label:<32} {seconds:6.2f} s  {facts / seconds:8,.0f} facts/s  "
+        f"{label:<36} {seconds:6.2f} s  {facts / seconds:8,.0f} facts/s  "
         f"(CPU {cpu_seconds:6.2f} s, {facts / cpu_seconds:8,.0f} facts/s)  "
         f"peak {peak_mb:6.0f} MB",
         flush=True,
@@ -130,7 +130,7 @@ def main() -> None:
             for label in [label for label in runs if not label.endswith(")")]:
                 ours = statistics.median(run.seconds for run in runs[label])
                 theirs = statistics.median(run.seconds for run in runs[f"{label}{suffix}"])
-                print(f"{label}: {theirs / ours:.2f}x the speed of{suffix}")
+                print(f"{label}: {theirs / ours:.2f}x the speed of {suffix.strip(' ()')}")
         startups = []
         sqlite_url = f"sqlite:///{workdir / 'muster.db'}"
         if arguments.against:  # the database holds REF's schema and load: serve this code's
