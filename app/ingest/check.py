@@ -316,6 +316,12 @@ class _Reader(_Findings):
     def problem(self, path: Path, line: int, message: str) -> None:
         self.problems.append(Problem(path, line, message))
 
+    def changed_while_checked(self, changed: InvalidBundlesError) -> None:
+        """Report the files that a second read found changed since the first (``CHANGED``)."""
+        self.problems += [
+            replace(problem, message=CHANGED_WHILE_CHECKED) for problem in changed.problems
+        ]
+
     def warning(self, path: Path, line: int, message: str) -> None:
         self.warnings.append(Problem(path, line, f"warning: {message}"))
 
@@ -748,7 +754,9 @@ def _check_references(
     that record from being read."""
     for reference in references:
         ref, kinds = reference.ref, reference.kinds
-        found = {kind_of.get(ref), *also_of.get(ref, ()), *(["sources"] * (ref in dataset.sources))}
+        found = {kind_of.get(ref), *also_of.get(ref, ())}
+        if ref in dataset.sources:
+            found.add("sources")
         if found & set(kinds) or reader.unknown(ref, kinds):
             continue
         if "sources" in kinds and ref in reader.textless_sources:
@@ -774,9 +782,7 @@ def _check_waves_naming_other_facts(
         for facts in dataset.read_files("facts", partial(_records_named, named)):
             named_facts |= facts
     except InvalidBundlesError as changed:
-        reader.problems += [
-            replace(problem, message=CHANGED_WHILE_CHECKED) for problem in changed.problems
-        ]
+        reader.changed_while_checked(changed)
         return
     for wave in waves:
         _check_wave_facts(reader, replace(wave, lines=reader.lines), named_facts)
@@ -916,8 +922,8 @@ def _check_foreign_quotes(
             continue  # reported already: an unknown source, or one whose text is missing
         try:
             text = source.text()
-        except InvalidBundlesError:
-            reader.problem(source.text_path, 1, CHANGED_WHILE_CHECKED)
+        except InvalidBundlesError as changed:
+            reader.changed_while_checked(changed)
             continue
         for path, item, index, fact_id, citation in cited:
             _check_quote(reader, (path, item, index, fact_id), citation, source, text)
