@@ -19,6 +19,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import text
@@ -26,7 +27,13 @@ from sqlalchemy import text
 from app import migrate
 from app.db import make_engine
 from app.models.kinds import Kind
-from app.services.changes import KIND_PLACE, changes_page, count_changes, span_since
+from app.services.changes import (
+    KIND_PLACE,
+    changes_page,
+    count_changes,
+    size_of,
+    span_since,
+)
 
 PAGE = 50
 
@@ -92,24 +99,30 @@ def main() -> None:
     with engine.connect() as connection:
         span = span_since(connection, "v1", None, arguments.loads)
         total = count_changes(connection, span)
-        deep = changes_page(connection, span, None, total)[total - PAGE - 1]
+        deep = changes_page(connection, span, None, total, by_load=False)[total - PAGE - 1]
         after = (KIND_PLACE[deep.kind], deep.record_id)
         results = {
             "before: every later change, collapsed in Python": median_ms(
                 lambda: collapse_everything(connection, 1), arguments.runs
             ),
-            "first page": median_ms(
-                lambda: changes_page(connection, span, None, PAGE + 1), arguments.runs
-            ),
-            "a page at the end of the walk": median_ms(
-                lambda: changes_page(connection, span, after, PAGE + 1), arguments.runs
-            ),
-            "the total (once per version)": median_ms(
-                lambda: count_changes(connection, span), arguments.runs
-            ),
         }
+        for by_load, way in ((False, "walking the history by record"), (True, "by load")):
+            results[f"first page, {way}"] = median_ms(
+                partial(changes_page, connection, span, None, PAGE + 1, by_load=by_load),
+                arguments.runs,
+            )
+            results[f"a page at the end of the walk, {way}"] = median_ms(
+                partial(changes_page, connection, span, after, PAGE + 1, by_load=by_load),
+                arguments.runs,
+            )
+        size = size_of(connection, span)
+        results["the total (once per version)"] = median_ms(
+            lambda: count_changes(connection, span), arguments.runs
+        )
     engine.dispose()
     print(f"{arguments.records:,} records a load, {arguments.loads} loads, {total:,} changed")
+    way = "by load" if size.read_by_load(PAGE + 1) else "walking the history by record"
+    print(f"the server reads this span {way} (SpanSize.read_by_load)")
     before = next(iter(results.values()))
     for name, ms in results.items():
         print(f"| {name} | {ms:.2f} ms | {before / ms:.0f}x faster than before |")

@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from starlette.types import Message
+
 REPO = Path(__file__).resolve().parent.parent
 MUSTER = Path(sys.executable).with_name("muster")
 PATH = "/v1/forces"
@@ -43,7 +45,7 @@ def child(database_url: str, requests: int) -> None:
     logging.getLogger("muster.access").addHandler(logging.NullHandler())
     logging.getLogger("muster.access").setLevel(logging.INFO)
     logging.getLogger("muster.access").propagate = False
-    app = create_app(Settings(database_url=database_url))
+    application = create_app(Settings(database_url=database_url))
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -60,20 +62,20 @@ def child(database_url: str, requests: int) -> None:
     }
     statuses: list[int] = []
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> Message:
         await asyncio.Event().wait()  # a client that stays: no route reads a body
         raise AssertionError
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
-            statuses.append(message["status"])  # type: ignore[arg-type]
+            statuses.append(message["status"])
 
     async def run() -> float:
         for _ in range(100):  # the first answer fills the cache; the rest warm up
-            await app(dict(scope), receive, send)
+            await application(dict(scope), receive, send)
         started = time.process_time()
         for number in range(requests):
-            await app(dict(scope), receive, send)
+            await application(dict(scope), receive, send)
             if number % 50 == 0:
                 await asyncio.sleep(0)  # let the access log write its lines, as a server does
         return (time.process_time() - started) / requests * 1e6

@@ -3,7 +3,7 @@
 It passes with 10,000 requests or more and not one error (no socket error, no status outside
 2xx/3xx). Not part of CI: run it by hand on an otherwise idle machine.
 
-    python bench/load.py [--seconds 20] [--connections 32]
+    .venv/bin/python -m bench.load [--seconds 20] [--connections 32]
 
 Needs Debian's `wrk` (`apt-get install wrk`) and Muster installed in the running Python.
 """
@@ -16,7 +16,7 @@ import tempfile
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from bench import MUSTER, Server, free_port, get, serve
+from bench.bench import MUSTER, Server, free_port, get, serve
 
 BENCH = Path(__file__).resolve().parent
 WRK_SCRIPT = BENCH / "mix.lua"  # the paths in turn; prints requests and errors as JSON

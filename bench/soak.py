@@ -4,7 +4,7 @@ Memory is read from /proc after a warm-up run (the baseline: caches filled, allo
 and after each later run. It passes when the last reading is less than 10% above the baseline
 and not one request failed. Not part of CI: run it by hand on an otherwise idle machine.
 
-    python bench/soak.py [--minutes 5] [--connections 32]
+    .venv/bin/python -m bench.soak [--minutes 5] [--connections 32]
 """
 
 import argparse
@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from load import endpoint_paths, muster_server, run_wrk
+from bench.load import endpoint_paths, muster_server, run_wrk
 
 RUN_SECONDS = 30
 MAX_GROWTH = 0.10
