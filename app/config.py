@@ -8,8 +8,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy import make_url
-from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite:///./muster.db"
 
@@ -68,6 +66,10 @@ class Settings(BaseSettings):
     @classmethod
     def _driver_installed(cls, url: str) -> str:
         """A URL Muster cannot open is refused now, with the fix, not at the first query."""
+        # Imported here, where settings are read: `muster check` reads none (app/cli.py).
+        from sqlalchemy import make_url
+        from sqlalchemy.exc import ArgumentError
+
         try:
             parsed = make_url(url)
         except ArgumentError as error:

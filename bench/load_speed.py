@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.load_speed 1000 --postgres URL  # and a load into that database
     .venv/bin/python -m bench.load_speed 1000 --against main --rounds 3  # beside main's code
     .venv/bin/python -m bench.load_speed 1000 --beside-cores 0 --rounds 3  # beside one core
+    .venv/bin/python -m bench.load_speed 1000 --check-only --against main --rounds 5
 
 For the synthetic bundles at SCALE (bench/synthetic.py) it runs, each pinned to ``--cores`` (by
 default every core this process may use, as ``muster check`` reads bundles on each of them):
@@ -81,6 +82,8 @@ def one_round(
     database.unlink(missing_ok=True)
     sqlite_url = f"sqlite:///{database}"
     runs[f"muster check{label}"].append(muster(sqlite_url, "check", bundles))
+    if arguments.check_only:
+        return
     muster(sqlite_url, "db", "upgrade")
     runs[f"muster load, SQLite{label}"].append(muster(sqlite_url, "load", bundles))
     if arguments.postgres:
@@ -98,6 +101,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="runs of each step to take medians")
     parser.add_argument(
         "--beside-cores", metavar="LIST", help="cores to measure this code on beside --cores"
+    )
+    parser.add_argument(
+        "--check-only", action="store_true", help="time muster check alone: no load, no start-up"
     )
     parser.add_argument(
         "--cores",
@@ -131,6 +137,8 @@ def main() -> None:
                 ours = statistics.median(run.seconds for run in runs[label])
                 theirs = statistics.median(run.seconds for run in runs[f"{label}{suffix}"])
                 print(f"{label}: {theirs / ours:.2f}x the speed of {suffix.strip(' ()')}")
+        if arguments.check_only:
+            return
         startups = []
         sqlite_url = f"sqlite:///{workdir / 'muster.db'}"
         if arguments.against:  # the database holds REF's schema and load: serve this code's

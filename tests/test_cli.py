@@ -1,6 +1,7 @@
 """The ``muster`` command as a newcomer meets it: its version, its help, what `db upgrade` did,
 and bad settings named in one line with their fix, never a traceback."""
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import migrations
 from app import __version__
 from app.cli import cli, main
 from app.config import get_settings
+from tests.conftest import SEED_DATA
 
 runner = CliRunner()
 
@@ -100,3 +102,23 @@ def test_a_postgresql_url_without_its_driver_says_to_install_the_extra(
     assert "psycopg is not installed" in line
     assert "pip install '.[postgres]'" in line
     assert out == ""
+
+
+def test_check_imports_no_database_code(tmp_path: Path) -> None:
+    """`muster check` touches no database, so it does not pay for importing SQLAlchemy and the
+    tables (app/cli.py): it checks the seed data in a fresh interpreter without them."""
+    script = (
+        "import sys\n"
+        "from app.cli import main\n"
+        "sys.argv = ['muster', 'check', sys.argv[1]]\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    print(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'fastapi') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(SEED_DATA)], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ok: "), done.stdout
+    assert done.stdout.splitlines()[-1] == "[]"
