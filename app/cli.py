@@ -13,11 +13,11 @@ from app.config import Settings, SettingsError, get_settings
 from app.logging import log_config
 from app.models.kinds import Kind
 
-# Each command imports the parts of Muster it uses, and no other: `muster serve` reads no YAML
-# but on a first start, and check and load serve nothing. `muster check` touches no database, and
-# without SQLAlchemy and the tables it starts in 0.3 s, not 0.5 s: at 1000x a check took a median
-# 5.27 s against 5.57 s, peaking at 95 MB against 117 MB (bench/load_speed.py 1000 --check-only
-# --against d2d17a8 --rounds 5). tests/test_cli.py holds it to that.
+# Each command imports the heavy parts of Muster it uses where it uses them: `muster serve` reads
+# no YAML but on a first start, and check and load serve nothing. `muster check` touches no
+# database, and without SQLAlchemy and the tables it starts in 0.3 s, not 0.5 s: at 1000x a check
+# took a median 5.27 s against 5.57 s, peaking at 95 MB against 117 MB (bench/load_speed.py 1000
+# --check-only --against d2d17a8 --rounds 5). A test in tests/test_cli.py guards the imports.
 if TYPE_CHECKING:
     from app.ingest.check import Problem
     from app.ingest.loader import LoadReport

@@ -6,7 +6,8 @@ on it, side by side in one run, as the median of several runs:
 
 - before: what the server did until the changes were paged (every later change row read and
   collapsed in Python, the whole answer at once);
-- a first page and a page deep in the walk (50 records), by app/services/changes.py;
+- a first page and a page deep in the walk (50 records), by app/services/changes.py, each timed
+  both ways it can be read (record by record, and by load), with the way the server picks named;
 - the total, one count in SQL (remembered per version after its first request).
 
     .venv/bin/python -m bench.changes              # 100,000 records a load, 3 loads

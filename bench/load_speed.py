@@ -111,6 +111,8 @@ def main() -> None:
         help='taskset\'s list of cores for muster, e.g. "0" (default: all of them)',
     )
     arguments = parser.parse_args()
+    if arguments.check_only and arguments.postgres:
+        parser.error("--check-only loads nothing, so --postgres has no use with it")
     with tempfile.TemporaryDirectory(prefix="muster-load-speed-") as temporary:
         workdir = Path(temporary)
         generated = write_bundles(workdir / "bundles", arguments.scale)
