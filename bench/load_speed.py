@@ -95,14 +95,16 @@ def one_round(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scale", type=int)
-    parser.add_argument("--postgres", help="a migratable PostgreSQL database URL, emptied")
+    # A check alone loads nothing, so there is no database to name with it.
+    what_is_timed = parser.add_mutually_exclusive_group()
+    what_is_timed.add_argument("--postgres", help="a migratable PostgreSQL database URL, emptied")
     parser.add_argument("--startups", type=int, default=3, help="server starts to take a median of")
     parser.add_argument("--against", metavar="REF", help="a commit to measure beside this code")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each step to take medians")
     parser.add_argument(
         "--beside-cores", metavar="LIST", help="cores to measure this code on beside --cores"
     )
-    parser.add_argument(
+    what_is_timed.add_argument(
         "--check-only", action="store_true", help="time muster check alone: no load, no start-up"
     )
     parser.add_argument(
@@ -111,8 +113,6 @@ def main() -> None:
         help='taskset\'s list of cores for muster, e.g. "0" (default: all of them)',
     )
     arguments = parser.parse_args()
-    if arguments.check_only and arguments.postgres:
-        parser.error("--check-only loads nothing, so --postgres has no use with it")
     with tempfile.TemporaryDirectory(prefix="muster-load-speed-") as temporary:
         workdir = Path(temporary)
         generated = write_bundles(workdir / "bundles", arguments.scale)
