@@ -4,15 +4,17 @@
     .venv/bin/python -m bench.served_beside --against main --path '/v1/facts?limit=50' --rounds 7
     .venv/bin/python -m bench.served_beside --against HEAD~1 --uncached \
         --header 'Accept-Encoding: gzip' --path '/v1/facts?limit=50'
+    .venv/bin/python -m bench.served_beside --against HEAD~1 --uncached --scale 1000 \
+        --path '/v1/search?q=tex'
 
 ``bench/edge_cpu.py`` times a cached request in-process, with no server around it; some costs
 show only in a server under load (the access log's did: the same in-process, 1.32x served).
 Each round starts this tree's server and the other commit's (a temporary worktree, on this
 checkout's packages), one after the other and in turn first, each alone on the server core with
 its access log written to a file, warms it up and measures it with wrk from the other core; so a
-noisy neighbour slows both alike. It prints each round, then the medians and their ratio. Both
-serve one seeded database, migrated and loaded by this tree: the other commit must read its
-schema (the same migration head).
+noisy neighbour slows both alike. It prints each round, then the medians and their ratio. Each
+serves a SQLite database of its own, migrated and loaded by its own code (so the two may differ in
+schema), of the seed or, with ``--scale N``, of the synthetic bundles at N (bench/synthetic.py).
 """
 
 import argparse
@@ -20,11 +22,22 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from bench.bench import free_port, muster_program, serve, wrk
-from bench.edge_cpu import seeded_database
+from bench.bench import SEED_DATA, free_port, muster_program, serve, wrk
 from bench.load_speed import checkout
+from bench.scale import EVERY_CORE, run_muster
+from bench.synthetic import write_bundles
 
 WARMUP_SECONDS = 2
+
+
+def loaded_database(tree: Path | None, folder: Path, bundles: Path) -> str:
+    """A SQLite database in ``folder``, migrated and loaded by the code of ``tree`` (this
+    checkout's when None)."""
+    folder.mkdir()
+    url = f"sqlite:///{folder / 'muster.db'}"
+    run_muster(url, "db", "upgrade", core=EVERY_CORE, tree=tree)
+    run_muster(url, "load", str(bundles), core=EVERY_CORE, tree=tree)
+    return url
 
 
 def requests_per_second(
@@ -63,6 +76,9 @@ def main() -> None:
         "--uncached", action="store_true", help="both servers without their response cache"
     )
     parser.add_argument(
+        "--scale", type=int, help="serve the synthetic bundles at this scale, not the seed"
+    )
+    parser.add_argument(
         "--header",
         action="append",
         default=[],
@@ -75,16 +91,18 @@ def main() -> None:
     there: list[float] = []
     with tempfile.TemporaryDirectory(prefix="muster-beside-") as temporary:
         workdir = Path(temporary)
-        database_url = seeded_database(workdir)
+        bundles = write_bundles(workdir / "bundles", args.scale).root if args.scale else SEED_DATA
         with checkout(args.against) as tree:
+            our_database = loaded_database(None, workdir / "here", bundles)
+            their_database = loaded_database(tree, workdir / "there", bundles)
             for number in range(1, args.rounds + 1):
                 # In turn first, so that a machine that slows down or speeds up favours neither.
                 if number % 2:
-                    here.append(requests_per_second(None, workdir, database_url, args))
-                    there.append(requests_per_second(tree, workdir, database_url, args))
+                    here.append(requests_per_second(None, workdir, our_database, args))
+                    there.append(requests_per_second(tree, workdir, their_database, args))
                 else:
-                    there.append(requests_per_second(tree, workdir, database_url, args))
-                    here.append(requests_per_second(None, workdir, database_url, args))
+                    there.append(requests_per_second(tree, workdir, their_database, args))
+                    here.append(requests_per_second(None, workdir, our_database, args))
                 print(
                     f"round {number}: this tree {here[-1]:,.0f} req/s, "
                     f"{args.against} {there[-1]:,.0f} req/s",

@@ -24,7 +24,7 @@ from app.ingest.loader import load_dataset
 from app.models import tables
 from app.services.search import include_in_autogenerate
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
-from tests.helpers import DATA_TABLE_NAMES
+from tests.helpers import DATA_TABLE_NAMES, search_index
 
 REPLICAS = 4
 REPLICA = "import sys, app.cli; sys.stdin.readline(); app.cli.main()"
@@ -198,3 +198,39 @@ def test_0006_and_0008_fill_the_loaded_rows_as_a_load_writes_them(
     assert read() == as_loaded
     engine.dispose()
     assert differences(url) == []
+
+
+def test_0011_keeps_every_indexed_record_and_indexes_short_prefixes(
+    empty_database_url: str,
+) -> None:
+    """The search index rebuilt with SQLite's prefix indexes holds what it held, both ways; a
+    load into it keeps them."""
+    url = empty_database_url
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    load_dataset(engine, read_dataset(SEED_DATA))
+    as_loaded = search_index(url)
+    assert as_loaded
+    migrate.downgrade(url, "0010")
+    assert search_index(url) == as_loaded
+    assert not prefix_indexed(url)
+    migrate.upgrade(url)
+    assert search_index(url) == as_loaded
+    load_dataset(engine, read_dataset(SEED_DATA))
+    engine.dispose()
+    assert search_index(url) == as_loaded
+    assert prefix_indexed(url) == is_sqlite(url)  # PostgreSQL's GIN index is left as it was
+    assert differences(url) == []
+
+
+def prefix_indexed(url: str) -> bool:
+    """Whether SQLite's search index keeps prefix indexes of 1 to 4 characters."""
+    if not is_sqlite(url):
+        return False
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        definition = connection.execute(
+            text("SELECT sql FROM sqlite_master WHERE name = 'search_index'")
+        ).scalar_one()
+    engine.dispose()
+    return "prefix = '1 2 3 4'" in definition
