@@ -91,7 +91,9 @@ def main() -> None:
     there: list[float] = []
     with tempfile.TemporaryDirectory(prefix="muster-beside-") as temporary:
         workdir = Path(temporary)
-        bundles = write_bundles(workdir / "bundles", args.scale).root if args.scale else SEED_DATA
+        bundles = SEED_DATA
+        if args.scale is not None:
+            bundles = write_bundles(workdir / "bundles", args.scale).root
         with checkout(args.against) as tree:
             our_database = loaded_database(None, workdir / "here", bundles)
             their_database = loaded_database(tree, workdir / "there", bundles)

@@ -31,7 +31,7 @@ QUERIES = [
     "officials familiar",
     "Texas Military Department",
     "Marines San Diego",  # in a name and a description: the snippet is of the description
-    # Words of 1 to 4 letters, which SQLite reads from its prefix indexes (migration 0011)
+    # Words of 1 to 4 characters, which SQLite reads from its prefix indexes (migration 0011)
     "t",
     "ma",
     "tex mil",
