@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,9 +23,10 @@ from app.db import is_sqlite, make_engine
 from app.ingest.check import read_dataset
 from app.ingest.loader import load_dataset
 from app.models import tables
+from app.services import search
 from app.services.search import include_in_autogenerate
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
-from tests.helpers import DATA_TABLE_NAMES, search_index
+from tests.helpers import DATA_TABLE_NAMES, add_a_rare_word, search_index
 
 REPLICAS = 4
 REPLICA = "import sys, app.cli; sys.stdin.readline(); app.cli.main()"
@@ -201,36 +203,61 @@ def test_0006_and_0008_fill_the_loaded_rows_as_a_load_writes_them(
 
 
 def test_0011_keeps_every_indexed_record_and_indexes_short_prefixes(
-    empty_database_url: str,
+    empty_database_url: str, seed_copy: Path
 ) -> None:
-    """The search index rebuilt with SQLite's prefix indexes holds what it held, both ways; a
-    load into it keeps them."""
+    """The search index rebuilt with SQLite's prefix indexes holds what it held, both ways, and
+    leaves no table behind; a load of changed data into it is found by a short prefix."""
     url = empty_database_url
     migrate.upgrade(url)
     engine = make_engine(url)
     load_dataset(engine, read_dataset(SEED_DATA))
-    as_loaded = search_index(url)
+    as_loaded, at_head = search_index(url), search_index_schema(url)
     assert as_loaded
+    assert at_head.keys() == SEARCH_INDEX_NAMES[engine.dialect.name]  # nothing left behind
     migrate.downgrade(url, "0010")
     assert search_index(url) == as_loaded
-    assert not prefix_indexed(url)
+    before = search_index_schema(url)
+    assert before.keys() == at_head.keys()
+    if is_sqlite(url):
+        assert PREFIXES in at_head["search_index"]
+        assert PREFIXES not in before["search_index"]
+    else:  # 0011 leaves PostgreSQL's GIN index as it was
+        assert before == at_head
     migrate.upgrade(url)
     assert search_index(url) == as_loaded
-    load_dataset(engine, read_dataset(SEED_DATA))
+    assert search_index_schema(url) == at_head
+    rare_fact = add_a_rare_word(seed_copy / ARTICLE_BUNDLE)
+    load_dataset(engine, read_dataset(seed_copy))
+    with engine.connect() as connection:
+        found = search.hits(connection, search.matcher(connection, "zyz"), None, None, limit=5)
     engine.dispose()
-    assert search_index(url) == as_loaded
-    assert prefix_indexed(url) == is_sqlite(url)  # PostgreSQL's GIN index is left as it was
+    assert [hit["id"] for hit in found] == [rare_fact]
     assert differences(url) == []
 
 
-def prefix_indexed(url: str) -> bool:
-    """Whether SQLite's search index keeps prefix indexes of 1 to 4 characters."""
-    if not is_sqlite(url):
-        return False
+SEARCH_INDEX_NAMES = {
+    "sqlite": {"search_index"}
+    | {f"search_index_{own}" for own in ("config", "content", "data", "docsize", "idx")},
+    "postgresql": {"search_index", "pk_search_index", "ix_search_index_words"},
+}
+"""The search index's tables and indexes: on SQLite, FTS5 keeps its own tables beside it."""
+
+PREFIXES = "prefix = '1 2 3 4'"
+"""SQLite's search index keeps prefix indexes of 1 to 4 characters, as 0011 defines it."""
+
+
+def search_index_schema(url: str) -> dict[str, str]:
+    """The definition of each table and index whose name begins "search_index" (on SQLite, FTS5's
+    own tables too), by name."""
     engine = create_engine(url)
     with engine.connect() as connection:
-        definition = connection.execute(
-            text("SELECT sql FROM sqlite_master WHERE name = 'search_index'")
-        ).scalar_one()
+        if is_sqlite(url):
+            sql = "SELECT name, sql FROM sqlite_master WHERE name LIKE 'search_index%'"
+        else:
+            sql = (
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename LIKE 'search_index%' "
+                "UNION ALL SELECT tablename, '' FROM pg_tables WHERE tablename LIKE 'search_index%'"
+            )
+        definitions = {name: definition or "" for name, definition in connection.execute(text(sql))}
     engine.dispose()
-    return "prefix = '1 2 3 4'" in definition
+    return definitions
