@@ -42,15 +42,27 @@ class Selection:
     document: str
     conditions: list[str] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
+    planned_for_its_values: bool = False
+    """Whether PostgreSQL must plan the statements for their parameters' values each time, and
+    never reuse a generic plan, which cannot know how many rows a condition keeps (how many
+    records hold some words, say)."""
 
     def where(self, condition: str, **parameters: Any) -> "Selection":
         self.conditions.append(condition)
         self.parameters.update(parameters)
         return self
 
+    def join(self, table_on: str) -> "Selection":
+        """Join one more table: ``table_on`` is the table and its ON condition."""
+        self.source += f" JOIN {table_on}"
+        return self
+
     def where_clause(self, extra: Sequence[str] = ()) -> str:
         conditions = [*self.conditions, *extra]
         return f" WHERE {' AND '.join(conditions)}" if conditions else ""
+
+
+PLANNED_FOR_ITS_VALUES = text("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,8 @@ def read_page(
         f"SELECT {selection.document}, {columns} FROM {selection.source}"
         f"{selection.where_clause(extra)} ORDER BY {ordering} LIMIT :limit"
     )
+    if selection.planned_for_its_values and reading.on_postgresql:
+        reading.connection.execute(PLANNED_FOR_ITS_VALUES)  # until the read's transaction ends
     rows = reading.connection.execute(text(sql), {**parameters, "limit": limit + 1}).all()
     more = len(rows) > limit
     rows = rows[:limit]

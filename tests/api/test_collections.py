@@ -16,6 +16,8 @@ LIMITS = (1, 2, 7, 50, 200)
 LISTS = [f"/v1/{kind}" for kind in seed.LIST_KINDS] + [
     "/v1/facts?about=initial-wave",
     "/v1/facts?sort=-date",
+    "/v1/facts?q=troops",
+    "/v1/facts?about=jtf-north&q=troops",
     "/v1/forces?sort=-name",
     "/v1/search?q=troops",
     "/v1/timeline",
@@ -142,6 +144,22 @@ def test_fact_filters_keep_the_facts_that_match(client: TestClient) -> None:
         expected = sorted(fact["id"] for fact in facts if keep(fact))
         assert expected, params
         assert sorted(listed_ids(client, "/v1/facts", **params)) == expected, params
+
+
+def test_facts_that_hold_words_are_listed_in_the_order_of_telling(client: TestClient) -> None:
+    """Words keep the list's order: the facts that hold them (read from the search index, in its
+    own order) are those of the list without them, in the same order."""
+    for params in [
+        {"q": "troops"},
+        {"q": "the"},
+        {"q": "t"},
+        {"q": "troops", "about": "jtf-north"},
+    ]:
+        holding = set(listed_ids(client, "/v1/facts", **params, sort="id"))
+        assert holding, params
+        unfiltered = {name: value for name, value in params.items() if name != "q"}
+        in_order = [i for i in listed_ids(client, "/v1/facts", **unfiltered) if i in holding]
+        assert listed_ids(client, "/v1/facts", **params) == in_order, params
 
 
 def _says(fact: dict[str, Any], word: str) -> bool:

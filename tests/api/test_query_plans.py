@@ -97,6 +97,20 @@ def test_a_filtered_fact_list_in_the_default_order_is_an_index_range(
         assert not any("TEMP B-TREE" in step for step in plan), plan
 
 
+@pytest.mark.parametrize("path", ["/v1/facts?q=troops", "/v1/facts?q=troops&about=jtf-north"])
+def test_facts_that_hold_words_are_read_in_the_search_index_s_order(
+    sqlite_path: str, path: str
+) -> None:
+    """The index finds the facts in their default order, and a page stops at its last fact:
+    no sort of every match."""
+    statements = statements_of(f"sqlite:///{sqlite_path}", path)
+    page = [(sql, p) for sql, p in statements if sql.startswith("SELECT facts.listed")]
+    assert page, statements
+    for plan in plans(sqlite_path, page):
+        assert plan[0].startswith("SCAN search_index VIRTUAL TABLE"), plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
 @pytest.mark.parametrize(
     ("path", "link"),
     [

@@ -66,14 +66,18 @@ ABOUT_ORDERS = {
 }
 
 
-def fact_selection(query: FactQuery, *, on_postgresql: bool) -> Selection:
-    """The facts a query's filters select."""
-    if query.about is None:
+def fact_selection(query: FactQuery, *, on_postgresql: bool) -> tuple[Selection, Order]:
+    """The facts a query's filters select, and the order its sort names."""
+    matched = None
+    if query.q is None:
         selection = Selection("facts", "facts.listed")
     else:
-        selection = Selection(
-            "facts JOIN fact_about ON fact_about.fact_id = facts.id", "facts.listed"
-        ).where("fact_about.entity_id = :about", about=query.about)
+        matched = search.Matcher(search_terms(query.q), on_postgresql)
+        selection = search.facts_holding(matched)
+    if query.about is not None:
+        selection.join("fact_about ON fact_about.fact_id = facts.id").where(
+            "fact_about.entity_id = :about", about=query.about
+        )
     for column in ("kind", "status", "rank"):
         value = getattr(query, column)
         if value is not None:
@@ -86,15 +90,10 @@ def fact_selection(query: FactQuery, *, on_postgresql: bool) -> Selection:
     dated_between(selection, query.from_, query.to)
     if query.as_of is not None:
         selection.where(KNOWN_ON, as_of=iso(query.as_of))
-    if query.q is not None:
-        matched = search.Matcher(search_terms(query.q), on_postgresql)
-        condition, parameters = matched.condition(None)
-        selection.where(
-            "facts.id IN (SELECT record_id FROM search_records WHERE kind = 'facts' AND place IN "
-            f"(SELECT {matched.place} FROM {search.INDEX_TABLE} WHERE {condition}))",
-            **parameters,
-        )
-    return selection
+    if matched is not None and query.sort == "source":
+        # In the order of telling, which is the index's (search.facts_holding).
+        return selection, Order((matched.place,), (int,))
+    return selection, order_of(FACT_ORDERS if query.about is None else ABOUT_ORDERS, query.sort)
 
 
 @router.get("", response_model=Page[FactPublic], dependencies=[CACHED])
@@ -102,11 +101,8 @@ async def list_facts(
     request: Request, query: Annotated[FactQuery, Query()], data: DataDep
 ) -> Response:
     """List facts, filtered by what they are about, kind, status, source, words or date."""
-    selection = fact_selection(query, on_postgresql=data.store.on_postgresql)
-    orders = FACT_ORDERS if query.about is None else ABOUT_ORDERS
-    return await list_response(
-        request, data, query, selection, order_of(orders, query.sort), FactPublic
-    )
+    selection, order = fact_selection(query, on_postgresql=data.store.on_postgresql)
+    return await list_response(request, data, query, selection, order, FactPublic)
 
 
 @router.get("/{fact_id}", response_model=FactPublic, dependencies=[CACHED])
