@@ -425,7 +425,7 @@ def _digest_row(kind: Kind, record_id: str, digest: str) -> dict[str, str]:
 class _SearchPlaces:
     """Each record's place in the search index, which orders hits of equal rank: entities (by
     kind, then id), sources (by id), then facts (in the order of telling, which the facts that
-    hold some words are listed in straight from the index: ``search.facts_holding``)."""
+    hold some words are listed in straight from the index: ``records.facts_holding``)."""
 
     def __init__(self, dataset: "Dataset", renderer: render.Renderer) -> None:
         kind_order = {kind.value: place for place, kind in enumerate(ENTITY_KINDS)}

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import orjson
 from sqlalchemy import Connection, bindparam, text
 
+from app.services.search import INDEX_TABLE, Matcher
 from app.services.store import Reading
 
 SortValue = str | int
@@ -146,6 +147,32 @@ def read_page(
         documents=[row[0] for row in rows],
         next_key=tuple(rows[-1][1:]) if more and rows else None,
         total=total,
+    )
+
+
+def facts_holding(found: Matcher) -> Selection:
+    """The facts that hold every term, joined from the index so that the database reads them in
+    the index's order: a fact's place is the first fact's plus its place in the order of telling
+    (``loader._SearchPlaces``), so that order is also the facts' default one, and a page of them
+    in it ends where its facts do. /v1/facts?q=troops at 1000x read its first page in 1.2 ms
+    instead of 91 ms, which first sorted all 26,000 matches (EXPLAIN QUERY PLAN and timings of
+    the statements by hand)."""
+    condition, parameters = found.condition(None)
+    first, last = (
+        f"(SELECT {end}(place) FROM search_records WHERE kind = 'facts')" for end in ("min", "max")
+    )
+    return Selection(
+        f"{INDEX_TABLE} JOIN search_records ON search_records.place = {found.place} "
+        "AND search_records.kind = 'facts' JOIN facts ON facts.id = search_records.record_id",
+        "facts.listed",
+        # The facts' range of places, which the index seeks to instead of joining every other
+        # match only to drop it (4.7 ms to 1.2 ms, the same page).
+        [condition, f"{found.place} BETWEEN {first} AND {last}"],
+        dict(parameters),
+        # PostgreSQL reads the index in place order for words that many facts hold, and finds
+        # the facts of rare ones by its GIN index; a generic plan takes the GIN index for both:
+        # at 100x, 13 ms a page of "troops" against 3 ms.
+        planned_for_its_values=True,
     )
 
 

@@ -32,7 +32,6 @@ from sqlalchemy import Connection, bindparam, text
 from app.db import execute_many, insert_rows
 from app.models import tables
 from app.models.public import AuthorityPublic, FactPublic, ForcePublic, SourcePublic, WavePublic
-from app.services.records import Selection
 
 INDEX_TABLE = "search_index"
 WORD = re.compile(r"[^\W_]+")
@@ -206,32 +205,6 @@ class Matcher:
 
 def matcher(connection: Connection, query: str) -> Matcher:
     return Matcher(terms_of(query), connection.dialect.name == "postgresql")
-
-
-def facts_holding(found: Matcher) -> Selection:
-    """The facts that hold every term, joined from the index so that the database reads them in
-    the index's order: a fact's place is the first fact's plus its place in the order of telling
-    (``loader._SearchPlaces``), so that order is also the facts' default one, and a page of them
-    in it ends where its facts do. /v1/facts?q=troops at 1000x read its first page in 1.2 ms
-    instead of 91 ms, which first sorted all 26,000 matches (EXPLAIN QUERY PLAN and timings of
-    the statements by hand)."""
-    condition, parameters = found.condition(None)
-    first, last = (
-        f"(SELECT {end}(place) FROM search_records WHERE kind = 'facts')" for end in ("min", "max")
-    )
-    return Selection(
-        f"{INDEX_TABLE} JOIN search_records ON search_records.place = {found.place} "
-        "AND search_records.kind = 'facts' JOIN facts ON facts.id = search_records.record_id",
-        "facts.listed",
-        # The facts' range of places, which the index seeks to instead of joining every other
-        # match only to drop it (4.7 ms to 1.2 ms, the same page).
-        [condition, f"{found.place} BETWEEN {first} AND {last}"],
-        dict(parameters),
-        # PostgreSQL reads the index in place order for words that many facts hold, and finds
-        # the facts of rare ones by its GIN index; a generic plan takes the GIN index for both:
-        # at 100x, 13 ms a page of "troops" against 3 ms.
-        planned_for_its_values=True,
-    )
 
 
 def places_of_kind(connection: Connection, kind: str) -> tuple[int, int] | None:

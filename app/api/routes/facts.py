@@ -73,7 +73,7 @@ def fact_selection(query: FactQuery, *, on_postgresql: bool) -> tuple[Selection,
         selection = Selection("facts", "facts.listed")
     else:
         matched = search.Matcher(search_terms(query.q), on_postgresql)
-        selection = search.facts_holding(matched)
+        selection = records.facts_holding(matched)
     if query.about is not None:
         selection.join("fact_about ON fact_about.fact_id = facts.id").where(
             "fact_about.entity_id = :about", about=query.about
@@ -91,7 +91,7 @@ def fact_selection(query: FactQuery, *, on_postgresql: bool) -> tuple[Selection,
     if query.as_of is not None:
         selection.where(KNOWN_ON, as_of=iso(query.as_of))
     if matched is not None and query.sort == "source":
-        # In the order of telling, which is the index's (search.facts_holding).
+        # In the order of telling, which is the index's (records.facts_holding).
         return selection, Order((matched.place,), (int,))
     return selection, order_of(FACT_ORDERS if query.about is None else ABOUT_ORDERS, query.sort)
 
