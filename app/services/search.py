@@ -207,12 +207,14 @@ def matcher(connection: Connection, query: str) -> Matcher:
     return Matcher(terms_of(query), connection.dialect.name == "postgresql")
 
 
-def places_of_kind(connection: Connection, kind: str) -> tuple[int, int] | None:
-    """The range of places a kind's records hold; None when it has none."""
-    low, high = connection.execute(
-        text("SELECT min(place), max(place) FROM search_records WHERE kind = :kind"), {"kind": kind}
-    ).one()
-    return None if low is None else (low, high)
+def of_kind(found: Matcher) -> str:
+    """A condition on the index: the place is one of the records of the kind ``:indexed_kind``,
+    in the range of places they hold, which the index seeks to (none, when it has no records)."""
+    first, last = (
+        f"(SELECT {end}(place) FROM search_records WHERE kind = :indexed_kind)"
+        for end in ("min", "max")
+    )
+    return f"{found.place} BETWEEN {first} AND {last}"
 
 
 UNKNOWN_ON = (
@@ -234,32 +236,32 @@ def _known_on(found: Matcher, as_of: str | None) -> tuple[str, dict[str, Any]]:
 def count(
     connection: Connection,
     found: Matcher,
-    places: tuple[int, int] | None,
+    kind: str | None,
     as_of: str | None = None,
 ) -> int:
-    """How many records hold every term (of the kind whose ``places`` are given; known on the
-    day ``as_of`` when given)."""
+    """How many records hold every term (of ``kind`` when given; known on the day ``as_of`` when
+    given)."""
     condition, parameters = found.condition(None)
     known, known_parameters = _known_on(found, as_of)
     sql = f"SELECT count(*) FROM {INDEX_TABLE} WHERE {condition}{known}"
     bound: dict[str, Any] = dict(parameters) | known_parameters
-    if places is not None:
-        sql += f" AND {found.place} BETWEEN :low AND :high"
-        bound |= {"low": places[0], "high": places[1]}
+    if kind is not None:
+        sql += f" AND {of_kind(found)}"
+        bound["indexed_kind"] = kind
     return int(connection.execute(text(sql), bound).scalar_one())
 
 
 def hits(
     connection: Connection,
     found: Matcher,
-    places: tuple[int, int] | None,
+    kind: str | None,
     after: tuple[int, int] | None,
     limit: int,
     as_of: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Up to ``limit`` hits, best first, after the hit ``after`` (its rank and place), of the
-    records known on the day ``as_of`` when given: each as the API shows it, with its ``place``
-    for the next page's cursor."""
+    """Up to ``limit`` hits, best first, after the hit ``after`` (its rank and place), of
+    ``kind`` when given and of the records known on the day ``as_of`` when given: each as the API
+    shows it, with its ``place`` for the next page's cursor."""
     chosen: list[tuple[int, int]] = []
     known, known_parameters = _known_on(found, as_of)
     for rank in RANKS:
@@ -271,9 +273,9 @@ def hits(
         if after is not None and rank == after[0]:
             sql += f" AND {found.place} > :after"
             bound["after"] = after[1]
-        if places is not None:
-            sql += f" AND {found.place} BETWEEN :low AND :high"
-            bound |= {"low": places[0], "high": places[1]}
+        if kind is not None:
+            sql += f" AND {of_kind(found)}"
+            bound["indexed_kind"] = kind
         sql += f" ORDER BY {found.place} LIMIT :limit"
         bound["limit"] = limit - len(chosen)
         chosen += [(rank, place) for (place,) in connection.execute(text(sql), bound)]

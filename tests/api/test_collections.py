@@ -17,6 +17,7 @@ LISTS = [f"/v1/{kind}" for kind in seed.LIST_KINDS] + [
     "/v1/facts?about=initial-wave",
     "/v1/facts?sort=-date",
     "/v1/facts?q=troops",
+    "/v1/facts?q=troops&sort=-date",
     "/v1/facts?about=jtf-north&q=troops",
     "/v1/forces?sort=-name",
     "/v1/search?q=troops",
@@ -139,6 +140,14 @@ def test_fact_filters_keep_the_facts_that_match(client: TestClient) -> None:
         ({"from": day.isoformat()}, lambda f: bool(f.get("date")) and seed.fact_day(f) >= day),
         ({"to": day.isoformat()}, lambda f: bool(f.get("date")) and seed.fact_day(f) <= day),
         ({"q": "Marines Pendleton"}, lambda f: _says(f, "marines") and _says(f, "pendleton")),
+        (
+            {"q": "troops", "about": "jtf-north"},
+            lambda f: _says(f, "troops") and "jtf-north" in f["about"],
+        ),
+        (
+            {"q": "troops", "kind": "quantity"},
+            lambda f: _says(f, "troops") and f["kind"] == "quantity",
+        ),
     ]
     for params, keep in cases:
         expected = sorted(fact["id"] for fact in facts if keep(fact))
@@ -147,8 +156,8 @@ def test_fact_filters_keep_the_facts_that_match(client: TestClient) -> None:
 
 
 def test_facts_that_hold_words_are_listed_in_the_order_of_telling(client: TestClient) -> None:
-    """Words keep the list's order: the facts that hold them (read from the search index, in its
-    own order) are those of the list without them, in the same order."""
+    """Words keep the list's order: the facts a list with words holds (whose default order is
+    the search index's own) come in the order of the same list without the words."""
     for params in [
         {"q": "troops"},
         {"q": "the"},

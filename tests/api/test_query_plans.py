@@ -101,14 +101,43 @@ def test_a_filtered_fact_list_in_the_default_order_is_an_index_range(
 def test_facts_that_hold_words_are_read_in_the_search_index_s_order(
     sqlite_path: str, path: str
 ) -> None:
-    """The index finds the facts in their default order, and a page stops at its last fact:
-    no sort of every match."""
+    """The index finds the facts in their default order, between the first fact's place and the
+    last one's, and a page stops at its last fact: no sort of every match."""
     statements = statements_of(f"sqlite:///{sqlite_path}", path)
     page = [(sql, p) for sql, p in statements if sql.startswith("SELECT facts.listed")]
     assert page, statements
     for plan in plans(sqlite_path, page):
         assert plan[0].startswith("SCAN search_index VIRTUAL TABLE"), plan
+        assert plan[0].endswith("><"), plan  # FTS5's own plan: a lowest and a highest rowid
         assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+def test_the_facts_holding_words_are_planned_for_their_words_on_postgresql(
+    seeded_database_url: str,
+) -> None:
+    """After a few requests PostgreSQL would reuse a generic plan of the page's statement, which
+    cannot know how many facts hold the words: the read asks it, in its own transaction, to plan
+    the statement for its values. SQLite, which plans every statement, is asked nothing."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        settings = Settings(database_url=seeded_database_url, response_cache=False)
+        with TestClient(create_app(settings)) as client:
+            statements.clear()
+            assert client.get("/v1/facts", params={"q": "troops"}).status_code == 200
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    page = next(i for i, sql in enumerate(statements) if sql.startswith("SELECT facts.listed"))
+    asked = [i for i, sql in enumerate(statements) if "plan_cache_mode" in sql]
+    if seeded_database_url.startswith("postgresql"):
+        assert asked == [page - 1], statements
+        assert statements[page - 1] == "SET LOCAL plan_cache_mode = force_custom_plan"
+    else:
+        assert asked == [], statements
 
 
 @pytest.mark.parametrize(

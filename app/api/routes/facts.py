@@ -68,12 +68,12 @@ ABOUT_ORDERS = {
 
 def fact_selection(query: FactQuery, *, on_postgresql: bool) -> tuple[Selection, Order]:
     """The facts a query's filters select, and the order its sort names."""
-    matched = None
+    found = None
     if query.q is None:
         selection = Selection("facts", "facts.listed")
     else:
-        matched = search.Matcher(search_terms(query.q), on_postgresql)
-        selection = records.facts_holding(matched)
+        found = search.Matcher(search_terms(query.q), on_postgresql)
+        selection = records.facts_holding(found)
     if query.about is not None:
         selection.join("fact_about ON fact_about.fact_id = facts.id").where(
             "fact_about.entity_id = :about", about=query.about
@@ -90,9 +90,9 @@ def fact_selection(query: FactQuery, *, on_postgresql: bool) -> tuple[Selection,
     dated_between(selection, query.from_, query.to)
     if query.as_of is not None:
         selection.where(KNOWN_ON, as_of=iso(query.as_of))
-    if matched is not None and query.sort == "source":
+    if found is not None and query.sort == "source":
         # In the order of telling, which is the index's (records.facts_holding).
-        return selection, Order((matched.place,), (int,))
+        return selection, Order((found.place,), (int,))
     return selection, order_of(FACT_ORDERS if query.about is None else ABOUT_ORDERS, query.sort)
 
 

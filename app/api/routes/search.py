@@ -53,15 +53,10 @@ async def search(
 
     def find(reading: Reading, after: SortKey | None, limit: int) -> ResultPage:
         found = index.Matcher(terms, reading.on_postgresql)
-        places = None
-        if query.kind is not None:
-            places = index.places_of_kind(reading.connection, query.kind)
-            if places is None:
-                return ResultPage([], None, 0)
         hits = index.hits(
             reading.connection,
             found,
-            places,
+            query.kind,
             (after[0], after[1]) if after else None,  # type: ignore[arg-type]
             limit + 1,
             iso(query.as_of),
@@ -69,7 +64,7 @@ async def search(
         total = data.totals.count(
             reading,
             ("search", tuple(terms), query.kind, iso(query.as_of)),
-            lambda: index.count(reading.connection, found, places, iso(query.as_of)),
+            lambda: index.count(reading.connection, found, query.kind, iso(query.as_of)),
         )
         more = len(hits) > limit
         hits = hits[:limit]
