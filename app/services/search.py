@@ -217,14 +217,15 @@ def of_kind(found: Matcher) -> str:
     return f"{found.place} BETWEEN {first} AND {last}"
 
 
-UNKNOWN_ON = (
-    "{place} NOT IN (SELECT search_records.place FROM search_records JOIN facts ON "
-    "search_records.kind = 'facts' AND facts.id = search_records.record_id "
-    "WHERE facts.reported_on > :as_of UNION SELECT search_records.place FROM search_records "
-    "JOIN sources ON search_records.kind = 'sources' AND sources.id = search_records.record_id "
-    "WHERE sources.published > :as_of)"
+UNKNOWN_ON = " AND ".join(
+    f"NOT EXISTS (SELECT 1 FROM search_records JOIN {table} ON {table}.id = "
+    f"search_records.record_id WHERE search_records.place = {{place}} AND search_records.kind = "
+    f"'{table}' AND {table}.{day} > :as_of)"
+    for table, day in (("facts", "reported_on"), ("sources", "published"))
 )
-"""Not a fact reported after the day ``:as_of``, nor a source published after it."""
+"""Not a fact reported after the day ``:as_of``, nor a source published after it: looked up by
+key for each hit as the index reads them, not a set of every record unknown that day, which
+took 75 to 138 ms a rank query at 1000x against 0.6 to 1.2 ms (timed by hand on the file)."""
 
 
 def _known_on(found: Matcher, as_of: str | None) -> tuple[str, dict[str, Any]]:

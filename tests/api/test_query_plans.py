@@ -112,6 +112,18 @@ def test_facts_that_hold_words_are_read_in_the_search_index_s_order(
         assert not any("TEMP B-TREE" in step for step in plan), plan
 
 
+def test_a_search_as_known_on_a_day_checks_each_hit_by_its_keys(sqlite_path: str) -> None:
+    """A hit is checked against the day on its own record, found by key, as the index reads it in
+    place order, and a page stops at its last hit: never a set of every record unknown that day
+    (at 1000x, 75 to 138 ms a rank query against 0.6 to 1.2 ms)."""
+    statements = statements_of(f"sqlite:///{sqlite_path}", "/v1/search?q=troops&as_of=2025-01-22")
+    ranks = [(sql, p) for sql, p in statements if sql.startswith("SELECT search_index.rowid")]
+    assert ranks, statements
+    for plan in plans(sqlite_path, ranks):
+        assert plan[0].startswith("SCAN search_index VIRTUAL TABLE"), plan
+        assert not any("LIST SUBQUERY" in step or "B-TREE" in step for step in plan), plan
+
+
 def test_the_facts_holding_words_are_planned_for_their_words_on_postgresql(
     seeded_database_url: str,
 ) -> None:
