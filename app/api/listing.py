@@ -344,7 +344,9 @@ async def detail_response(
 ) -> Response:
     """One record's detail page; for an entity, with the first facts about it known on
     ``as_of`` (everything known when None)."""
-    document = await data.read(lambda reading: _detail(reading, kind, record_id, iso(as_of)))
+    document = await data.read(
+        lambda reading: _detail(reading, data.totals, kind, record_id, iso(as_of))
+    )
     if document is None:
         raise not_found(kind, record_id)
     return document_response(request, data, kind, document, query)
@@ -368,7 +370,9 @@ def document_response(
     return Response(document, media_type=JSON_MEDIA_TYPE, headers=headers)
 
 
-def _detail(reading: Reading, kind: Kind, record_id: str, as_of: str | None) -> bytes | None:
+def _detail(
+    reading: Reading, totals: records.Totals, kind: Kind, record_id: str, as_of: str | None
+) -> bytes | None:
     column = "detailed" if kind.is_entity else "listed"
     stored = records.read_document(reading, kind.value, column, record_id)
     if stored is None:
@@ -378,7 +382,11 @@ def _detail(reading: Reading, kind: Kind, record_id: str, as_of: str | None) -> 
     detail = orjson.loads(stored)
     detail["facts"] = records.facts_about(reading, record_id, as_of, EMBEDDED)
     if as_of is not None:
-        detail["fact_count"] = records.count_facts_about(reading, record_id, as_of)
+        detail["fact_count"] = totals.count(
+            reading,
+            ("facts about", record_id, as_of),
+            lambda: records.count_facts_about(reading, record_id, as_of),
+        )
         detail["facts_url"] = f"{facts_url(record_id)}&as_of={as_of}"
         if kind is Kind.waves:
             records.wave_known_on(reading.connection, detail, as_of)

@@ -34,21 +34,30 @@ def sqlite_path(tmp_path: Path) -> str:
 
 def statements_of(database_url: str, path: str) -> list[tuple[str, Any]]:
     """The SELECTs that answering ``path`` runs, with their parameters."""
+    return statements_of_each(database_url, [path])[0]
+
+
+def statements_of_each(database_url: str, paths: list[str]) -> list[list[tuple[str, Any]]]:
+    """The SELECTs that answering each of ``paths`` runs, one after the other in one server with
+    no response cache, with their parameters."""
     statements: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         if statement.lstrip().upper().startswith("SELECT"):
             statements.append((statement, parameters))
 
+    each = []
     event.listen(Engine, "before_cursor_execute", record)
     try:
         settings = Settings(database_url=database_url, response_cache=False)
         with TestClient(create_app(settings)) as client:
-            statements.clear()  # start-up's own reads
-            assert client.get(path).status_code == 200
+            for path in paths:
+                statements.clear()  # start-up's own reads, or the path before
+                assert client.get(path).status_code == 200
+                each.append(list(statements))
     finally:
         event.remove(Engine, "before_cursor_execute", record)
-    return statements
+    return each
 
 
 def plans(sqlite_path: str, statements: list[tuple[str, Any]]) -> list[list[str]]:
@@ -122,6 +131,26 @@ def test_a_search_as_known_on_a_day_checks_each_hit_by_its_keys(sqlite_path: str
     for plan in plans(sqlite_path, ranks):
         assert plan[0].startswith("SCAN search_index VIRTUAL TABLE"), plan
         assert not any("LIST SUBQUERY" in step or "B-TREE" in step for step in plan), plan
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/facts?kind=quantity",
+        "/v1/facts?q=troops",
+        "/v1/search?q=troops",
+        "/v1/forces/jtf-north?as_of=2025-01-22",
+    ],
+)
+def test_what_a_request_counts_is_counted_once_per_data_version(
+    sqlite_path: str, path: str
+) -> None:
+    """A list's ``total`` and a detail's ``fact_count`` count every match: remembered for the
+    data version, they are not counted again when the same query is asked again, which then
+    reads only its page (a hub force's detail on a day at 1000x: 21 ms of its 25)."""
+    first, again = statements_of_each(f"sqlite:///{sqlite_path}", [path, path])
+    assert any("count(*)" in sql for sql, _ in first), first
+    assert not any("count(*)" in sql for sql, _ in again), again
 
 
 def test_the_facts_holding_words_are_planned_for_their_words_on_postgresql(
