@@ -202,6 +202,37 @@ def test_0006_and_0008_fill_the_loaded_rows_as_a_load_writes_them(
     assert differences(url) == []
 
 
+def test_0012_gives_each_loaded_link_of_an_activity_its_sort_name(
+    empty_database_url: str,
+) -> None:
+    """The links of data loaded by an older Muster get the activity's sort name that a load
+    writes now."""
+    url = empty_database_url
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    load_dataset(engine, read_dataset(SEED_DATA))
+    links = {
+        table: f"SELECT activity_id, {column}, sort_name FROM {table} ORDER BY 1, 2"
+        for table, column in (
+            ("activity_forces", "force_id"),
+            ("activity_authorities", "authority_id"),
+        )
+    }
+
+    def read() -> dict[str, list[Any]]:
+        with engine.connect() as connection:
+            return {table: list(connection.execute(text(sql))) for table, sql in links.items()}
+
+    as_loaded = read()
+    assert all(rows for rows in as_loaded.values())
+    assert {name for rows in as_loaded.values() for *_, name in rows} - {""}
+    migrate.downgrade(url, "0011")
+    migrate.upgrade(url)
+    assert read() == as_loaded
+    engine.dispose()
+    assert differences(url) == []
+
+
 def test_0011_keeps_every_indexed_record_and_indexes_short_prefixes(
     empty_database_url: str, seed_copy: Path
 ) -> None:

@@ -361,7 +361,7 @@ def _entity_file_rows(
             if one.record.parent
         ]
     if kind is Kind.activities:
-        rows.tables += _activity_links(records)
+        rows.tables += _activity_links(records, details)
     if kind is Kind.waves:
         members = [
             {"wave_id": w.record.id, "force_id": m.force, "fact_id": m.fact, "position": place}
@@ -483,7 +483,7 @@ def _entity_rows(
         row = _entity_columns(kind, located.record)
         detailed = detail.model_dump(mode="json")
         row |= {
-            "sort_name": detail.name.casefold(),
+            "sort_name": _sort_name(detail),
             "listed": render.dumps(render.listed_document(kind, detailed)),
             "detailed": render.dumps(detailed),
         }
@@ -532,19 +532,31 @@ def _entity_columns(kind: Kind, record: Any) -> dict[str, Any]:
     raise ValueError(kind)
 
 
+def _sort_name(detail: Any) -> str:
+    """What a list sorted by name orders a record by."""
+    return str(detail.name).casefold()
+
+
 def _activity_links(
-    activities: list["Located[Any]"],
+    activities: list["Located[Any]"], details: list[Any]
 ) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]:
-    forces = [
-        {"activity_id": a.record.id, "force_id": force_id}
-        for a in activities
-        for force_id in a.record.forces
-    ]
-    authorities = [
-        {"activity_id": a.record.id, "authority_id": link.authority, "effect": link.effect.value}
-        for a in activities
-        for link in a.record.authorities
-    ]
+    """Each activity's links to its forces and authorities, each with the activity's sort name."""
+    forces, authorities = [], []
+    for activity, detail in zip(activities, details, strict=True):
+        record, sort_name = activity.record, _sort_name(detail)
+        forces += [
+            {"activity_id": record.id, "force_id": force_id, "sort_name": sort_name}
+            for force_id in record.forces
+        ]
+        authorities += [
+            {
+                "activity_id": record.id,
+                "authority_id": link.authority,
+                "effect": link.effect.value,
+                "sort_name": sort_name,
+            }
+            for link in record.authorities
+        ]
     return [(tables.ActivityForce, forces), (tables.ActivityAuthority, authorities)]
 
 

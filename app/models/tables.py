@@ -123,24 +123,46 @@ class Activity(SQLModel, table=True):
     detailed: str = document(DETAILED)
 
 
+LINKED_SORT_NAME = (
+    "The activity's sort_name, so that one record's activities list by name by an index."
+)
+
+
 class ActivityForce(SQLModel, table=True):
     __tablename__ = "activity_forces"
-    # /v1/activities?force= and a force's detail: the activities of one force.
-    __table_args__ = (Index("ix_activity_forces_force_id_activity_id", "force_id", "activity_id"),)
+    # /v1/activities?force=, by id and by name: the activities of one force, an index range.
+    __table_args__ = (
+        Index("ix_activity_forces_force_id_activity_id", "force_id", "activity_id"),
+        Index(
+            "ix_activity_forces_force_id_sort_name_activity_id",
+            "force_id",
+            "sort_name",
+            "activity_id",
+        ),
+    )
 
     activity_id: str = Field(foreign_key="activities.id", primary_key=True)
     force_id: str = Field(foreign_key="forces.id", primary_key=True)
+    sort_name: str = Field(description=LINKED_SORT_NAME)
 
 
 class ActivityAuthority(SQLModel, table=True):
     __tablename__ = "activity_authorities"
+    # /v1/activities?authority=, by id and by name: the activities one authority bears on.
     __table_args__ = (
         Index("ix_activity_authorities_authority_id_activity_id", "authority_id", "activity_id"),
+        Index(
+            "ix_activity_authorities_authority_id_sort_name_activity_id",
+            "authority_id",
+            "sort_name",
+            "activity_id",
+        ),
     )
 
     activity_id: str = Field(foreign_key="activities.id", primary_key=True)
     authority_id: str = Field(foreign_key="authorities.id", primary_key=True)
     effect: str
+    sort_name: str = Field(description=LINKED_SORT_NAME)
 
 
 class Fact(SQLModel, table=True):

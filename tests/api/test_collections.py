@@ -22,6 +22,8 @@ LISTS = [f"/v1/{kind}" for kind in seed.LIST_KINDS] + [
     "/v1/forces?sort=-name",
     "/v1/search?q=troops",
     "/v1/timeline",
+    "/v1/activities?force=jtf-north",
+    "/v1/activities?authority=posse-comitatus-act&sort=-name",
 ]
 
 
@@ -126,6 +128,30 @@ def test_relation_filters_keep_the_records_tied_to_that_record(client: TestClien
             if authority in [x["authority"] for x in a.get("authorities", [])]
         }
         assert set(listed_ids(client, "/v1/activities", authority=authority)) == bearing
+
+
+def test_the_activities_of_a_record_keep_the_list_s_order(client: TestClient) -> None:
+    """A force's or an authority's activities (read from their links) come in the order of the
+    whole list, by name and by id, either way; of both, those of the one and the other."""
+    activities = seed.records("activities")
+    queries: list[dict[str, str]] = [
+        *({"force": force} for force in seed.ids("forces")),
+        *({"authority": authority} for authority in seed.ids("authorities")),
+        {"force": "jtf-north", "authority": "posse-comitatus-act"},
+    ]
+    for sort in ("name", "-name", "id", "-id"):
+        whole = listed_ids(client, "/v1/activities", sort=sort)
+        for params in queries:
+            kept = {a["id"] for a in activities if _tied(a, params)}
+            got = listed_ids(client, "/v1/activities", **params, sort=sort)
+            assert got == [i for i in whole if i in kept], (params, sort)
+
+
+def _tied(activity: dict[str, Any], params: dict[str, str]) -> bool:
+    authorities = [link["authority"] for link in activity.get("authorities", [])]
+    return ("force" not in params or params["force"] in activity.get("forces", [])) and (
+        "authority" not in params or params["authority"] in authorities
+    )
 
 
 def test_fact_filters_keep_the_facts_that_match(client: TestClient) -> None:

@@ -199,6 +199,27 @@ def test_a_list_filtered_by_a_related_record_finds_its_links_by_index(
         assert any(step.startswith(f"SEARCH {link} USING") for step in plan), plan
 
 
+@pytest.mark.parametrize("sort", ["name", "-name", "id", "-id"])
+@pytest.mark.parametrize(
+    ("filters", "link"),
+    [
+        ("force=jtf-north", "activity_forces"),
+        ("authority=posse-comitatus-act", "activity_authorities"),
+        ("authority=posse-comitatus-act&effect=prohibits", "activity_authorities"),
+    ],
+)
+def test_a_record_s_activities_in_any_order_are_an_index_range_of_its_links(
+    sqlite_path: str, filters: str, link: str, sort: str
+) -> None:
+    """A hub force's activities were found, then all sorted, for every page."""
+    statements = statements_of(f"sqlite:///{sqlite_path}", f"/v1/activities?{filters}&sort={sort}")
+    page = [(sql, p) for sql, p in statements if sql.startswith("SELECT listed")]
+    assert page, statements
+    for plan in plans(sqlite_path, page):
+        assert plan[0].startswith(f"SEARCH {link} USING"), plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
 @pytest.mark.parametrize("sort", ["date", "-date"])
 def test_a_record_s_timeline_reads_its_events_in_date_order_by_index(
     sqlite_path: str, sort: str

@@ -21,7 +21,7 @@ from app.api.sorting import RecordId
 from app.models.common import ActivityStatus, AuthorityEffect
 from app.models.kinds import Kind
 from app.models.public import ActivityDetail, ActivityPublic, Page
-from app.services.records import Selection
+from app.services.records import Order
 
 router = APIRouter(prefix="/v1/activities", tags=["activities"])
 
@@ -49,23 +49,37 @@ async def list_activities(
 ) -> Response:
     """List activities with whether troops may do them, and under which authority."""
     selection = entity_selection(Kind.activities, status=query.status, category=query.category)
+    orders = ENTITY_ORDERS
     if query.force is not None:
-        selection.where(
-            "id IN (SELECT activity_id FROM activity_forces WHERE force_id = :force)",
-            force=query.force,
+        selection.join("activity_forces ON activity_forces.activity_id = activities.id").where(
+            "activity_forces.force_id = :force", force=query.force
         )
-    if query.authority is not None or query.effect is not None:
-        governed = Selection("activity_authorities", "activity_id")
-        if query.authority is not None:
-            governed.where("authority_id = :authority", authority=query.authority)
+        orders = _orders_by("activity_forces")
+    if query.authority is not None:  # one link at most: an activity is listed once
+        selection.join(
+            "activity_authorities ON activity_authorities.activity_id = activities.id"
+        ).where("activity_authorities.authority_id = :authority", authority=query.authority)
         if query.effect is not None:
-            governed.where("effect = :effect", effect=query.effect.value)
+            selection.where("activity_authorities.effect = :effect", effect=query.effect.value)
+        if query.force is None:
+            orders = _orders_by("activity_authorities")
+    elif query.effect is not None:  # as many links as authorities bear so on the activity
         selection.where(
-            f"id IN (SELECT activity_id FROM activity_authorities{governed.where_clause()})",
-            **governed.parameters,
+            "activities.id IN (SELECT activity_id FROM activity_authorities "
+            "WHERE effect = :effect)",
+            effect=query.effect.value,
         )
-    order = order_of(ENTITY_ORDERS, query.sort)
+    order = order_of(orders, query.sort)
     return await list_response(request, data, query, selection, order, ActivityPublic)
+
+
+def _orders_by(link: str) -> dict[str, Order]:
+    """ENTITY_ORDERS, in the columns of the link table ``link``, which holds each activity's id
+    and sort name beside the record it links: one record's activities are an index range of it."""
+    return {
+        "id": Order((f"{link}.activity_id",), (str,)),
+        "name": Order((f"{link}.sort_name", f"{link}.activity_id"), (str, str)),
+    }
 
 
 @router.get("/{activity_id}", response_model=ActivityDetail, dependencies=[CACHED])
