@@ -199,8 +199,7 @@ async def list_response(
     Lines, or with ``limit=all`` the whole list, streamed. ``revise`` edits a page's documents
     in place (as waves stood on a past day), all at once, before they are sent."""
     filters = query.model_dump(exclude={"cursor", "limit", "format"}, mode="json")
-    # The order's columns too: the same filters may be read in other columns by another release.
-    fingerprint = query_fingerprint(filters | {"order": order.columns})
+    fingerprint = query_fingerprint(filters, order)
     secret = request.app.state.cursor_key
     after = decode_cursor(query.cursor, fingerprint, order, secret) if query.cursor else None
 

@@ -14,9 +14,13 @@ from app.api.errors import InvalidParameterError
 from app.services.records import Order, SortKey
 
 
-def query_fingerprint(params: dict[str, Any]) -> str:
-    """A short hash of the filters and sort, so a cursor cannot be replayed on another query."""
-    canonical = orjson.dumps(params, option=orjson.OPT_SORT_KEYS, default=str)
+def query_fingerprint(params: dict[str, Any], order: Order) -> str:
+    """A short hash of the filters and sort, and of the columns of the order they are read in
+    (which another release may change for the same query), so that a cursor cannot be replayed
+    on another query or order."""
+    canonical = orjson.dumps(
+        {"params": params, "order": order.columns}, option=orjson.OPT_SORT_KEYS, default=str
+    )
     return hashlib.blake2b(canonical, digest_size=6).hexdigest()
 
 
@@ -61,7 +65,8 @@ def decode_cursor(cursor: str, fingerprint: str, order: Order, secret: bytes) ->
         raise InvalidCursorError("not a cursor this API issued") from error
     if owner != fingerprint:
         raise InvalidCursorError(
-            "it belongs to a query with other filters or sort; start again without it"
+            "it belongs to a query with other filters or sort, or to an order of another "
+            "release; start again without it"
         )
     if len(key) != len(order.types) or not all(
         type(value) is expected for value, expected in zip(key, order.types, strict=False)

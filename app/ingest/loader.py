@@ -534,7 +534,8 @@ def _entity_columns(kind: Kind, record: Any) -> dict[str, Any]:
 
 def _sort_name(detail: Any) -> str:
     """What a list sorted by name orders a record by."""
-    return str(detail.name).casefold()
+    name: str = detail.name
+    return name.casefold()
 
 
 def _activity_links(

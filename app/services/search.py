@@ -209,9 +209,10 @@ def matcher(connection: Connection, query: str) -> Matcher:
 
 def of_kind(found: Matcher) -> str:
     """A condition on the index: the place is one of the records of the kind ``:indexed_kind``,
-    in the range of places they hold, which the index seeks to (none, when it has no records)."""
+    in the range of places they hold, which the index seeks to. A kind with no records has the
+    range -1 to -1, which holds no place: FTS5 takes a NULL bound for no bound at all."""
     first, last = (
-        f"(SELECT {end}(place) FROM search_records WHERE kind = :indexed_kind)"
+        f"COALESCE((SELECT {end}(place) FROM search_records WHERE kind = :indexed_kind), -1)"
         for end in ("min", "max")
     )
     return f"{found.place} BETWEEN {first} AND {last}"

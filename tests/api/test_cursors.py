@@ -13,6 +13,7 @@ from app.api.pagination import encode_cursor, query_fingerprint
 from app.api.routes.facts import FactQuery
 from app.config import Settings
 from app.main import create_app
+from app.services.records import Order
 
 LIST = "/v1/facts"
 
@@ -88,7 +89,8 @@ def test_a_cursor_of_the_same_filters_in_other_columns_is_refused(client: TestCl
     secret: bytes = client.app.api.state.cursor_key  # type: ignore[attr-defined]
     query = {"q": "troops", "limit": 1}
     filters = FactQuery(q="troops").model_dump(exclude={"cursor", "limit", "format"}, mode="json")
-    earlier = encode_cursor((3,), query_fingerprint(filters), secret)  # the fourth fact told
+    told_at_order = Order(("facts.told_at",), (int,))
+    earlier = encode_cursor((3,), query_fingerprint(filters, told_at_order), secret)
     _assert_refused(client.get(LIST, params={**query, "cursor": earlier}), "an earlier order's")
     issued = client.get(LIST, params=query).json()["next"]
     assert client.get(issued).status_code == 200

@@ -131,6 +131,7 @@ def test_a_search_as_known_on_a_day_checks_each_hit_by_its_keys(sqlite_path: str
     for plan in plans(sqlite_path, ranks):
         assert plan[0].startswith("SCAN search_index VIRTUAL TABLE"), plan
         assert not any("LIST SUBQUERY" in step or "B-TREE" in step for step in plan), plan
+        assert not any(step.startswith("SCAN") for step in plan[1:]), plan  # by key, each
 
 
 @pytest.mark.parametrize(

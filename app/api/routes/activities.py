@@ -43,6 +43,19 @@ class ActivityQuery(ListQuery, AsOfQuery):
     )
 
 
+def _orders_by(link: str) -> dict[str, Order]:
+    """ENTITY_ORDERS, in the columns of the link table ``link``, which holds each activity's id
+    and sort name beside the record it links: one record's activities are an index range of it."""
+    return {
+        "id": Order((f"{link}.activity_id",), (str,)),
+        "name": Order((f"{link}.sort_name", f"{link}.activity_id"), (str, str)),
+    }
+
+
+BY_FORCE_LINK = _orders_by("activity_forces")
+BY_AUTHORITY_LINK = _orders_by("activity_authorities")
+
+
 @router.get("", response_model=Page[ActivityPublic], dependencies=[CACHED])
 async def list_activities(
     request: Request, query: Annotated[ActivityQuery, Query()], data: DataDep
@@ -54,7 +67,7 @@ async def list_activities(
         selection.join("activity_forces ON activity_forces.activity_id = activities.id").where(
             "activity_forces.force_id = :force", force=query.force
         )
-        orders = _orders_by("activity_forces")
+        orders = BY_FORCE_LINK
     if query.authority is not None:  # one link at most: an activity is listed once
         selection.join(
             "activity_authorities ON activity_authorities.activity_id = activities.id"
@@ -62,7 +75,7 @@ async def list_activities(
         if query.effect is not None:
             selection.where("activity_authorities.effect = :effect", effect=query.effect.value)
         if query.force is None:
-            orders = _orders_by("activity_authorities")
+            orders = BY_AUTHORITY_LINK
     elif query.effect is not None:  # as many links as authorities bear so on the activity
         selection.where(
             "activities.id IN (SELECT activity_id FROM activity_authorities "
@@ -71,15 +84,6 @@ async def list_activities(
         )
     order = order_of(orders, query.sort)
     return await list_response(request, data, query, selection, order, ActivityPublic)
-
-
-def _orders_by(link: str) -> dict[str, Order]:
-    """ENTITY_ORDERS, in the columns of the link table ``link``, which holds each activity's id
-    and sort name beside the record it links: one record's activities are an index range of it."""
-    return {
-        "id": Order((f"{link}.activity_id",), (str,)),
-        "name": Order((f"{link}.sort_name", f"{link}.activity_id"), (str, str)),
-    }
 
 
 @router.get("/{activity_id}", response_model=ActivityDetail, dependencies=[CACHED])

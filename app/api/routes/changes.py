@@ -65,7 +65,7 @@ async def list_changes(
     loaded here, or pruned) is a 410: fetch everything again, then ask for changes since that
     data's version.
     """
-    fingerprint = query_fingerprint({"since": query.since})
+    fingerprint = query_fingerprint({"since": query.since}, BY_RECORD)
     secret = request.app.state.cursor_key
     after = decode_cursor(query.cursor, fingerprint, BY_RECORD, secret) if query.cursor else None
 

@@ -69,7 +69,7 @@ async def posture(
     about the same thing, a preferred one stands over normal ones, then the newest report;
     deprecated ones are listed but never stand.
     """
-    fingerprint = query_fingerprint(query.model_dump(include={"as_of"}, mode="json"))
+    fingerprint = query_fingerprint(query.model_dump(include={"as_of"}, mode="json"), BY_STATUS)
     secret = request.app.state.cursor_key
     after = decode_cursor(query.cursor, fingerprint, BY_STATUS, secret) if query.cursor else None
     limit = min(query.limit, data.max_page_size)

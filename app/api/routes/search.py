@@ -46,7 +46,7 @@ async def search(
     first. Each hit has a snippet with the matching words between « and »."""
     terms = search_terms(query.q)
     fingerprint = query_fingerprint(
-        query.model_dump(exclude={"cursor", "limit", "format"}, mode="json")
+        query.model_dump(exclude={"cursor", "limit", "format"}, mode="json"), BY_RANK
     )
     secret = request.app.state.cursor_key
     after = decode_cursor(query.cursor, fingerprint, BY_RANK, secret) if query.cursor else None
