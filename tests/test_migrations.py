@@ -180,26 +180,37 @@ def test_0006_and_0008_fill_the_loaded_rows_as_a_load_writes_them(
     """Data loaded by an older Muster gets the waves' status ranks and the events' dates that a
     load writes now."""
     url = empty_database_url
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    load_dataset(engine, read_dataset(SEED_DATA))
     filled = {
         "waves": "SELECT id, status_rank FROM waves ORDER BY id",
         "fact_about": "SELECT fact_id, entity_id, date_key FROM fact_about ORDER BY 1, 2",
     }
+    as_loaded, migrated = loaded_and_migrated_from(url, "0005", filled)
+    assert {rank for _, rank in as_loaded["waves"]} != {0}  # not the column's filling default
+    assert {date for *_, date in as_loaded["fact_about"]} - {""}
+    assert migrated == as_loaded
+    assert differences(url) == []
+
+
+def loaded_and_migrated_from(
+    url: str, older: str, filled: dict[str, str]
+) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """What the statements ``filled`` (by table) read of the seed as a load writes it, and again
+    once the database has gone down to the revision ``older`` and up: the same data as an older
+    Muster loaded it, migrated."""
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    load_dataset(engine, read_dataset(SEED_DATA))
 
     def read() -> dict[str, list[Any]]:
         with engine.connect() as connection:
             return {table: list(connection.execute(text(sql))) for table, sql in filled.items()}
 
     as_loaded = read()
-    assert {rank for _, rank in as_loaded["waves"]} != {0}  # not the column's filling default
-    assert {date for *_, date in as_loaded["fact_about"]} - {""}
-    migrate.downgrade(url, "0005")
+    migrate.downgrade(url, older)
     migrate.upgrade(url)
-    assert read() == as_loaded
+    migrated = read()
     engine.dispose()
-    assert differences(url) == []
+    return as_loaded, migrated
 
 
 def test_0012_gives_each_loaded_link_of_an_activity_its_sort_name(
@@ -208,9 +219,6 @@ def test_0012_gives_each_loaded_link_of_an_activity_its_sort_name(
     """The links of data loaded by an older Muster get the activity's sort name that a load
     writes now."""
     url = empty_database_url
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    load_dataset(engine, read_dataset(SEED_DATA))
     links = {
         table: f"SELECT activity_id, {column}, sort_name FROM {table} ORDER BY 1, 2"
         for table, column in (
@@ -218,18 +226,10 @@ def test_0012_gives_each_loaded_link_of_an_activity_its_sort_name(
             ("activity_authorities", "authority_id"),
         )
     }
-
-    def read() -> dict[str, list[Any]]:
-        with engine.connect() as connection:
-            return {table: list(connection.execute(text(sql))) for table, sql in links.items()}
-
-    as_loaded = read()
+    as_loaded, migrated = loaded_and_migrated_from(url, "0011", links)
     assert all(rows for rows in as_loaded.values())
     assert {name for rows in as_loaded.values() for *_, name in rows} - {""}
-    migrate.downgrade(url, "0011")
-    migrate.upgrade(url)
-    assert read() == as_loaded
-    engine.dispose()
+    assert migrated == as_loaded
     assert differences(url) == []
 
 

@@ -160,14 +160,15 @@ def facts_holding(found: Matcher) -> Selection:
     instead of 91 ms, which first sorted all 26,000 matches (EXPLAIN QUERY PLAN and timings of
     the statements by hand)."""
     condition, parameters = found.condition(None)
+    facts_only, facts_parameters = of_kind(found, Kind.facts.value)
     return Selection(
         f"{INDEX_TABLE} JOIN search_records ON search_records.place = {found.place} "
         "AND search_records.kind = 'facts' JOIN facts ON facts.id = search_records.record_id",
         "facts.listed",
         # Only the facts' places, which the index seeks to, instead of joining every other match
         # only to drop it (4.7 ms to 1.2 ms, the same page).
-        [condition, of_kind(found)],
-        dict(parameters) | {"indexed_kind": Kind.facts.value},
+        [condition, facts_only],
+        dict(parameters) | facts_parameters,
         # PostgreSQL reads the index in place order for words that many facts hold, and finds
         # the facts of rare ones by its GIN index; a generic plan takes the GIN index for both:
         # at 100x, 13 ms a page of "troops" against 3 ms.

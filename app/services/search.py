@@ -207,15 +207,15 @@ def matcher(connection: Connection, query: str) -> Matcher:
     return Matcher(terms_of(query), connection.dialect.name == "postgresql")
 
 
-def of_kind(found: Matcher) -> str:
-    """A condition on the index: the place is one of the records of the kind ``:indexed_kind``,
+def of_kind(found: Matcher, kind: str) -> tuple[str, dict[str, str]]:
+    """A condition on the index, and its parameter: the place is one of the records of ``kind``,
     in the range of places they hold, which the index seeks to. A kind with no records has the
     range -1 to -1, which holds no place: FTS5 takes a NULL bound for no bound at all."""
     first, last = (
         f"COALESCE((SELECT {end}(place) FROM search_records WHERE kind = :indexed_kind), -1)"
         for end in ("min", "max")
     )
-    return f"{found.place} BETWEEN {first} AND {last}"
+    return f"{found.place} BETWEEN {first} AND {last}", {"indexed_kind": kind}
 
 
 UNKNOWN_ON = " AND ".join(
@@ -229,10 +229,19 @@ key for each hit as the index reads them, not a set of every record unknown that
 took 75 to 138 ms a rank query at 1000x against 0.6 to 1.2 ms (timed by hand on the file)."""
 
 
-def _known_on(found: Matcher, as_of: str | None) -> tuple[str, dict[str, Any]]:
-    if as_of is None:
-        return "", {}
-    return " AND " + UNKNOWN_ON.format(place=found.place), {"as_of": as_of}
+def _kept(found: Matcher, kind: str | None, as_of: str | None) -> tuple[str, dict[str, Any]]:
+    """The conditions, each after " AND ", that keep the records of ``kind`` known on the day
+    ``as_of`` (either only when given), and their parameters."""
+    conditions = ""
+    parameters: dict[str, Any] = {}
+    if kind is not None:
+        condition, kind_parameters = of_kind(found, kind)
+        conditions += f" AND {condition}"
+        parameters |= kind_parameters
+    if as_of is not None:
+        conditions += " AND " + UNKNOWN_ON.format(place=found.place)
+        parameters["as_of"] = as_of
+    return conditions, parameters
 
 
 def count(
@@ -244,12 +253,9 @@ def count(
     """How many records hold every term (of ``kind`` when given; known on the day ``as_of`` when
     given)."""
     condition, parameters = found.condition(None)
-    known, known_parameters = _known_on(found, as_of)
-    sql = f"SELECT count(*) FROM {INDEX_TABLE} WHERE {condition}{known}"
-    bound: dict[str, Any] = dict(parameters) | known_parameters
-    if kind is not None:
-        sql += f" AND {of_kind(found)}"
-        bound["indexed_kind"] = kind
+    kept, kept_parameters = _kept(found, kind, as_of)
+    sql = f"SELECT count(*) FROM {INDEX_TABLE} WHERE {condition}{kept}"
+    bound: dict[str, Any] = dict(parameters) | kept_parameters
     return int(connection.execute(text(sql), bound).scalar_one())
 
 
@@ -265,19 +271,16 @@ def hits(
     ``kind`` when given and of the records known on the day ``as_of`` when given: each as the API
     shows it, with its ``place`` for the next page's cursor."""
     chosen: list[tuple[int, int]] = []
-    known, known_parameters = _known_on(found, as_of)
+    kept, kept_parameters = _kept(found, kind, as_of)
     for rank in RANKS:
         if after is not None and rank > after[0]:
             continue
         condition, parameters = found.condition(rank)
-        sql = f"SELECT {found.place} FROM {INDEX_TABLE} WHERE {condition}{known}"
-        bound: dict[str, Any] = dict(parameters) | known_parameters
+        sql = f"SELECT {found.place} FROM {INDEX_TABLE} WHERE {condition}{kept}"
+        bound: dict[str, Any] = dict(parameters) | kept_parameters
         if after is not None and rank == after[0]:
             sql += f" AND {found.place} > :after"
             bound["after"] = after[1]
-        if kind is not None:
-            sql += f" AND {of_kind(found)}"
-            bound["indexed_kind"] = kind
         sql += f" ORDER BY {found.place} LIMIT :limit"
         bound["limit"] = limit - len(chosen)
         chosen += [(rank, place) for (place,) in connection.execute(text(sql), bound)]
