@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -38,6 +39,8 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
+
+import anyio.to_thread
 
 # At module level, not in constant_app: FastAPI reads the routes' annotations from the module
 # (they are strings here, under ``from __future__ import annotations``).
@@ -62,6 +65,9 @@ MEMORY_GROWTH_LIMIT_MB = 2.0  # growth over the second half of the memory run co
 
 
 QUERY_MODEL_FLOOR = "/query-model?limit=50"
+READ_FLOOR = "/first-page?limit=50"
+READ_FLOOR_DATABASE = "BENCH_READ_FLOOR_DATABASE"
+"""The environment variable naming the SQLite file that ``READ_FLOOR`` reads."""
 
 
 def constant_app() -> Any:
@@ -69,8 +75,24 @@ def constant_app() -> Any:
 
     Beside it, ``QUERY_MODEL_FLOOR``: a route that takes the facts list's query model, as
     FastAPI parses it, and answers a constant. It reads no data, so it is the most an uncached
-    list of Muster's can reach on this framework."""
+    list of Muster's can reach on this framework. And ``READ_FLOOR``, when the environment names
+    a loaded Muster database: the same route that also reads the first page of facts' stored
+    documents in a worker thread, as Muster reads, and joins them into a body. It has none of
+    Muster's cursors, totals, headers, logs, timeouts or watch for clients that leave, so it is
+    the most an uncached page of Muster's can reach on this framework and database."""
     app = FastAPI()
+    database = os.environ.get(READ_FLOOR_DATABASE)
+    connections = threading.local()
+
+    def first_page(limit: int) -> bytes:
+        connection = getattr(connections, "sqlite", None)
+        if connection is None:
+            connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+            connections.sqlite = connection
+        rows = connection.execute(
+            "SELECT listed FROM facts ORDER BY told_at LIMIT ?", (limit,)
+        ).fetchall()
+        return b'{"data":[' + ",".join(listed for (listed,) in rows).encode() + b"]}"
 
     @app.get("/")
     async def constant() -> dict[str, bool]:
@@ -79,6 +101,12 @@ def constant_app() -> Any:
     @app.get("/query-model")
     async def query_model(query: Annotated[FactQuery, Query()]) -> Response:  # noqa: ARG001 (parsed: what is measured)
         return Response(b"{}", media_type="application/json")
+
+    @app.get("/first-page")
+    async def read_floor(query: Annotated[FactQuery, Query()]) -> Response:
+        limit = query.limit if isinstance(query.limit, int) else 50
+        body = await anyio.to_thread.run_sync(first_page, limit)
+        return Response(body, media_type="application/json")
 
     return app
 
@@ -186,13 +214,17 @@ def muster_server(
     return serve(name, command, port, cwd=workdir, env=env, ready_path=ready_path)
 
 
-def constant_server(workdir: Path) -> AbstractContextManager[Server]:
+def constant_server(
+    workdir: Path, read_floor_database: Path | None = None
+) -> AbstractContextManager[Server]:
+    """The constant app; with ``read_floor_database``, its ``READ_FLOOR`` reads that file."""
     port = free_port()
+    env = {READ_FLOOR_DATABASE: str(read_floor_database)} if read_floor_database else None
     command = [
         *(sys.executable, "-m", "uvicorn", "--factory", "bench:constant_app"),
         *("--app-dir", str(BENCH_DIR), "--port", str(port), *UVICORN_OPTIONS),
     ]
-    return serve("constant", command, port, cwd=workdir)
+    return serve("constant", command, port, cwd=workdir, env=env)
 
 
 def rss_mb(pid: int) -> float:

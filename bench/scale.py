@@ -55,6 +55,7 @@ from bench.bench import (
     BENCH_DIR,
     CLIENT_CORE,
     MUSTER,
+    READ_FLOOR,
     REPO,
     SERVER_CORE,
     Server,
@@ -134,6 +135,8 @@ class Block:
     rss_warm_mb: float | None = None
     rss_as_of_mb: float | None = None
     reference: Target = field(default_factory=lambda: Target("constant", "constant", "/"))
+    read_floor: Target | None = None
+    """On SQLite: a bare FastAPI route that reads the first page in a thread (bench.READ_FLOOR)."""
     cached: dict[str, Target] = field(default_factory=dict)
     uncached: dict[str, Target] = field(default_factory=dict)
     datasette: dict[str, Target] = field(default_factory=dict)
@@ -440,23 +443,28 @@ def throughput(
     """Every endpoint cached and uncached, Datasette's equivalents on SQLite, the constant route:
     one set of rounds. Returns the paths and the uvicorn accelerators Muster ran on."""
     with ExitStack() as stack:
-        constant = stack.enter_context(constant_server(workdir))
+        on_sqlite = block.backend == "sqlite"
+        database = Path(url.removeprefix("sqlite:///")) if on_sqlite else None
+        constant = stack.enter_context(constant_server(workdir, read_floor_database=database))
         cached = stack.enter_context(muster_server("cached", workdir, url))
         uncached = stack.enter_context(muster_server("uncached", workdir, url, cache=False))
         servers = {"constant": constant.base_url, "cached": cached.base_url}
         servers["uncached"] = uncached.base_url
         paths = endpoint_paths(cached.base_url, generated, since)
         targets = [block.reference]
+        if on_sqlite:
+            block.read_floor = Target("first page, bare FastAPI read", "constant", READ_FLOOR)
+            targets.append(block.read_floor)
         for label, path in paths.items():
             block.cached[label] = Target(f"{label}, cached", "cached", path)
             block.uncached[label] = Target(f"{label}, uncached", "uncached", path)
         targets += [*block.cached.values(), *block.uncached.values()]
-        if block.backend == "sqlite" and not args.no_datasette:
+        if database is not None and not args.no_datasette:
             try:
-                database, metadata = export_for_datasette(
-                    Path(url.removeprefix("sqlite:///")), workdir / f"datasette-{block.scale}x"
+                exported, metadata = export_for_datasette(
+                    database, workdir / f"datasette-{block.scale}x"
                 )
-                datasette = stack.enter_context(datasette_server(database, metadata))
+                datasette = stack.enter_context(datasette_server(exported, metadata))
                 servers["datasette"] = datasette.base_url
                 block.datasette = {
                     "first page": Target("Datasette list", "datasette", "/muster/facts.json"),
@@ -672,6 +680,11 @@ def results_table(blocks: list[Block], backend: str) -> list[str]:
         "FastAPI constant route (the 1.00x)",
         lambda b: f"{b.reference.requests_per_second:,.0f} req/s" if b.reference.runs else "",
     )
+    if any(block.read_floor for block in row_blocks):
+        row(
+            "first page read by a bare FastAPI route in a thread (an uncached page's floor)",
+            lambda b: cell_ratio(b, b.read_floor),
+        )
     for group in ("cached", "uncached"):
         for label in ENDPOINTS:
             row(f"{label}, {group}", partial(endpoint_cell, group, label))
@@ -947,7 +960,11 @@ def report(
         "down /v1/facts, its cursor from real `next` links; the detail is the hub force "
         f"`{HUB_FORCE}`; changes are since a version that reworded one source's facts; the "
         f"reload at {reload_scale}x swaps that version in while {RELOAD_PROBES} readers ask for "
-        "the first page, the detail, a search and the timeline on a cached server.",
+        "the first page, the detail, a search and the timeline on a cached server. On SQLite, "
+        "the floor of an uncached page is a bare FastAPI route of the constant app that takes "
+        "the facts' query model and reads the first page's stored documents in a worker thread, "
+        "with nothing else of Muster's (no cursor, total, headers, log, timeout or watch for "
+        "clients that leave).",
         "",
     ]
     for backend in backends:
