@@ -157,19 +157,19 @@ def create_api(lifespan: StatelessLifespan[FastAPI] | None = None) -> Muster:
 
 POOL_SIZE, POOL_OVERFLOW = 5, 10
 """Connections kept open, and opened beyond them at busy times (SQLAlchemy's defaults, named)."""
+# One read a connection, so that no read waits for one in its thread, and one connection left
+# for the PostgreSQL poller, so that busy reads never make it late.
+READS_AT_ONCE = POOL_SIZE + POOL_OVERFLOW - 1
 
 
 def create_store(settings: Settings) -> DataStore:
     """A read-only view of the database: the server never writes the data."""
     url = settings.database_url
     pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
-    # One read a connection, so that no read waits for one in its thread, and one connection left
-    # for the PostgreSQL poller, so that busy reads never make it late.
-    reads_at_once = POOL_SIZE + POOL_OVERFLOW - 1
     if is_sqlite(url):
         engine = make_engine(read_only_sqlite_url(url), **pool)
         return DataStore(
-            engine, sqlite_file=Path(make_url(url).database or ""), reads_at_once=reads_at_once
+            engine, sqlite_file=Path(make_url(url).database or ""), reads_at_once=READS_AT_ONCE
         )
     # On PostgreSQL the database itself holds the server to it: its transactions are READ ONLY.
     # Timeouts, so that a server that does not answer makes requests fail, not hang. A request's
@@ -193,7 +193,7 @@ def create_store(settings: Settings) -> DataStore:
         # timeout, the server is taken to be down, and the reads waiting on it answer 503: with
         # the defaults (a poll a second, 2 s timeout), 1.5 s at most after it froze.
         poll_timeout_seconds=timeout / 4,
-        reads_at_once=reads_at_once,
+        reads_at_once=READS_AT_ONCE,
     )
 
 

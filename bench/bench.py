@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-import anyio.to_thread
+from anyio import CapacityLimiter, to_thread
 
 # At module level, not in constant_app: FastAPI reads the routes' annotations from the module
 # (they are strings here, under ``from __future__ import annotations``).
@@ -48,6 +48,7 @@ from fastapi import FastAPI, Query
 from starlette.responses import Response
 
 from app.api.routes.facts import FactQuery
+from app.main import READS_AT_ONCE
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -67,7 +68,7 @@ MEMORY_GROWTH_LIMIT_MB = 2.0  # growth over the second half of the memory run co
 QUERY_MODEL_FLOOR = "/query-model?limit=50"
 READ_FLOOR = "/first-page?limit=50"
 READ_FLOOR_DATABASE = "BENCH_READ_FLOOR_DATABASE"
-"""The environment variable naming the SQLite file that ``READ_FLOOR`` reads."""
+"""The environment variable naming the loaded Muster SQLite file that ``READ_FLOOR`` reads."""
 
 
 def constant_app() -> Any:
@@ -75,24 +76,15 @@ def constant_app() -> Any:
 
     Beside it, ``QUERY_MODEL_FLOOR``: a route that takes the facts list's query model, as
     FastAPI parses it, and answers a constant. It reads no data, so it is the most an uncached
-    list of Muster's can reach on this framework. And ``READ_FLOOR``, when the environment names
-    a loaded Muster database: the same route that also reads the first page of facts' stored
-    documents in a worker thread, as Muster reads, and joins them into a body. It has none of
-    Muster's cursors, totals, headers, logs, timeouts or watch for clients that leave, so it is
-    the most an uncached page of Muster's can reach on this framework and database."""
-    app = FastAPI()
-    database = os.environ.get(READ_FLOOR_DATABASE)
-    connections = threading.local()
+    list of Muster's can reach on this framework.
 
-    def first_page(limit: int) -> bytes:
-        connection = getattr(connections, "sqlite", None)
-        if connection is None:
-            connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-            connections.sqlite = connection
-        rows = connection.execute(
-            "SELECT listed FROM facts ORDER BY told_at LIMIT ?", (limit,)
-        ).fetchall()
-        return b'{"data":[' + ",".join(listed for (listed,) in rows).encode() + b"]}"
+    And ``READ_FLOOR``, when the environment names a loaded Muster database: the same route that
+    also reads the first page of facts (their stored documents, in the default order) in a read
+    transaction, in worker threads as many as Muster's reads, and joins them into a body. It has
+    none of the rest of Muster's read: no SQLAlchemy, no look at which load it reads, no cursor,
+    total, headers, log, timeout or watch for clients that leave. So it is the most an uncached
+    first page of Muster's can reach on this framework and database."""
+    app = FastAPI()
 
     @app.get("/")
     async def constant() -> dict[str, bool]:
@@ -102,13 +94,37 @@ def constant_app() -> Any:
     async def query_model(query: Annotated[FactQuery, Query()]) -> Response:  # noqa: ARG001 (parsed: what is measured)
         return Response(b"{}", media_type="application/json")
 
-    @app.get("/first-page")
-    async def read_floor(query: Annotated[FactQuery, Query()]) -> Response:
-        limit = query.limit if isinstance(query.limit, int) else 50
-        body = await anyio.to_thread.run_sync(first_page, limit)
-        return Response(body, media_type="application/json")
-
+    database = os.environ.get(READ_FLOOR_DATABASE)
+    if database is not None:
+        _add_first_page(app, Path(database))
     return app
+
+
+def _add_first_page(app: FastAPI, database: Path) -> None:
+    """``READ_FLOOR`` on ``app``, reading ``database`` (see ``constant_app``)."""
+    connections = threading.local()
+    reads = CapacityLimiter(READS_AT_ONCE)
+
+    def read_first_page(limit: int) -> bytes:
+        connection = getattr(connections, "sqlite", None)
+        if connection is None:
+            connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, isolation_level=None)
+            connections.sqlite = connection
+        connection.execute("BEGIN")
+        try:
+            rows = connection.execute(
+                "SELECT listed FROM facts ORDER BY told_at LIMIT ?", (limit,)
+            ).fetchall()
+        finally:
+            connection.execute("COMMIT")
+        return b'{"data":[' + ",".join(listed for (listed,) in rows).encode() + b"]}"
+
+    @app.get("/first-page")
+    async def first_page(query: Annotated[FactQuery, Query()]) -> Response:
+        if isinstance(query.limit, str):  # all: Muster streams it, as CSV or JSON Lines only
+            return Response(b"{}", status_code=400, media_type="application/json")
+        body = await to_thread.run_sync(read_first_page, query.limit, limiter=reads)
+        return Response(body, media_type="application/json")
 
 
 def log(message: str) -> None:
@@ -219,7 +235,9 @@ def constant_server(
 ) -> AbstractContextManager[Server]:
     """The constant app; with ``read_floor_database``, its ``READ_FLOOR`` reads that file."""
     port = free_port()
-    env = {READ_FLOOR_DATABASE: str(read_floor_database)} if read_floor_database else None
+    env = (
+        {READ_FLOOR_DATABASE: str(read_floor_database)} if read_floor_database is not None else None
+    )
     command = [
         *(sys.executable, "-m", "uvicorn", "--factory", "bench:constant_app"),
         *("--app-dir", str(BENCH_DIR), "--port", str(port), *UVICORN_OPTIONS),
