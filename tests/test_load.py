@@ -2,8 +2,10 @@
 
 import ast
 import shutil
+import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
+from app import migrate
 from app.cli import cli
 from app.config import get_settings
 from app.db import make_engine
@@ -235,6 +238,30 @@ def test_a_load_in_worker_processes_writes_what_one_process_writes(
     assert in_one_process == in_workers
     assert len(in_workers[0]["facts"]) == 3 * 58
     assert len(in_workers[1]) == len(in_workers[0]["search_records"]) > 3 * 58
+
+
+def test_a_reload_on_sqlite_leaves_no_space_of_the_data_it_replaced(tmp_path: Path) -> None:
+    """A load starts its new file from the served file's schema and history, not from a copy of
+    its data: after larger data, the file holds no pages freed by the data it replaced."""
+    database = tmp_path / "muster.db"
+    migrate.upgrade(f"sqlite:///{database}")
+    larger = write_bundles(tmp_path / "larger", 3).root
+    load_dataset(make_engine(f"sqlite:///{database}"), read_dataset(larger))
+    load_dataset(make_engine(f"sqlite:///{database}"), read_dataset(SEED_DATA))
+    with closing(sqlite3.connect(database)) as connection:
+        assert connection.execute("PRAGMA freelist_count").fetchone() == (0,)
+
+
+def test_a_load_on_sqlite_keeps_the_rows_of_a_table_that_is_not_musters(tmp_path: Path) -> None:
+    """What a load does not write again it keeps, such as an operator's own table."""
+    database = tmp_path / "muster.db"
+    migrate.upgrade(f"sqlite:///{database}")
+    with closing(sqlite3.connect(database)) as connection, connection:
+        connection.execute("CREATE TABLE operator_notes (note TEXT)")
+        connection.execute("INSERT INTO operator_notes VALUES ('kept')")
+    load_dataset(make_engine(f"sqlite:///{database}"), read_dataset(SEED_DATA))
+    with closing(sqlite3.connect(database)) as connection:
+        assert connection.execute("SELECT note FROM operator_notes").fetchall() == [("kept",)]
 
 
 SHAPES_NOTHING_WRITTEN = {

@@ -2,6 +2,7 @@
 that migrate at the same moment leave one correct schema."""
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -277,9 +278,13 @@ PREFIXES = "prefix = '1 2 3 4'"
 """SQLite's search index keeps prefix indexes of 1 to 4 characters, as 0011 defines it."""
 
 
+QUOTED_TABLE_NAME = re.compile(r"^CREATE TABLE ['\"](\w+)['\"]")
+
+
 def search_index_schema(url: str) -> dict[str, str]:
     """The definition of each table and index whose name begins "search_index" (on SQLite, FTS5's
-    own tables too), by name."""
+    own tables too, their names unquoted: FTS5 quotes them one way as it makes them, and SQLite
+    the other as it renames them), by name."""
     engine = create_engine(url)
     with engine.connect() as connection:
         if is_sqlite(url):
@@ -289,6 +294,9 @@ def search_index_schema(url: str) -> dict[str, str]:
                 "SELECT indexname, indexdef FROM pg_indexes WHERE tablename LIKE 'search_index%' "
                 "UNION ALL SELECT tablename, '' FROM pg_tables WHERE tablename LIKE 'search_index%'"
             )
-        definitions = {name: definition or "" for name, definition in connection.execute(text(sql))}
+        definitions = {
+            name: QUOTED_TABLE_NAME.sub(r"CREATE TABLE \1", definition or "")
+            for name, definition in connection.execute(text(sql))
+        }
     engine.dispose()
     return definitions

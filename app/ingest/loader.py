@@ -9,8 +9,9 @@ name, read back from those written. Memory holds what the checks kept and a few 
 the dataset (at 1000x, 163 MB at its peak, against 481 MB when a load held every record:
 ``bench/load_speed.py 1000 --against c6642b7 --beside-cores 0 --rounds 3``).
 
-On SQLite the load never writes the file a server reads. It copies the file, loads into the copy
-and renames the copy over the file: readers see the old file or the new one, whole, and a load
+On SQLite the load never writes the file a server reads. It starts a new file with the file's
+schema and history (``_start_from_the_schema``), loads into it and renames it over the file:
+readers see the old file or the new one, whole, and a load
 killed at any moment leaves the served file as it was, with no hot journal to roll back (which a
 read-only server could not do). A server notices the new file by its inode (app/services/store.py).
 On PostgreSQL the load is one transaction.
@@ -124,12 +125,7 @@ def _load_into_a_copy(engine: Engine, database: Path, dataset: "Dataset") -> Loa
         fcntl.flock(lock, fcntl.LOCK_EX)  # one load at a time: the second copies the first's
         staging.unlink(missing_ok=True)  # left by a load that was killed
         try:
-            # Opened for writing, the file rolls back any hot journal an older Muster left.
-            with (
-                closing(sqlite3.connect(database)) as live,
-                closing(sqlite3.connect(staging)) as copy,
-            ):
-                live.backup(copy)
+            _start_from_the_schema(database, staging)
             staging_engine = render_engine(f"sqlite:///{staging}")
             try:
                 with staging_engine.begin() as connection:
@@ -145,6 +141,44 @@ def _load_into_a_copy(engine: Engine, database: Path, dataset: "Dataset") -> Loa
             return report
         finally:
             staging.unlink(missing_ok=True)
+
+
+WRITTEN_AGAIN = {*tables.DATA_TABLE_NAMES, search.INDEX_TABLE} - {tables.RecordDigest.__tablename__}
+"""The tables whose rows a load writes again whole. Every other row of the served file is kept:
+the loads and changes that ``/v1/changes`` answers from, the schema's version, any table that is
+not Muster's, and the last load's digests, to say what this one changed."""
+
+FTS5_SHADOW_SUFFIXES = ("data", "idx", "content", "docsize", "config")
+"""The tables an FTS5 virtual table makes for itself, named after it (sqlite.org/fts5.html)."""
+
+SCHEMA_ORDER = {"table": 0, "index": 1, "view": 2, "trigger": 3}
+"""The order the schema is made in: each statement after what it names."""
+
+
+def _start_from_the_schema(database: Path, staging: Path) -> None:
+    """The staging file starts with the served file's schema, as its statements made it
+    (triggers too), and the rows a load does not write again (``WRITTEN_AGAIN``): a copy of the
+    whole file, whose data rows the load then deleted, made a reload at 1000x 1.17x as long
+    (21.64 s against 18.51 s, medians of three alternated runs by hand), and left the pages of
+    the old data free in the new file."""
+    with closing(sqlite3.connect(staging, isolation_level=None)) as copy:
+        # Attached for writing, the served file rolls back any hot journal an older Muster left.
+        copy.execute("ATTACH DATABASE ? AS served", (str(database),))
+        schema = copy.execute(
+            "SELECT type, name, sql FROM served.sqlite_master "
+            "WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid"
+        ).fetchall()
+        virtual = {name for _, name, sql in schema if sql.startswith("CREATE VIRTUAL TABLE")}
+        made_by_virtual = {f"{name}_{end}" for name in virtual for end in FTS5_SHADOW_SUFFIXES}
+        made = [one for one in schema if one[1] not in made_by_virtual]
+        copy.execute("BEGIN")
+        for _, _, sql in sorted(made, key=lambda one: SCHEMA_ORDER[one[0]]):
+            copy.execute(sql)
+        for kind, name, _ in made:
+            if kind == "table" and name not in virtual and name not in WRITTEN_AGAIN:
+                copy.execute(f'INSERT INTO main."{name}" SELECT * FROM served."{name}"')
+        copy.execute("COMMIT")
+        copy.execute("DETACH DATABASE served")
 
 
 def render_engine(url: str) -> Engine:
