@@ -252,16 +252,30 @@ def test_a_reload_on_sqlite_leaves_no_space_of_the_data_it_replaced(tmp_path: Pa
         assert connection.execute("PRAGMA freelist_count").fetchone() == (0,)
 
 
-def test_a_load_on_sqlite_keeps_the_rows_of_a_table_that_is_not_musters(tmp_path: Path) -> None:
-    """What a load does not write again it keeps, such as an operator's own table."""
+def test_a_load_on_sqlite_keeps_what_an_operator_added_to_the_file(tmp_path: Path) -> None:
+    """What a load does not write again it keeps, as it was, whatever an operator added: a table,
+    a full-text index of their own, a trigger (which copying does not fire again), the file's
+    user_version."""
     database = tmp_path / "muster.db"
     migrate.upgrade(f"sqlite:///{database}")
     with closing(sqlite3.connect(database)) as connection, connection:
         connection.execute("CREATE TABLE operator_notes (note TEXT)")
+        connection.execute("CREATE TABLE operator_audit (note TEXT)")
+        connection.execute(
+            "CREATE TRIGGER operator_noted AFTER INSERT ON operator_notes "
+            "BEGIN INSERT INTO operator_audit VALUES (NEW.note); END"
+        )
+        connection.execute("CREATE VIRTUAL TABLE operator_search USING fts5(note)")
         connection.execute("INSERT INTO operator_notes VALUES ('kept')")
+        connection.execute("INSERT INTO operator_search VALUES ('kept')")
+        connection.execute("PRAGMA user_version = 7")
     load_dataset(make_engine(f"sqlite:///{database}"), read_dataset(SEED_DATA))
     with closing(sqlite3.connect(database)) as connection:
         assert connection.execute("SELECT note FROM operator_notes").fetchall() == [("kept",)]
+        assert connection.execute("SELECT note FROM operator_audit").fetchall() == [("kept",)]
+        found = "SELECT note FROM operator_search WHERE operator_search MATCH 'kept'"
+        assert connection.execute(found).fetchall() == [("kept",)]
+        assert connection.execute("PRAGMA user_version").fetchone() == (7,)
 
 
 SHAPES_NOTHING_WRITTEN = {

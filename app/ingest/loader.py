@@ -9,11 +9,11 @@ name, read back from those written. Memory holds what the checks kept and a few 
 the dataset (at 1000x, 163 MB at its peak, against 481 MB when a load held every record:
 ``bench/load_speed.py 1000 --against c6642b7 --beside-cores 0 --rounds 3``).
 
-On SQLite the load never writes the file a server reads. It starts a new file with the file's
-schema and history (``_start_from_the_schema``), loads into it and renames it over the file:
-readers see the old file or the new one, whole, and a load
-killed at any moment leaves the served file as it was, with no hot journal to roll back (which a
-read-only server could not do). A server notices the new file by its inode (app/services/store.py).
+On SQLite the load never writes the file a server reads. It starts a new file from it (its schema
+and history, ``_start_from``), loads into the new file and renames it over the served one:
+readers see the old file or the new one, whole, and a load killed at any moment leaves the
+served file as it was, with no hot journal to roll back (which a read-only server could not do).
+A server notices the new file by its inode (app/services/store.py).
 On PostgreSQL the load is one transaction.
 """
 
@@ -117,15 +117,16 @@ def load_dataset(engine: Engine, dataset: "Dataset") -> LoadReport:
 
 
 def _load_into_a_copy(engine: Engine, database: Path, dataset: "Dataset") -> LoadReport:
-    """Load into a copy of the SQLite file, then rename it over the file (see the docstring)."""
+    """Load into a new SQLite file made from the served one, then rename it over the served one
+    (see the docstring)."""
     engine.dispose()  # its connections would keep reading the file that is replaced
     lock_path = database.with_name(f".{database.name}.load-lock")
     staging = database.with_name(f".{database.name}.loading")
     with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one load at a time: the second copies the first's
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one load at a time: the second starts from the first's
         staging.unlink(missing_ok=True)  # left by a load that was killed
         try:
-            _start_from_the_schema(database, staging)
+            _start_from(database, staging)
             staging_engine = render_engine(f"sqlite:///{staging}")
             try:
                 with staging_engine.begin() as connection:
@@ -143,47 +144,83 @@ def _load_into_a_copy(engine: Engine, database: Path, dataset: "Dataset") -> Loa
             staging.unlink(missing_ok=True)
 
 
-WRITTEN_AGAIN = {*tables.DATA_TABLE_NAMES, search.INDEX_TABLE} - {tables.RecordDigest.__tablename__}
-"""The tables whose rows a load writes again whole. Every other row of the served file is kept:
-the loads and changes that ``/v1/changes`` answers from, the schema's version, any table that is
-not Muster's, and the last load's digests, to say what this one changed."""
+KEPT_TABLES = (
+    "alembic_version",
+    tables.DatasetLoad.__tablename__,
+    tables.DatasetChange.__tablename__,
+    tables.RecordDigest.__tablename__,
+)
+"""The tables of Muster's whose rows a load keeps: the schema's version, the loads and changes
+that ``/v1/changes`` answers from, and the last load's digests, to say what this one changed.
+It writes every other table's rows again."""
 
 FTS5_SHADOW_SUFFIXES = ("data", "idx", "content", "docsize", "config")
 """The tables an FTS5 virtual table makes for itself, named after it (sqlite.org/fts5.html)."""
 
-SCHEMA_ORDER = {"table": 0, "index": 1, "view": 2, "trigger": 3}
-"""The order the schema is made in: each statement after what it names."""
+MUSTERS_TABLES = {
+    *tables.DATA_TABLE_NAMES,
+    *KEPT_TABLES,
+    search.INDEX_TABLE,
+    *(f"{search.INDEX_TABLE}_{suffix}" for suffix in FTS5_SHADOW_SUFFIXES),
+    "sqlite_stat1",  # ANALYZE's
+}
 
 
-def _start_from_the_schema(database: Path, staging: Path) -> None:
-    """The staging file starts with the served file's schema, as its statements made it
-    (triggers too), and the rows a load does not write again (``WRITTEN_AGAIN``): a copy of the
-    whole file, whose data rows the load then deleted, made a reload at 1000x 1.17x as long
-    (21.64 s against 18.51 s, medians of three alternated runs by hand), and left the pages of
-    the old data free in the new file."""
-    with closing(sqlite3.connect(staging, isolation_level=None)) as copy:
-        # Attached for writing, the served file rolls back any hot journal an older Muster left.
-        copy.execute("ATTACH DATABASE ? AS served", (str(database),))
-        schema = copy.execute(
-            "SELECT type, name, sql FROM served.sqlite_master "
-            "WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid"
-        ).fetchall()
-        virtual = {name for _, name, sql in schema if sql.startswith("CREATE VIRTUAL TABLE")}
-        made_by_virtual = {f"{name}_{end}" for name in virtual for end in FTS5_SHADOW_SUFFIXES}
-        made = [one for one in schema if one[1] not in made_by_virtual]
-        copy.execute("BEGIN")
-        for _, _, sql in sorted(made, key=lambda one: SCHEMA_ORDER[one[0]]):
+def _start_from(database: Path, staging: Path) -> None:
+    """The staging file starts from the served one: from its schema and ``KEPT_TABLES`` when it
+    holds only what Muster makes; otherwise (a table, view or trigger of an operator's, a header
+    setting) as a whole copy, which keeps everything. A whole copy, whose data rows the load
+    then deletes, made a reload at 1000x 1.17x as long (see README, "At scale")."""
+    # Opened for writing, the served file rolls back any hot journal an older Muster left.
+    with closing(sqlite3.connect(database)) as served, closing(sqlite3.connect(staging)) as copy:
+        if _holds_only_musters(served):
+            _copy_the_schema(database, copy)
+        else:
+            served.backup(copy)
+
+
+def _holds_only_musters(served: sqlite3.Connection) -> bool:
+    objects = served.execute("SELECT type, name FROM sqlite_master").fetchall()
+    settings = [
+        served.execute(f"PRAGMA {name}").fetchone()[0]
+        for name in ("user_version", "application_id", "auto_vacuum")
+    ]
+    return (
+        all(kind in ("table", "index") for kind, _ in objects)
+        and {name for kind, name in objects if kind == "table"} <= MUSTERS_TABLES
+        and served.execute("PRAGMA encoding").fetchone()[0] == "UTF-8"
+        and not any(settings)
+    )
+
+
+def _copy_the_schema(database: Path, copy: sqlite3.Connection) -> None:
+    """Muster's schema, as its statements made it, with the rows of ``KEPT_TABLES``: the tables
+    (FTS5's own made by its virtual table), their rows, then the indexes."""
+    copy.isolation_level = None
+    copy.execute("ATTACH DATABASE ? AS served", (str(database),))
+    page_size = copy.execute("PRAGMA served.page_size").fetchone()[0]
+    copy.execute(f"PRAGMA main.page_size = {int(page_size)}")  # before anything is written
+    copy.execute("BEGIN")
+    schema = copy.execute(
+        "SELECT type, name, sql FROM served.sqlite_master WHERE sql IS NOT NULL ORDER BY rowid"
+    ).fetchall()
+    shadows = {f"{search.INDEX_TABLE}_{suffix}" for suffix in FTS5_SHADOW_SUFFIXES}
+    made = [(kind, name, sql) for kind, name, sql in schema if name not in shadows]
+    for kind, name, sql in made:
+        if kind == "table" and name != "sqlite_stat1":
             copy.execute(sql)
-        for kind, name, _ in made:
-            if kind == "table" and name not in virtual and name not in WRITTEN_AGAIN:
-                copy.execute(f'INSERT INTO main."{name}" SELECT * FROM served."{name}"')
-        copy.execute("COMMIT")
-        copy.execute("DETACH DATABASE served")
+    for table in KEPT_TABLES:
+        copy.execute(f'INSERT INTO main."{table}" SELECT * FROM served."{table}"')
+    for kind, _, sql in made:
+        if kind == "index":
+            copy.execute(sql)
+    copy.execute("COMMIT")
+    copy.execute("DETACH DATABASE served")
 
 
 def render_engine(url: str) -> Engine:
-    """An engine on a staging copy: no journal and no syncing while it is written, as a failed or
-    killed load just deletes the copy; the copy is synced once, whole, before it is renamed."""
+    """An engine on a staging file: no journal and no syncing while it is written, as a failed or
+    killed load just deletes it; it is synced once, whole, before it is renamed."""
     from app.db import make_engine
 
     engine = make_engine(url)
@@ -223,7 +260,7 @@ def _load(connection: Connection, dataset: "Dataset") -> LoadReport:
     # The last load's digests, set aside in the transaction, to say what changed once the new
     # ones are written beside them. It is dropped below; a load that fails before then leaves
     # it to its transaction's rollback (PostgreSQL) or to its connection, which holds it alone
-    # and is closed with SQLite's copy, deleted: none outlives the load.
+    # and is closed with SQLite's staging file, deleted: none outlives the load.
     connection.exec_driver_sql(
         f"CREATE TEMPORARY TABLE {PREVIOUS_DIGESTS} "
         "(kind TEXT, record_id TEXT, digest TEXT, PRIMARY KEY (kind, record_id))"
