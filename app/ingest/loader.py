@@ -154,14 +154,16 @@ KEPT_TABLES = (
 that ``/v1/changes`` answers from, and the last load's digests, to say what this one changed.
 It writes every other table's rows again."""
 
-FTS5_SHADOW_SUFFIXES = ("data", "idx", "content", "docsize", "config")
-"""The tables an FTS5 virtual table makes for itself, named after it (sqlite.org/fts5.html)."""
+INDEX_SHADOW_TABLES = {
+    f"{search.INDEX_TABLE}_{suffix}" for suffix in ("data", "idx", "content", "docsize", "config")
+}
+"""The tables the search index, an FTS5 virtual table, makes for itself (sqlite.org/fts5.html)."""
 
 MUSTERS_TABLES = {
     *tables.DATA_TABLE_NAMES,
     *KEPT_TABLES,
     search.INDEX_TABLE,
-    *(f"{search.INDEX_TABLE}_{suffix}" for suffix in FTS5_SHADOW_SUFFIXES),
+    *INDEX_SHADOW_TABLES,
     "sqlite_stat1",  # ANALYZE's
 }
 
@@ -204,8 +206,7 @@ def _copy_the_schema(database: Path, copy: sqlite3.Connection) -> None:
     schema = copy.execute(
         "SELECT type, name, sql FROM served.sqlite_master WHERE sql IS NOT NULL ORDER BY rowid"
     ).fetchall()
-    shadows = {f"{search.INDEX_TABLE}_{suffix}" for suffix in FTS5_SHADOW_SUFFIXES}
-    made = [(kind, name, sql) for kind, name, sql in schema if name not in shadows]
+    made = [(kind, name, sql) for kind, name, sql in schema if name not in INDEX_SHADOW_TABLES]
     for kind, name, sql in made:
         if kind == "table" and name != "sqlite_stat1":
             copy.execute(sql)
