@@ -167,13 +167,18 @@ class ActivityAuthority(SQLModel, table=True):
 
 class Fact(SQLModel, table=True):
     __tablename__ = "facts"
+    # Every index that finds facts in a list's order ends with reported_on, so that ``as_of``
+    # (records.KNOWN_ON) is checked on the index entry that finds a fact, before its row and the
+    # documents in it are read (migration 0013 says what that was worth).
     __table_args__ = (
-        Index("ix_facts_date_key_id", "date_key", "id"),
-        Index("ix_facts_date_key_told_at", "date_key", "told_at"),
+        Index("ix_facts_told_at_reported_on", "told_at", "reported_on"),
+        Index("ix_facts_id_reported_on", "id", "reported_on"),
+        Index("ix_facts_date_key_id_reported_on", "date_key", "id", "reported_on"),
+        Index("ix_facts_date_key_told_at_reported_on", "date_key", "told_at", "reported_on"),
         # Each filter of /v1/facts in the default order, so that its pages are index ranges.
-        Index("ix_facts_kind_told_at", "kind", "told_at"),
-        Index("ix_facts_status_told_at", "status", "told_at"),
-        Index("ix_facts_rank_told_at", "rank", "told_at"),
+        Index("ix_facts_kind_told_at_reported_on", "kind", "told_at", "reported_on"),
+        Index("ix_facts_status_told_at_reported_on", "status", "told_at", "reported_on"),
+        Index("ix_facts_rank_told_at_reported_on", "rank", "told_at", "reported_on"),
     )
 
     id: str = Field(primary_key=True)

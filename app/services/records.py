@@ -183,7 +183,9 @@ def read_document(reading: Reading, table: str, column: str, record_id: str) -> 
 
 
 KNOWN_ON = "(facts.reported_on IS NULL OR facts.reported_on <= :as_of)"
-"""A fact known on the day ``:as_of``: reported by then, or from an undated reference source."""
+"""A fact known on the day ``:as_of``: reported by then, or from an undated reference source.
+Checked on the entry of the index that finds the fact, as every index of the facts' orders ends
+with reported_on (``tables.Fact``)."""
 
 FIRST_FACTS_ABOUT = (
     "SELECT facts.listed FROM fact_about JOIN facts ON facts.id = fact_about.fact_id "

@@ -253,3 +253,36 @@ def test_a_force_deleted_is_checked_against_its_children_by_an_index(sqlite_path
     assert plans(sqlite_path, children_of) == [
         ["SEARCH forces USING COVERING INDEX ix_forces_parent_id (parent_id=?)"]
     ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/facts?as_of=2025-01-22",
+        "/v1/facts?as_of=2025-01-22&sort=-id",
+        "/v1/facts?as_of=2025-01-22&sort=date",
+        "/v1/facts?as_of=2025-01-22&kind=quantity",
+        "/v1/facts?as_of=2025-01-22&status=reported",
+        "/v1/facts?as_of=2025-01-22&rank=normal",
+        "/v1/facts?as_of=2025-01-22&about=jtf-north",
+        "/v1/facts?as_of=2025-01-22&q=troops",
+        "/v1/timeline?as_of=2025-01-22",
+        "/v1/forces/jtf-north?as_of=2025-01-22",
+    ],
+)
+def test_the_day_a_fact_was_reported_is_read_from_the_index_that_finds_it(
+    sqlite_path: str, path: str
+) -> None:
+    """``as_of`` keeps the facts reported by a day: checked on the entry of the index that finds
+    each fact, before its row and the documents in it are read. Checked on the rows, a day before
+    the archive's first report read every fact's row to find the few it keeps (at 1000x, a page
+    of /v1/facts?as_of= 39 ms against 6.8 ms, migration 0013)."""
+    statements = statements_of(f"sqlite:///{sqlite_path}", path)
+    of_the_day = [(sql, p) for sql, p in statements if "reported_on <=" in sql]
+    assert of_the_day, statements
+    for plan in plans(sqlite_path, of_the_day):
+        facts_read = [step for step in plan if step.startswith(("SEARCH facts", "SCAN facts"))]
+        assert facts_read, plan
+        for step in facts_read:
+            assert "_reported_on" in step, plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan
