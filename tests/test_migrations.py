@@ -234,6 +234,19 @@ def test_0012_gives_each_loaded_link_of_an_activity_its_sort_name(
     assert differences(url) == []
 
 
+def test_0014_gives_each_loaded_fact_about_row_its_fact_s_day(empty_database_url: str) -> None:
+    """Data loaded by an older Muster gets the day each fact was first reported beside each record
+    it is about, as a load writes it now."""
+    url = empty_database_url
+    about = {"fact_about": "SELECT fact_id, entity_id, reported_on FROM fact_about ORDER BY 1, 2"}
+    as_loaded, migrated = loaded_and_migrated_from(url, "0013", about)
+    days = {day for *_, day in as_loaded["fact_about"]}
+    assert None in days  # the seed's undated reference facts
+    assert days - {None}  # and its dated ones
+    assert migrated == as_loaded
+    assert differences(url) == []
+
+
 def test_0011_keeps_every_indexed_record_and_indexes_short_prefixes(
     empty_database_url: str, seed_copy: Path
 ) -> None:

@@ -458,6 +458,7 @@ def _fact_file_rows(
             "position": position,
             "told_at": fact.told_at,
             "date_key": _date_key(fact),
+            "reported_on": fact.document.reported_on,
         }
         for fact in facts
         for position, ref in enumerate(fact.document.about)

@@ -168,7 +168,7 @@ class ActivityAuthority(SQLModel, table=True):
 class Fact(SQLModel, table=True):
     __tablename__ = "facts"
     # Every index that finds facts in a list's order ends with reported_on, so that ``as_of``
-    # (records.KNOWN_ON) is checked on the index entry that finds a fact, before its row and the
+    # (records.known_on) is checked on the index entry that finds a fact, before its row and the
     # documents in it are read (migration 0013 says what that was worth).
     __table_args__ = (
         Index("ix_facts_told_at_reported_on", "told_at", "reported_on"),
@@ -224,13 +224,26 @@ class Fact(SQLModel, table=True):
 
 class FactAbout(SQLModel, table=True):
     __tablename__ = "fact_about"
+    # As the facts' own (Fact): each index ends with reported_on, for as_of.
     __table_args__ = (
-        Index("ix_fact_about_entity_told_at", "entity_id", "told_at"),
+        Index("ix_fact_about_entity_told_at_reported_on", "entity_id", "told_at", "reported_on"),
         # /v1/timeline?about=: a record's events by date, by an index.
-        Index("ix_fact_about_entity_id_date_key_told_at", "entity_id", "date_key", "told_at"),
+        Index(
+            "ix_fact_about_entity_id_date_key_told_at_reported_on",
+            "entity_id",
+            "date_key",
+            "told_at",
+            "reported_on",
+        ),
         # /v1/facts?about= sorted by date or id.
-        Index("ix_fact_about_entity_id_date_key_fact_id", "entity_id", "date_key", "fact_id"),
-        Index("ix_fact_about_entity_id_fact_id", "entity_id", "fact_id"),
+        Index(
+            "ix_fact_about_entity_id_date_key_fact_id_reported_on",
+            "entity_id",
+            "date_key",
+            "fact_id",
+            "reported_on",
+        ),
+        Index("ix_fact_about_entity_id_fact_id_reported_on", "entity_id", "fact_id", "reported_on"),
     )
 
     fact_id: str = Field(foreign_key="facts.id", primary_key=True)
@@ -239,6 +252,10 @@ class FactAbout(SQLModel, table=True):
     position: int
     told_at: int = Field(description="The fact's told_at, so a record's facts list by an index.")
     date_key: str = Field(description="The fact's date_key, so a record's events list by one.")
+    reported_on: dt.date | None = Field(
+        default=None,
+        description="The fact's reported_on, so a record's facts on a day list by one.",
+    )
 
 
 class Citation(SQLModel, table=True):

@@ -30,7 +30,7 @@ from app.models.public import (
     WaveDetail,
 )
 from app.services.quantities import add, in_words
-from app.services.records import KNOWN_ON, Totals, waves_known_on
+from app.services.records import Totals, known_on, waves_known_on
 from app.services.store import Reading
 
 Part = Literal["size", "share"]
@@ -139,8 +139,8 @@ def _statements(*, dated: bool) -> tuple[TextClause, TextClause, TextualSelect]:
     """The statements of a page's first facts told, of what stands among the facts about the
     same thing, and of the totals' operands: on a day (``:as_of``, ``:day``), or over every fact
     when the data holds no dated report. Made once each, not for every request."""
-    on_the_day = f" AND {KNOWN_ON} AND {HOLDS_ON}" if dated else ""
-    known = f" AND {KNOWN_ON}" if dated else ""
+    on_the_day = f" AND {known_on('facts')} AND {HOLDS_ON}" if dated else ""
+    known = f" AND {known_on('facts')}" if dated else ""
     first_told = text(
         PAGE_FIRST_TOLD.format(first_told=FIRST_TOLD.format(column="facts.listed", known=known))
     ).bindparams(bindparam("ids", expanding=True, type_=String))

@@ -182,18 +182,21 @@ def read_document(reading: Reading, table: str, column: str, record_id: str) -> 
     ).scalar()
 
 
-KNOWN_ON = "(facts.reported_on IS NULL OR facts.reported_on <= :as_of)"
-"""A fact known on the day ``:as_of``: reported by then, or from an undated reference source.
-Checked on the entry of the index that finds the fact, as every index of the facts' orders ends
-with reported_on (``tables.Fact``)."""
+def known_on(table: str) -> str:
+    """The condition that a fact is known on the day ``:as_of``: reported by then, or from an
+    undated reference source. On the rows of ``table``: ``facts``, or ``fact_about`` for the facts
+    about a record, which holds each fact's reported_on beside the record. Checked on the entry of
+    the index that finds the fact, as every index of the facts' orders, in both tables, ends with
+    reported_on (``tables.Fact``, ``tables.FactAbout``)."""
+    return f"({table}.reported_on IS NULL OR {table}.reported_on <= :as_of)"
+
 
 FIRST_FACTS_ABOUT = (
     "SELECT facts.listed FROM fact_about JOIN facts ON facts.id = fact_about.fact_id "
     "WHERE fact_about.entity_id = :id{known} ORDER BY fact_about.told_at LIMIT :limit"
 )
 COUNT_FACTS_ABOUT = (
-    "SELECT count(*) FROM fact_about JOIN facts ON facts.id = fact_about.fact_id "
-    "WHERE fact_about.entity_id = :id AND " + KNOWN_ON
+    "SELECT count(*) FROM fact_about WHERE fact_about.entity_id = :id AND " + known_on("fact_about")
 )
 
 
@@ -201,7 +204,7 @@ def facts_about(
     reading: Reading, record_id: str, as_of: str | None, limit: int
 ) -> list[orjson.Fragment]:
     """The first ``limit`` facts about a record, in the order the sources tell them."""
-    known = f" AND {KNOWN_ON}" if as_of else ""
+    known = f" AND {known_on('fact_about')}" if as_of else ""
     rows = reading.connection.execute(
         text(FIRST_FACTS_ABOUT.format(known=known)),
         {"id": record_id, "as_of": as_of, "limit": limit},

@@ -27,7 +27,7 @@ from app.models.common import FactKind, FactStatus, Rank
 from app.models.kinds import Kind
 from app.models.public import FactPublic, Page
 from app.services import records, search
-from app.services.records import KNOWN_ON, Order, Selection
+from app.services.records import Order, Selection, known_on
 
 router = APIRouter(prefix="/v1/facts", tags=["facts"])
 
@@ -89,7 +89,8 @@ def fact_selection(query: FactQuery, *, on_postgresql: bool) -> tuple[Selection,
         )
     dated_between(selection, query.from_, query.to)
     if query.as_of is not None:
-        selection.where(KNOWN_ON, as_of=iso(query.as_of))
+        known_by = "facts" if query.about is None else "fact_about"
+        selection.where(known_on(known_by), as_of=iso(query.as_of))
     if found is not None and query.sort == "source":
         # In the order of telling, which is the index's (records.facts_holding).
         return selection, Order((found.place,), (int,))

@@ -10,7 +10,7 @@ from app.api.caching import CACHED
 from app.api.deps import DataDep
 from app.api.listing import AsOfQuery, Day, ListQuery, dated_between, iso, list_response, order_of
 from app.models.public import Page, TimelineEvent
-from app.services.records import KNOWN_ON, Order, Selection
+from app.services.records import Order, Selection, known_on
 
 router = APIRouter(prefix="/v1/timeline", tags=["timeline"])
 
@@ -47,6 +47,7 @@ async def timeline(
     if query.about is None:
         selection = Selection("facts", "facts.event").where("facts.date_key > ''")
         when = WHEN
+        known_by = "facts"
     else:
         selection = (
             Selection("facts JOIN fact_about ON fact_about.fact_id = facts.id", "facts.event")
@@ -54,8 +55,9 @@ async def timeline(
             .where("fact_about.date_key > ''")
         )
         when = WHEN_ABOUT
+        known_by = "fact_about"
     dated_between(selection, query.from_, query.to)
     if query.as_of is not None:
-        selection.where(KNOWN_ON, as_of=iso(query.as_of))
+        selection.where(known_on(known_by), as_of=iso(query.as_of))
     order = order_of({"date": when}, query.sort)
     return await list_response(request, data, query, selection, order, TimelineEvent)
