@@ -49,10 +49,10 @@ from starlette.responses import Response
 
 from app.api.routes.facts import FactQuery
 from app.main import READS_AT_ONCE
+from bench.synthetic import SEED_DATA
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
-SEED_DATA = REPO / "app" / "seed_data"
 MUSTER = Path(sys.executable).with_name("muster")
 DATASETTE_VENV = BENCH_DIR / ".venv-datasette"
 SERVER_CORE, CLIENT_CORE = "0", "1"

@@ -22,10 +22,10 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from bench.bench import SEED_DATA, free_port, muster_program, serve, wrk
+from bench.bench import free_port, muster_program, serve, wrk
 from bench.load_speed import checkout
 from bench.scale import EVERY_CORE, run_muster
-from bench.synthetic import write_bundles
+from bench.synthetic import SEED_DATA, write_bundles
 
 WARMUP_SECONDS = 2
 
