@@ -25,7 +25,7 @@ down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-WIDENED = {  # each index as 0001 and 0007 made it: the same columns, then reported_on
+WIDENED = {  # each index as 0003 and 0007 made it: the same columns, then reported_on
     "ix_facts_date_key_id": ["date_key", "id"],
     "ix_facts_date_key_told_at": ["date_key", "told_at"],
     "ix_facts_kind_told_at": ["kind", "told_at"],

@@ -20,7 +20,7 @@ down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-WIDENED = {  # each index as 0001, 0008 and 0009 made it: the same columns, then reported_on
+WIDENED = {  # each index as 0003, 0008 and 0009 made it: the same columns, then reported_on
     "ix_fact_about_entity_told_at": ["entity_id", "told_at"],
     "ix_fact_about_entity_id_date_key_told_at": ["entity_id", "date_key", "told_at"],
     "ix_fact_about_entity_id_date_key_fact_id": ["entity_id", "date_key", "fact_id"],

@@ -232,7 +232,9 @@ def test_a_record_s_timeline_reads_its_events_in_date_order_by_index(
     page = [(sql, p) for sql, p in statements if "facts.event" in sql]
     assert page, statements
     for plan in plans(sqlite_path, page):
-        assert any("INDEX ix_fact_about_entity_id_date_key_told_at" in step for step in plan), plan
+        assert any(
+            "INDEX ix_fact_about_entity_id_date_key_told_at_reported_on " in step for step in plan
+        ), plan
         assert not any("TEMP B-TREE" in step for step in plan), plan
 
 
@@ -313,7 +315,10 @@ def test_a_record_s_facts_on_a_day_are_kept_by_its_own_index_of_them(
     on a day are kept by that record's index of them: checked on ``facts``, every one of a hub
     force's facts was looked up to find the few kept (at 1000x, migration 0014)."""
     statements = statements_of(f"sqlite:///{sqlite_path}", path)
-    of_the_day = [sql for sql, _ in statements if "reported_on <=" in sql]
+    of_the_day = [(sql, p) for sql, p in statements if "reported_on <=" in sql]
     assert of_the_day, statements
-    for sql in of_the_day:
+    for (sql, _), plan in zip(of_the_day, plans(sqlite_path, of_the_day), strict=True):
         assert set(DAY_CHECKED_ON.findall(sql)) == {"fact_about"}, sql
+        found_by = [step for step in plan if step.startswith("SEARCH fact_about USING")]
+        assert found_by, plan
+        assert all("_reported_on (" in step for step in found_by), plan
