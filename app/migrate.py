@@ -79,23 +79,41 @@ def current_revision(database_url: str) -> str | None:
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            if not inspect(connection).has_table(VERSION_TABLE):
-                return None
-            current = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
-            return current.scalars().first()
+            return revision_of(connection)
     finally:
         engine.dispose()
+
+
+def revision_of(connection: Connection) -> str | None:
+    """The revision a database is migrated to, read from Alembic's version table without
+    Alembic; None for a schema never migrated."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    return connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().first()
 
 
 def is_current(database_url: str) -> bool:
-    """Whether the database is migrated to the newest revision, ``migrations.HEAD``: read from
-    Alembic's version table without Alembic."""
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            if not inspect(connection).has_table(VERSION_TABLE):
-                return False
-            current = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
-            return set(current.scalars()) == {migrations.HEAD}
-    finally:
-        engine.dispose()
+    """Whether the database is migrated to the newest revision, ``migrations.HEAD``."""
+    return current_revision(database_url) == migrations.HEAD
+
+
+def not_current(revision: str | None) -> str | None:
+    """Why a database migrated to ``revision`` is not this Muster's schema, ``migrations.HEAD``,
+    and what to do; None when it is."""
+    if revision == migrations.HEAD:
+        return None
+    if revision is None:
+        return "the database is not migrated: run `muster db upgrade`"
+    from alembic.script import ScriptDirectory
+
+    known = ScriptDirectory.from_config(alembic_config("")).walk_revisions()
+    if revision in {script.revision for script in known}:
+        return (
+            f"the database's schema is revision {revision}, older than this Muster's: "
+            f"run `muster db upgrade` (to {migrations.HEAD})"
+        )
+    return (
+        f"the database's schema is revision {revision}, which this Muster does not know (its "
+        f"newest is {migrations.HEAD}): a newer Muster migrated it, and only that Muster writes "
+        "all of it"
+    )

@@ -179,6 +179,31 @@ def test_load_on_an_unmigrated_database_names_the_command(
     assert "muster db upgrade" in output
 
 
+@pytest.mark.parametrize(
+    ("revision", "said"),
+    [
+        ("0013", "older than this Muster's: run `muster db upgrade`"),
+        ("9999", "which this Muster does not know"),
+    ],
+)
+def test_a_load_into_a_schema_of_another_muster_is_refused_and_changes_nothing(
+    database_url: str, seed_copy: Path, revision: str, said: str
+) -> None:
+    """A load writes the columns its own models know: into an older schema it would fail half
+    way, and into a newer one, migrated by a newer Muster, it would leave out what that Muster
+    writes (0014's reported_on beside each record's facts, read as "known on every day")."""
+    load(SEED_DATA)
+    with create_engine(database_url).begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+    before = snapshot(database_url)
+    add_a_rare_word(seed_copy / ARTICLE_BUNDLE)
+    code, output = load(seed_copy)
+    assert code == 1
+    assert f"the database's schema is revision {revision}, " in output
+    assert said in output
+    assert snapshot(database_url) == before
+
+
 def test_a_reader_sees_the_data_from_before_a_load_or_after_it_never_a_mix(
     database_url: str, seed_copy: Path
 ) -> None:
