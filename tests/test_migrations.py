@@ -247,6 +247,23 @@ def test_0014_gives_each_loaded_fact_about_row_its_fact_s_day(empty_database_url
     assert differences(url) == []
 
 
+def test_0015_links_the_loaded_activities_to_their_effects_and_waves_to_their_forces(
+    empty_database_url: str,
+) -> None:
+    """Data loaded by an older Muster gets each activity's effects, once each, and each wave's
+    forces, its members' and the one it joins, as a load writes them now."""
+    url = empty_database_url
+    links = {
+        "activity_effects": "SELECT activity_id, effect, sort_name FROM activity_effects",
+        "wave_forces": "SELECT wave_id, force_id, sort_name FROM wave_forces",
+    }
+    ordered = {table: f"{sql} ORDER BY 1, 2" for table, sql in links.items()}
+    as_loaded, migrated = loaded_and_migrated_from(url, "0014", ordered)
+    assert all(rows for rows in as_loaded.values())
+    assert migrated == as_loaded
+    assert differences(url) == []
+
+
 def test_0011_keeps_every_indexed_record_and_indexes_short_prefixes(
     empty_database_url: str, seed_copy: Path
 ) -> None:

@@ -134,6 +134,16 @@ BY_NAME = Order(("sort_name", "id"), (str, str))
 ENTITY_ORDERS = {"id": BY_ID, "name": BY_NAME}
 
 
+def link_orders(link: str, record_id: str) -> dict[str, Order]:
+    """ENTITY_ORDERS, in the columns of the link table ``link``, which holds each linked
+    record's id (its column ``record_id``) and sort name beside the record it links it to: one
+    record's linked records are an index range of it."""
+    return {
+        "id": Order((f"{link}.{record_id}",), (str,)),
+        "name": Order((f"{link}.sort_name", f"{link}.{record_id}"), (str, str)),
+    }
+
+
 def dated_between(selection: Selection, start: dt.date | None, end: dt.date | None) -> None:
     """Only the facts dated from ``start`` to ``end`` (either open); a 400 for ``from`` later
     than ``to``: such a range holds nothing, which is a slip."""

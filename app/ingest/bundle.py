@@ -107,6 +107,11 @@ class WaveRecord(Entity):
     tasks: list[Slug] = Field([], description="Activities the wave is to carry out.")
     dates: list[WaveDate] = []
 
+    def forces_tied(self) -> list[str]:
+        """The forces the wave is tied to, once each: its members', then the one it joins."""
+        members = [member.force for member in self.composition]
+        return list(dict.fromkeys([*members, *([self.joins] if self.joins else [])]))
+
     def facts_named(self) -> set[str]:
         """The facts the wave names: its size's, its members' shares', and its tie's."""
         named = {self.size_fact, self.joins_fact, *(member.fact for member in self.composition)}

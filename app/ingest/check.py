@@ -164,8 +164,7 @@ class Relations:
             for link in record.authorities:
                 self.effects_of[(link.authority, link.effect.value)].append(record.id)
         elif kind == "waves":
-            members = [member.force for member in record.composition]
-            for force_id in dict.fromkeys([*members, *([record.joins] if record.joins else [])]):
+            for force_id in record.forces_tied():
                 self.waves_of[force_id].append(record.id)
         elif kind == "forces":
             for agency_id in record.supports:

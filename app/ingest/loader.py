@@ -433,12 +433,7 @@ def _entity_file_rows(
     if kind is Kind.activities:
         rows.tables += _activity_links(records, details)
     if kind is Kind.waves:
-        members = [
-            {"wave_id": w.record.id, "force_id": m.force, "fact_id": m.fact, "position": place}
-            for w in records
-            for place, m in enumerate(w.record.composition)
-        ]
-        rows.tables.append((tables.WaveMember, members))
+        rows.tables += _wave_links(records, details)
     digests = [_digest_row(kind, one.record.id, _digest(one.record)) for one in records]
     rows.tables.append((tables.RecordDigest, digests))
     return rows
@@ -612,8 +607,9 @@ def _sort_name(detail: Any) -> str:
 def _activity_links(
     activities: list["Located[Any]"], details: list[Any]
 ) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]:
-    """Each activity's links to its forces and authorities, each with the activity's sort name."""
-    forces, authorities = [], []
+    """Each activity's links to its forces, its authorities and the ways they bear on it, each
+    with the activity's sort name."""
+    forces, authorities, effects = [], [], []
     for activity, detail in zip(activities, details, strict=True):
         record, sort_name = activity.record, _sort_name(detail)
         forces += [
@@ -629,7 +625,34 @@ def _activity_links(
             }
             for link in record.authorities
         ]
-    return [(tables.ActivityForce, forces), (tables.ActivityAuthority, authorities)]
+        effects += [
+            {"activity_id": record.id, "effect": effect, "sort_name": sort_name}
+            for effect in dict.fromkeys(link.effect.value for link in record.authorities)
+        ]
+    return [
+        (tables.ActivityForce, forces),
+        (tables.ActivityAuthority, authorities),
+        (tables.ActivityEffect, effects),
+    ]
+
+
+def _wave_links(
+    waves: list["Located[Any]"], details: list[Any]
+) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]:
+    """Each wave's members, and its ties to forces (its members' and the one it joins), each tie
+    with the wave's sort name."""
+    members, forces = [], []
+    for wave, detail in zip(waves, details, strict=True):
+        record, sort_name = wave.record, _sort_name(detail)
+        members += [
+            {"wave_id": record.id, "force_id": m.force, "fact_id": m.fact, "position": place}
+            for place, m in enumerate(record.composition)
+        ]
+        forces += [
+            {"wave_id": record.id, "force_id": force_id, "sort_name": sort_name}
+            for force_id in record.forces_tied()
+        ]
+    return [(tables.WaveMember, members), (tables.WaveForce, forces)]
 
 
 def _date_key(fact: render.RenderedFact) -> str:

@@ -165,6 +165,24 @@ class ActivityAuthority(SQLModel, table=True):
     sort_name: str = Field(description=LINKED_SORT_NAME)
 
 
+class ActivityEffect(SQLModel, table=True):
+    """Each way some authority bears on an activity, once however many do: ``activity_authorities``
+    holds a link for each authority, which would list an activity twice."""
+
+    __tablename__ = "activity_effects"
+    # /v1/activities?effect=, by id and by name: the activities of one effect, an index range.
+    __table_args__ = (
+        Index("ix_activity_effects_effect_activity_id", "effect", "activity_id"),
+        Index(
+            "ix_activity_effects_effect_sort_name_activity_id", "effect", "sort_name", "activity_id"
+        ),
+    )
+
+    activity_id: str = Field(foreign_key="activities.id", primary_key=True)
+    effect: str = Field(primary_key=True)
+    sort_name: str = Field(description=LINKED_SORT_NAME)
+
+
 class Fact(SQLModel, table=True):
     __tablename__ = "facts"
     # Every index that finds facts in a list's order ends with reported_on, so that ``as_of``
@@ -300,13 +318,28 @@ class Wave(SQLModel, table=True):
 
 class WaveMember(SQLModel, table=True):
     __tablename__ = "wave_members"
-    # /v1/waves?force=: the waves a force is part of.
-    __table_args__ = (Index("ix_wave_members_force_id_wave_id", "force_id", "wave_id"),)
 
     wave_id: str = Field(foreign_key="waves.id", primary_key=True)
     force_id: str = Field(foreign_key="forces.id", primary_key=True)
     fact_id: str = Field(foreign_key="facts.id")
     position: int
+
+
+class WaveForce(SQLModel, table=True):
+    """Each force a wave is tied to: a force of its composition, or the force it joins."""
+
+    __tablename__ = "wave_forces"
+    # /v1/waves?force=, by id and by name: the waves of one force, an index range.
+    __table_args__ = (
+        Index("ix_wave_forces_force_id_wave_id", "force_id", "wave_id"),
+        Index("ix_wave_forces_force_id_sort_name_wave_id", "force_id", "sort_name", "wave_id"),
+    )
+
+    wave_id: str = Field(foreign_key="waves.id", primary_key=True)
+    force_id: str = Field(foreign_key="forces.id", primary_key=True)
+    sort_name: str = Field(
+        description="The wave's sort_name, so that a force's waves list by name."
+    )
 
 
 class DatasetLoad(SQLModel, table=True):
@@ -375,11 +408,13 @@ DATA_TABLES: tuple[type[SQLModel], ...] = (
     Activity,
     ActivityForce,
     ActivityAuthority,
+    ActivityEffect,
     Fact,
     FactAbout,
     Citation,
     Wave,
     WaveMember,
+    WaveForce,
     SearchRecord,
     RecordDigest,
 )

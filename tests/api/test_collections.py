@@ -147,6 +147,49 @@ def test_the_activities_of_a_record_keep_the_list_s_order(client: TestClient) ->
             assert got == [i for i in whole if i in kept], (params, sort)
 
 
+def test_the_activities_of_an_effect_and_the_waves_of_a_force_keep_the_list_s_order(
+    client: TestClient,
+) -> None:
+    """``effect`` alone keeps each activity that some authority bears on so, once however many
+    do (two authorities prohibit arrests in the seed); ``force`` keeps each wave that the force
+    is part of or that joins it. Either comes in the order of the whole list, each way, with its
+    total."""
+    activities, waves = seed.records("activities"), seed.records("waves")
+    by_effect = {
+        effect: {
+            a["id"]
+            for a in activities
+            for link in a.get("authorities", [])
+            if link["effect"] == effect
+        }
+        for effect in {link["effect"] for a in activities for link in a.get("authorities", [])}
+    }
+    assert any(
+        len([x for x in a.get("authorities", []) if x["effect"] == "prohibits"]) > 1
+        for a in activities
+    )
+    by_force = {
+        force: {
+            w["id"]
+            for w in waves
+            if w.get("joins") == force or force in [m["force"] for m in w.get("composition", [])]
+        }
+        for force in seed.ids("forces")
+    }
+    cases = [
+        ("/v1/activities", "effect", by_effect),
+        ("/v1/waves", "force", by_force),
+    ]
+    for path, name, kept_by in cases:
+        for sort in ("name", "-name", "id", "-id"):
+            whole = listed_ids(client, path, sort=sort)
+            for value, kept in kept_by.items():
+                body = client.get(path, params={name: value, "sort": sort, "limit": 200}).json()
+                got = [item["id"] for item in body["data"]]
+                assert got == [i for i in whole if i in kept], (path, value, sort)
+                assert body["total"] == len(kept), (path, value, sort)
+
+
 def _tied(activity: dict[str, Any], params: dict[str, str]) -> bool:
     authorities = [link["authority"] for link in activity.get("authorities", [])]
     return ("force" not in params or params["force"] in activity.get("forces", [])) and (

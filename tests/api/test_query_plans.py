@@ -188,7 +188,7 @@ def test_the_facts_holding_words_are_planned_for_their_words_on_postgresql(
     [
         ("/v1/activities?force=jtf-north", "activity_forces"),
         ("/v1/activities?authority=posse-comitatus-act", "activity_authorities"),
-        ("/v1/waves?force=jtf-north", "wave_members"),
+        ("/v1/waves?force=jtf-north", "wave_forces"),
     ],
 )
 def test_a_list_filtered_by_a_related_record_finds_its_links_by_index(
@@ -208,17 +208,34 @@ def test_a_list_filtered_by_a_related_record_finds_its_links_by_index(
         ("force=jtf-north", "activity_forces"),
         ("authority=posse-comitatus-act", "activity_authorities"),
         ("authority=posse-comitatus-act&effect=prohibits", "activity_authorities"),
+        ("effect=prohibits", "activity_effects"),
     ],
 )
 def test_a_record_s_activities_in_any_order_are_an_index_range_of_its_links(
     sqlite_path: str, filters: str, link: str, sort: str
 ) -> None:
-    """A hub force's activities were found, then all sorted, for every page."""
+    """A hub force's activities were found, then all sorted, for every page; those of an effect
+    were found by a scan of every authority's links, then sorted (migration 0015)."""
     statements = statements_of(f"sqlite:///{sqlite_path}", f"/v1/activities?{filters}&sort={sort}")
     page = [(sql, p) for sql, p in statements if sql.startswith("SELECT listed")]
     assert page, statements
     for plan in plans(sqlite_path, page):
         assert plan[0].startswith(f"SEARCH {link} USING"), plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "id", "-id"])
+def test_a_force_s_waves_in_any_order_are_an_index_range_of_its_ties(
+    sqlite_path: str, sort: str
+) -> None:
+    """The waves of a force were found by a scan of every wave in the list's order, checking
+    each: a force in one wave read all of them (migration 0015)."""
+    path = f"/v1/waves?force=marines-camp-pendleton&sort={sort}"
+    statements = statements_of(f"sqlite:///{sqlite_path}", path)
+    page = [(sql, p) for sql, p in statements if sql.startswith("SELECT listed")]
+    assert page, statements
+    for plan in plans(sqlite_path, page):
+        assert plan[0].startswith("SEARCH wave_forces USING"), plan
         assert not any("TEMP B-TREE" in step for step in plan), plan
 
 

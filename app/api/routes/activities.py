@@ -14,6 +14,7 @@ from app.api.listing import (
     ListQuery,
     detail_response,
     entity_selection,
+    link_orders,
     list_response,
     order_of,
 )
@@ -21,7 +22,6 @@ from app.api.sorting import RecordId
 from app.models.common import ActivityStatus, AuthorityEffect
 from app.models.kinds import Kind
 from app.models.public import ActivityDetail, ActivityPublic, Page
-from app.services.records import Order
 
 router = APIRouter(prefix="/v1/activities", tags=["activities"])
 
@@ -43,17 +43,9 @@ class ActivityQuery(ListQuery, AsOfQuery):
     )
 
 
-def _orders_by(link: str) -> dict[str, Order]:
-    """ENTITY_ORDERS, in the columns of the link table ``link``, which holds each activity's id
-    and sort name beside the record it links: one record's activities are an index range of it."""
-    return {
-        "id": Order((f"{link}.activity_id",), (str,)),
-        "name": Order((f"{link}.sort_name", f"{link}.activity_id"), (str, str)),
-    }
-
-
-BY_FORCE_LINK = _orders_by("activity_forces")
-BY_AUTHORITY_LINK = _orders_by("activity_authorities")
+BY_FORCE_LINK = link_orders("activity_forces", "activity_id")
+BY_AUTHORITY_LINK = link_orders("activity_authorities", "activity_id")
+BY_EFFECT_LINK = link_orders("activity_effects", "activity_id")
 
 
 @router.get("", response_model=Page[ActivityPublic], dependencies=[CACHED])
@@ -76,12 +68,12 @@ async def list_activities(
             selection.where("activity_authorities.effect = :effect", effect=query.effect.value)
         if query.force is None:
             orders = BY_AUTHORITY_LINK
-    elif query.effect is not None:  # as many links as authorities bear so on the activity
-        selection.where(
-            "activities.id IN (SELECT activity_id FROM activity_authorities "
-            "WHERE effect = :effect)",
-            effect=query.effect.value,
+    elif query.effect is not None:  # once, however many authorities bear so on the activity
+        selection.join("activity_effects ON activity_effects.activity_id = activities.id").where(
+            "activity_effects.effect = :effect", effect=query.effect.value
         )
+        if query.force is None:
+            orders = BY_EFFECT_LINK
     order = order_of(orders, query.sort)
     return await list_response(request, data, query, selection, order, ActivityPublic)
 

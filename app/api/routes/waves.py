@@ -15,6 +15,7 @@ from app.api.listing import (
     detail_response,
     entity_selection,
     iso,
+    link_orders,
     list_response,
     order_of,
 )
@@ -26,6 +27,8 @@ from app.services import records
 from app.services.store import Reading
 
 router = APIRouter(prefix="/v1/waves", tags=["waves"])
+
+BY_FORCE_LINK = link_orders("wave_forces", "wave_id")
 
 
 class WaveQuery(ListQuery, AsOfQuery):
@@ -46,13 +49,13 @@ async def list_waves(
 ) -> Response:
     """List deployment waves with their sizes as the sources give them."""
     selection = entity_selection(Kind.waves, status=query.status)
+    orders = ENTITY_ORDERS
     if query.force is not None:
-        selection.where(
-            "(joins_id = :force"
-            " OR id IN (SELECT wave_id FROM wave_members WHERE force_id = :force))",
-            force=query.force,
+        selection.join("wave_forces ON wave_forces.wave_id = waves.id").where(
+            "wave_forces.force_id = :force", force=query.force
         )
-    order = order_of(ENTITY_ORDERS, query.sort)
+        orders = BY_FORCE_LINK
+    order = order_of(orders, query.sort)
     as_of = iso(query.as_of)
 
     def known_on(reading: Reading, waves: list[dict[str, Any]]) -> None:
