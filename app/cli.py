@@ -97,12 +97,14 @@ def load(path: BundlesPath) -> None:
 
     from app.db import make_engine
     from app.ingest.check import InvalidBundlesError, read_dataset
-    from app.ingest.loader import NotMigratedError, load_dataset
+    from app.ingest.loader import NotMigratedError, load_dataset, refuse_another_schema
 
+    engine = make_engine(get_settings().database_url)
     try:
+        refuse_another_schema(engine)  # before the check, which takes seconds at scale
         dataset = read_dataset(path)
         _warn(dataset.warnings)
-        report = load_dataset(make_engine(get_settings().database_url), dataset)
+        report = load_dataset(engine, dataset)
     except InvalidBundlesError as failure:
         _fail([*map(str, failure.problems), "nothing was loaded: the data is as it was"])
         return
@@ -296,6 +298,7 @@ def _prepare_database(settings: Settings) -> None:
     from sqlalchemy import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
+    import migrations
     from app import migrate
     from app.db import is_sqlite, make_engine, read_only_sqlite_url
     from app.ingest.loader import has_data, load_dataset
@@ -311,25 +314,43 @@ def _prepare_database(settings: Settings) -> None:
         checked_url = read_only_sqlite_url(url)  # the operator's: only read it, like the workers
     engine = make_engine(checked_url)
     try:
-        migrated = migrate.is_current(checked_url)
-        loaded = migrated and has_data(engine)
+        with engine.connect() as connection:
+            revision = migrate.revision_of(connection)
+        if revision == migrations.HEAD and has_data(engine):
+            return
     except SQLAlchemyError as error:
         shown = make_url(url).render_as_string(hide_password=True)
         raise DatabaseNotReadyError(f"the database at {shown} cannot be read: {error}") from error
     finally:
         engine.dispose()
-    if migrated and loaded:
-        return
-    if not settings.is_default_database:
-        step = "muster db upgrade && muster load PATH" if not migrated else "muster load PATH"
+    made_by_a_newer_muster = revision is not None and not migrate.is_known(revision)
+    if not settings.is_default_database or made_by_a_newer_muster:
+        if revision is None:
+            raise DatabaseNotReadyError(
+                "the database is not migrated: run `muster db upgrade && muster load PATH` first"
+            )
+        problem = migrate.not_current(revision)
         raise DatabaseNotReadyError(
-            f"the database is {'not migrated' if not migrated else 'empty'}: run `{step}` first"
+            problem or "the database is empty: run `muster load PATH` first"
         )
-    typer.echo("First start: creating the embedded database and loading the bundled seed data")
-    from app.ingest.check import read_dataset
-
+    # The embedded default is Muster's own to keep at this Muster's schema, but the data in it may
+    # be the user's, loaded by `muster load`: only a database with no data gets the bundled seed.
+    if revision is None:
+        typer.echo("First start: creating the embedded database and loading the bundled seed data")
+    elif revision != migrations.HEAD:
+        typer.echo(f"Upgrading the embedded database from schema {revision} to {migrations.HEAD}")
     migrate.upgrade(url)
-    load_dataset(make_engine(url), read_dataset(SEED_DATA))
+    engine = make_engine(url)
+    try:
+        if has_data(engine):
+            return
+        if revision is not None:
+            typer.echo("The embedded database is empty: loading the bundled seed data")
+        from app.ingest.check import read_dataset
+
+        load_dataset(engine, read_dataset(SEED_DATA))
+    finally:
+        engine.dispose()
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """Running the Alembic migrations that ship inside the package.
 
-Alembic is imported only where a migration runs: importing it takes a third of a second, which
-every ``muster serve`` would otherwise pay just to learn that the schema is current.
+Alembic is imported only where a migration runs or a database is found at another revision:
+importing it takes a third of a second, which every ``muster serve`` would otherwise pay just to
+learn that the schema is current.
 """
 
 from collections.abc import Iterator
@@ -92,9 +93,12 @@ def revision_of(connection: Connection) -> str | None:
     return connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().first()
 
 
-def is_current(database_url: str) -> bool:
-    """Whether the database is migrated to the newest revision, ``migrations.HEAD``."""
-    return current_revision(database_url) == migrations.HEAD
+def is_known(revision: str) -> bool:
+    """Whether ``revision`` is one of this Muster's migrations: if not, a newer Muster made it."""
+    from alembic.script import ScriptDirectory
+
+    known = ScriptDirectory.from_config(alembic_config("")).walk_revisions()
+    return revision in {script.revision for script in known}
 
 
 def not_current(revision: str | None) -> str | None:
@@ -104,16 +108,13 @@ def not_current(revision: str | None) -> str | None:
         return None
     if revision is None:
         return "the database is not migrated: run `muster db upgrade`"
-    from alembic.script import ScriptDirectory
-
-    known = ScriptDirectory.from_config(alembic_config("")).walk_revisions()
-    if revision in {script.revision for script in known}:
+    if is_known(revision):
         return (
             f"the database's schema is revision {revision}, older than this Muster's: "
             f"run `muster db upgrade` (to {migrations.HEAD})"
         )
     return (
         f"the database's schema is revision {revision}, which this Muster does not know (its "
-        f"newest is {migrations.HEAD}): a newer Muster migrated it, and only that Muster writes "
-        "all of it"
+        f"newest is {migrations.HEAD}): a newer Muster migrated it, and only that Muster reads and "
+        "writes all of it, so use that Muster with it"
     )

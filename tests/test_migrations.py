@@ -77,11 +77,11 @@ def test_upgrade_head_on_an_empty_database_matches_the_models(empty_database_url
 def test_the_head_that_serve_requires_is_the_newest_migration(empty_database_url: str) -> None:
     url = empty_database_url
     assert head(url) == migrations.HEAD
-    assert not migrate.is_current(url)
+    assert migrate.current_revision(url) != migrations.HEAD
     migrate.upgrade(url)
-    assert migrate.is_current(url)
+    assert migrate.current_revision(url) == migrations.HEAD
     migrate.downgrade(url, "-1")
-    assert not migrate.is_current(url)
+    assert migrate.current_revision(url) != migrations.HEAD
 
 
 def test_downgrade_to_base_and_upgrade_again(empty_database_url: str) -> None:

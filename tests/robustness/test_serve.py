@@ -1,11 +1,19 @@
 """``muster serve`` says it serves only once it listens, and says in one line when it cannot."""
 
+import shutil
 import socket
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
+from sqlalchemy import text
 
+import migrations
+from app import migrate
+from app.db import make_engine
+from tests.conftest import SEED_DATA
+from tests.data import LATER_REPORT
 from tests.robustness.conftest import fill
 from tests.robustness.server import MUSTER, unused_port
 
@@ -72,3 +80,84 @@ def test_serve_help_shows_each_default_and_environment_variable() -> None:
         assert f"[env var: MUSTER_{variable}]" in result.stdout
         assert f"[default: ({default})]" in result.stdout
     assert "README" in result.stdout
+
+
+def _serve_the_default_database(folder: Path) -> tuple[str, list[str]]:
+    """Start ``muster serve`` in ``folder`` on its default database, ./muster.db; return what it
+    printed before serving and the ids of the sources it serves."""
+    port = unused_port()
+    process = subprocess.Popen(
+        [str(MUSTER), "serve", "--port", str(port)],
+        cwd=folder,
+        env={"PATH": "/usr/bin:/bin"},  # no MUSTER_DATABASE_URL: the default
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        printed: list[str] = []
+        while not (line := process.stdout.readline()).startswith("Muster serves"):
+            assert line, f"muster serve stopped after printing {printed}"
+            printed.append(line)
+        sources = httpx.get(f"http://127.0.0.1:{port}/v1/sources").json()["data"]
+        return "".join(printed), [source["id"] for source in sources]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_serve_upgrades_the_default_database_and_keeps_the_data_loaded_into_it(
+    tmp_path: Path,
+) -> None:
+    """A new Muster's first `muster serve` on the embedded database that an older one migrated
+    and the user loaded upgrades its schema and serves that data, not the bundled seed."""
+    bundles = tmp_path / "bundles"
+    shutil.copytree(SEED_DATA, bundles)
+    shutil.copytree(LATER_REPORT, bundles / LATER_REPORT.name)
+    default_database = f"sqlite:///{tmp_path / 'muster.db'}"
+    fill(default_database, bundles)
+    migrate.downgrade(default_database, "-1")  # as the Muster before this one left it
+
+    printed, served = _serve_the_default_database(tmp_path)
+
+    assert "test-later-report" in served
+    assert "First start" not in printed
+    assert migrate.current_revision(default_database) == migrations.HEAD
+
+
+def test_serve_fills_a_new_default_database_with_the_seed(tmp_path: Path) -> None:
+    printed, served = _serve_the_default_database(tmp_path)
+
+    assert "First start" in printed
+    assert sorted(served) == sorted(path.name for path in SEED_DATA.iterdir() if path.is_dir())
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["default", "named"])
+def test_serve_refuses_a_database_a_newer_muster_migrated(tmp_path: Path, named: bool) -> None:
+    """Neither the embedded default nor a database named by MUSTER_DATABASE_URL is served, nor
+    upgraded, at a schema this Muster does not know; the error says what to do."""
+    database = f"sqlite:///{tmp_path / 'muster.db'}"
+    fill(database)
+    engine = make_engine(database)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+
+    result = subprocess.run(
+        [str(MUSTER), "serve", "--port", str(unused_port())],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", **({"MUSTER_DATABASE_URL": database} if named else {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "error: the database's schema is revision 9999, which this Muster does not know (its "
+        f"newest is {migrations.HEAD}): a newer Muster migrated it, and only that Muster reads "
+        "and writes all of it, so use that Muster with it"
+    ]
+    assert migrate.current_revision(database) == "9999"
