@@ -97,14 +97,12 @@ def load(path: BundlesPath) -> None:
 
     from app.db import make_engine
     from app.ingest.check import InvalidBundlesError, read_dataset
-    from app.ingest.loader import NotMigratedError, load_dataset, refuse_another_schema
+    from app.ingest.loader import NotMigratedError, load_dataset
 
-    engine = make_engine(get_settings().database_url)
     try:
-        refuse_another_schema(engine)  # before the check, which takes seconds at scale
         dataset = read_dataset(path)
         _warn(dataset.warnings)
-        report = load_dataset(engine, dataset)
+        report = load_dataset(make_engine(get_settings().database_url), dataset)
     except InvalidBundlesError as failure:
         _fail([*map(str, failure.problems), "nothing was loaded: the data is as it was"])
         return

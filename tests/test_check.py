@@ -197,6 +197,7 @@ def test_a_quote_of_the_wrong_length_is_a_problem_not_a_traceback(
     assert message.startswith(f"{bundle / 'facts.yaml'}:{end_line}: citations.0.end:")
     assert "end - start is" in message
     assert "Traceback" not in result.output
+    assert not (tmp_path / "never.db").exists()  # a refused load does not even make the file
 
 
 def yaml_dump_line_of(fact: dict[str, object], key: str) -> int:
@@ -225,6 +226,7 @@ def test_an_impossible_date_names_the_file_line_and_reason(
         "is outside expected range of 1-12"
     ]
     assert lines["date"] < date_line
+    assert not (tmp_path / "never.db").exists()
 
 
 def test_a_bad_reference_is_reported_at_its_field_not_the_records_first_line(
