@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -18,7 +19,7 @@ from app.services import render
 from app.services import search as search_service
 from tests.api import seed
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
-from tests.helpers import add_a_rare_word
+from tests.helpers import add_a_rare_word, facts_file
 
 QUERIES = [
     "Lonestar",
@@ -250,3 +251,35 @@ def test_a_hit_says_its_collection_and_relevance_by_their_own_names(client: Test
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     for schema, deprecated in (("Ref", "kind"), ("SearchHit", "kind"), ("SearchHit", "rank")):
         assert schemas[schema]["properties"][deprecated]["deprecated"] is True
+
+
+def test_snippets_mark_every_word_a_term_begins_whatever_its_letters(
+    tmp_path: Path, seed_copy: Path
+) -> None:
+    """A word is marked as the index folds it: with accents, in full-width letters, beside curly
+    quotes, section signs and trademark signs; and no word the term does not begin."""
+    quotes, section = "\N{LEFT DOUBLE QUOTATION MARK}\N{RIGHT DOUBLE QUOTATION MARK}", "§"
+    apostrophe, trademark = "\N{RIGHT SINGLE QUOTATION MARK}", "\N{TRADE MARK SIGN}"
+    full_width = "".join(chr(ord(letter) + 0xFEE0) for letter in "MARINES")
+    statements = [
+        f"Zyzzogeton: {quotes[0]}Marines{apostrophe} {section}marine submarine marine_corps "
+        f"Marines2{quotes[1]}.",
+        f"Zyzzogeton: Marinés, {full_width} and Marines{trademark} at sea.",
+    ]
+    path = facts_file(seed_copy / ARTICLE_BUNDLE)
+    facts = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for fact, statement in zip(facts, statements, strict=False):
+        fact["statement"] = statement
+    path.write_text(yaml.safe_dump(facts, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'muster.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    load_dataset(engine, read_dataset(seed_copy))
+    engine.dispose()
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        snippets = {hit["snippet"] for hit in search(client, "zyzzogeton marine")}
+    assert snippets == {
+        f"«Zyzzogeton»: {quotes[0]}«Marines»{apostrophe} {section}«marine» submarine "
+        f"«marine»_corps «Marines2»{quotes[1]}.",
+        f"«Zyzzogeton»: «Marinés», «{full_width}» and «Marines»{trademark} at sea.",
+    }
