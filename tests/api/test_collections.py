@@ -5,11 +5,19 @@ import datetime as dt
 import io
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import yaml
 from fastapi.testclient import TestClient
 
+from app.config import Settings
+from app.db import make_engine
+from app.ingest.check import read_dataset
+from app.ingest.loader import load_dataset
+from app.main import create_app
 from tests.api import seed
+from tests.conftest import ARTICLE_BUNDLE
 
 LIMITS = (1, 2, 7, 50, 200)
 # Every list, and a query each that selects part of it.
@@ -188,6 +196,77 @@ def test_the_activities_of_an_effect_and_the_waves_of_a_force_keep_the_list_s_or
                 got = [item["id"] for item in body["data"]]
                 assert got == [i for i in whole if i in kept], (path, value, sort)
                 assert body["total"] == len(kept), (path, value, sort)
+
+
+def test_a_force_with_an_effect_or_a_status_keeps_what_is_both(client: TestClient) -> None:
+    """``force`` and ``effect`` (no authority) keep the activities the force does that some
+    authority bears on so, once each; ``force`` and ``status`` keep the force's waves in that
+    status. Each in the order of the whole list, with its total."""
+    activities, waves = seed.records("activities"), seed.records("waves")
+
+    def effects_on(activity: dict[str, Any]) -> set[str]:
+        return {link["effect"] for link in activity.get("authorities", [])}
+
+    def forces_of(wave: dict[str, Any]) -> set[str]:
+        return {wave.get("joins"), *(member["force"] for member in wave.get("composition", []))}
+
+    cases = [
+        (
+            "/v1/activities",
+            {"force": force, "effect": effect},
+            {
+                a["id"]
+                for a in activities
+                if force in a.get("forces", []) and effect in effects_on(a)
+            },
+        )
+        for force in seed.ids("forces")
+        for effect in {effect for a in activities for effect in effects_on(a)}
+    ] + [
+        (
+            "/v1/waves",
+            {"force": force, "status": status},
+            {w["id"] for w in waves if force in forces_of(w) and w["status"] == status},
+        )
+        for force in seed.ids("forces")
+        for status in {w["status"] for w in waves}
+    ]
+    for path in ("/v1/activities", "/v1/waves"):  # each pair keeps some and not all, somewhere
+        kept_counts = {len(kept) for at, _, kept in cases if at == path}
+        assert max(kept_counts) > 0
+        assert 0 in kept_counts
+    for sort in ("name", "-id"):
+        wholes = {
+            path: listed_ids(client, path, sort=sort) for path in ("/v1/activities", "/v1/waves")
+        }
+        for path, params, kept in cases:
+            body = client.get(path, params={**params, "sort": sort, "limit": 200}).json()
+            assert [item["id"] for item in body["data"]] == [
+                i for i in wholes[path] if i in kept
+            ], (path, params, sort)
+            assert body["total"] == len(kept), (path, params, sort)
+
+
+def test_a_wave_that_joins_one_of_its_own_members_is_listed_once_for_it(
+    database_url: str, seed_copy: Path
+) -> None:
+    waves_file = seed_copy / ARTICLE_BUNDLE / "waves.yaml"
+    waves = yaml.safe_load(waves_file.read_text(encoding="utf-8"))
+    wave = next(w for w in waves if w.get("joins") and w.get("composition"))
+    member = {"force": wave["joins"], "fact": wave["size_fact"]}  # a quantity, as a member needs
+    wave["composition"].append(member)
+    waves_file.write_text(yaml.safe_dump(waves, allow_unicode=True, sort_keys=False), "utf-8")
+    engine = make_engine(database_url)
+    load_dataset(engine, read_dataset(seed_copy))
+    engine.dispose()
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        body = client.get("/v1/waves", params={"force": wave["joins"], "limit": 200}).json()
+        listed = client.get(f"/v1/waves/{wave['id']}").json()
+    ids = [item["id"] for item in body["data"]]
+    assert ids.count(wave["id"]) == 1
+    assert body["total"] == len(ids)
+    members = [(m["force"]["id"], m["fact"]["id"]) for m in listed["composition"]]
+    assert (member["force"], member["fact"]) in members
 
 
 def _tied(activity: dict[str, Any], params: dict[str, str]) -> bool:
