@@ -239,8 +239,8 @@ def constant_server(
         {READ_FLOOR_DATABASE: str(read_floor_database)} if read_floor_database is not None else None
     )
     command = [
-        *(sys.executable, "-m", "uvicorn", "--factory", "bench:constant_app"),
-        *("--app-dir", str(BENCH_DIR), "--port", str(port), *UVICORN_OPTIONS),
+        *(sys.executable, "-m", "uvicorn", "--factory", "bench.bench:constant_app"),
+        *("--app-dir", str(REPO), "--port", str(port), *UVICORN_OPTIONS),
     ]
     return serve("constant", command, port, cwd=workdir, env=env)
 
