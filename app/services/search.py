@@ -309,7 +309,6 @@ ASCII_WORD_START = "(?<![A-Za-z0-9])"
 NOT_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
-@lru_cache(maxsize=4096)
 def _separates_alone(character: str) -> bool:
     """Whether ``character`` is punctuation or a space that stays no letter or digit under NFKC
     and composes with no neighbour, as curly quotes and the section sign: the words around it

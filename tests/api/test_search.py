@@ -1,5 +1,6 @@
 """/v1/search: every kind of record by its words, the same on SQLite and PostgreSQL."""
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -283,3 +284,21 @@ def test_snippets_mark_every_word_a_term_begins_whatever_its_letters(
         f"«marine»_corps «Marines2»{quotes[1]}.",
         f"«Zyzzogeton»: «Marinés», «{full_width}» and «Marines»{trademark} at sea.",
     }
+
+
+def test_what_the_ascii_path_takes_for_a_separator_separates_as_the_index_folds() -> None:
+    """Every character outside ASCII that lets a text's words be found as ASCII ones stands
+    between words as the index sees them, on either side of any: the index finds the same words
+    (NFKC makes no letter of it, nor joins it to a neighbour), and so do the marks."""
+    separators = [
+        character
+        for character in map(chr, range(0x80, sys.maxunicode + 1))
+        if search_service._separates_alone(character)
+    ]
+    assert {"\N{RIGHT SINGLE QUOTATION MARK}", "§", "\N{NO-BREAK SPACE}"} <= set(separators)
+    marks = search_service.Marks(["ab"])
+    for character in separators:
+        text = f"ab{character}abc{character}xab"
+        assert search_service.words(text) == ("ab", "abc", "xab"), hex(ord(character))
+        assert marks.held(text) == 1
+        assert marks.spans(text) == [(0, 2), (3, 6)], hex(ord(character))
