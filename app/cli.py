@@ -19,6 +19,8 @@ from app.models.kinds import Kind
 # took a median 5.27 s against 5.57 s, peaking at 95 MB against 117 MB (bench/load_speed.py 1000
 # --check-only --against d2d17a8 --rounds 5). A test in tests/test_cli.py guards the imports.
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from app.ingest.check import Problem
     from app.ingest.loader import LoadReport
 
@@ -315,6 +317,7 @@ def _prepare_database(settings: Settings) -> None:
         with engine.connect() as connection:
             revision = migrate.revision_of(connection)
         if revision == migrations.HEAD and has_data(engine):
+            _warn_if_rendered_by_another_muster(engine)
             return
     except SQLAlchemyError as error:
         shown = make_url(url).render_as_string(hide_password=True)
@@ -341,6 +344,7 @@ def _prepare_database(settings: Settings) -> None:
     engine = make_engine(url)
     try:
         if has_data(engine):
+            _warn_if_rendered_by_another_muster(engine)
             return
         if revision is not None:
             typer.echo("The embedded database is empty: loading the bundled seed data")
@@ -349,6 +353,17 @@ def _prepare_database(settings: Settings) -> None:
         load_dataset(engine, read_dataset(SEED_DATA))
     finally:
         engine.dispose()
+
+
+def _warn_if_rendered_by_another_muster(engine: "Engine") -> None:
+    from app.ingest.loader import rendered_by_another_muster
+
+    if rendered_by_another_muster(engine):
+        typer.echo(
+            "warning: the data was rendered by another version of Muster and is served as it "
+            "rendered it: run `muster load PATH` with its bundles to render it with this one",
+            err=True,
+        )
 
 
 def main() -> None:

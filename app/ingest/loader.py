@@ -93,6 +93,17 @@ def has_data(engine: Engine) -> bool:
         return current_version(connection) is not None
 
 
+def rendered_by_another_muster(engine: Engine) -> bool:
+    """Whether the newest load rendered its documents with other rendering code than this
+    Muster's: they are served as that code rendered them until the data is loaded again."""
+    newest = select(col(tables.DatasetLoad.render_version)).order_by(
+        col(tables.DatasetLoad.seq).desc()
+    )
+    with engine.connect() as connection:
+        rendered_with = connection.execute(newest.limit(1)).scalar()
+    return rendered_with is not None and rendered_with != render.RENDER_VERSION
+
+
 def load_dataset(engine: Engine, dataset: "Dataset") -> LoadReport:
     """Replace every data row with ``dataset``; on any error nothing changes."""
     # A load writes the columns of this Muster's models: into an older schema it would fail half

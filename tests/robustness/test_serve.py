@@ -161,3 +161,37 @@ def test_serve_refuses_a_database_a_newer_muster_migrated(tmp_path: Path, named:
         "and writes all of it, so use that Muster with it"
     ]
     assert migrate.current_revision(database) == "9999"
+
+
+def _serve_and_stop(database: str) -> str:
+    """Start ``muster serve`` on ``database`` and stop it once it serves; return its stderr."""
+    process = subprocess.Popen(
+        [str(MUSTER), "serve", "--port", str(unused_port())],
+        env={"MUSTER_DATABASE_URL": database, "PATH": "/usr/bin:/bin"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        while not (line := process.stdout.readline()).startswith("Muster serves"):
+            assert line, "muster serve stopped before serving"
+    finally:
+        process.terminate()
+        _, errors = process.communicate(timeout=30)
+    return errors
+
+
+def test_serve_warns_of_data_another_muster_rendered(database: str) -> None:
+    """Data whose documents other rendering code made (an older Muster's) is served as they are,
+    and serve says so and how to render it again; data this Muster rendered, without a word."""
+    warning = (
+        "warning: the data was rendered by another version of Muster and is served as it "
+        "rendered it: run `muster load PATH` with its bundles to render it with this one"
+    )
+    assert warning not in _serve_and_stop(database)
+    engine = make_engine(database)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE dataset_loads SET render_version = 'an-older-rendering'"))
+    engine.dispose()
+    assert warning in _serve_and_stop(database).splitlines()
