@@ -360,8 +360,9 @@ def _warn_if_rendered_by_another_muster(engine: "Engine") -> None:
 
     if rendered_by_another_muster(engine):
         typer.echo(
-            "warning: the data was rendered by another version of Muster and is served as it "
-            "rendered it: run `muster load PATH` with its bundles to render it with this one",
+            "warning: this data was rendered by other Muster code than this one's and is served "
+            "as that code rendered it; load its bundles again (`muster load PATH`) to render it "
+            "with this Muster",
             err=True,
         )
 

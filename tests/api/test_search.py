@@ -287,9 +287,9 @@ def test_snippets_mark_every_word_a_term_begins_whatever_its_letters(
 
 
 def test_what_the_ascii_path_takes_for_a_separator_separates_as_the_index_folds() -> None:
-    """Every character outside ASCII that lets a text's words be found as ASCII ones stands
-    between words as the index sees them, on either side of any: the index finds the same words
-    (NFKC makes no letter of it, nor joins it to a neighbour), and so do the marks."""
+    """Every character outside ASCII that lets a text's words be found as ASCII ones separates
+    ASCII words as the index sees them, after one and before another: the index finds the same
+    words (NFKC makes no letter of it, nor joins it to a neighbour), and so do the marks."""
     separators = [
         character
         for character in map(chr, range(0x80, sys.maxunicode + 1))
@@ -300,5 +300,5 @@ def test_what_the_ascii_path_takes_for_a_separator_separates_as_the_index_folds(
     for character in separators:
         text = f"ab{character}abc{character}xab"
         assert search_service.words(text) == ("ab", "abc", "xab"), hex(ord(character))
-        assert marks.held(text) == 1
+        assert marks.held(text) == 1, hex(ord(character))
         assert marks.spans(text) == [(0, 2), (3, 6)], hex(ord(character))

@@ -3,6 +3,7 @@
 import shutil
 import socket
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -82,16 +83,25 @@ def test_serve_help_shows_each_default_and_environment_variable() -> None:
     assert "README" in result.stdout
 
 
-def _serve_the_default_database(folder: Path) -> tuple[str, list[str]]:
-    """Start ``muster serve`` in ``folder`` on its default database, ./muster.db; return what it
-    printed before serving and the ids of the sources it serves."""
+@dataclass
+class Served:
+    printed: str
+    """What ``muster serve`` printed before it served."""
+    errors: str
+    sources: list[str]
+    """The ids of the sources it served."""
+
+
+def _serve(folder: Path, database: str | None = None) -> Served:
+    """Start ``muster serve`` in ``folder``, on ``database`` or, when None, on its default
+    database ./muster.db; stop it once it serves."""
     port = unused_port()
     process = subprocess.Popen(
         [str(MUSTER), "serve", "--port", str(port)],
         cwd=folder,
-        env={"PATH": "/usr/bin:/bin"},  # no MUSTER_DATABASE_URL: the default
+        env={"PATH": "/usr/bin:/bin", **({"MUSTER_DATABASE_URL": database} if database else {})},
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
     )
     try:
@@ -101,10 +111,23 @@ def _serve_the_default_database(folder: Path) -> tuple[str, list[str]]:
             assert line, f"muster serve stopped after printing {printed}"
             printed.append(line)
         sources = httpx.get(f"http://127.0.0.1:{port}/v1/sources").json()["data"]
-        return "".join(printed), [source["id"] for source in sources]
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        _, errors = process.communicate(timeout=30)
+    return Served("".join(printed), errors, [source["id"] for source in sources])
+
+
+OTHER_RENDERING_WARNING = (
+    "warning: this data was rendered by other Muster code than this one's and is served as that "
+    "code rendered it; load its bundles again (`muster load PATH`) to render it with this Muster"
+)
+
+
+def _rendered_by_other_code(database: str) -> None:
+    engine = make_engine(database)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE dataset_loads SET render_version = 'other-code'"))
+    engine.dispose()
 
 
 def test_serve_upgrades_the_default_database_and_keeps_the_data_loaded_into_it(
@@ -117,20 +140,23 @@ def test_serve_upgrades_the_default_database_and_keeps_the_data_loaded_into_it(
     shutil.copytree(LATER_REPORT, bundles / LATER_REPORT.name)
     default_database = f"sqlite:///{tmp_path / 'muster.db'}"
     fill(default_database, bundles)
+    _rendered_by_other_code(default_database)
     migrate.downgrade(default_database, "-1")  # as the Muster before this one left it
 
-    printed, served = _serve_the_default_database(tmp_path)
+    served = _serve(tmp_path)
 
-    assert "test-later-report" in served
-    assert "First start" not in printed
+    assert "test-later-report" in served.sources
+    assert "First start" not in served.printed
     assert migrate.current_revision(default_database) == migrations.HEAD
+    assert OTHER_RENDERING_WARNING in served.errors.splitlines()  # and how to render it again
 
 
 def test_serve_fills_a_new_default_database_with_the_seed(tmp_path: Path) -> None:
-    printed, served = _serve_the_default_database(tmp_path)
+    served = _serve(tmp_path)
 
-    assert "First start" in printed
-    assert sorted(served) == sorted(path.name for path in SEED_DATA.iterdir() if path.is_dir())
+    assert "First start" in served.printed
+    assert sorted(served.sources) == sorted(p.name for p in SEED_DATA.iterdir() if p.is_dir())
+    assert OTHER_RENDERING_WARNING not in served.errors
 
 
 @pytest.mark.parametrize("named", [False, True], ids=["default", "named"])
@@ -163,35 +189,9 @@ def test_serve_refuses_a_database_a_newer_muster_migrated(tmp_path: Path, named:
     assert migrate.current_revision(database) == "9999"
 
 
-def _serve_and_stop(database: str) -> str:
-    """Start ``muster serve`` on ``database`` and stop it once it serves; return its stderr."""
-    process = subprocess.Popen(
-        [str(MUSTER), "serve", "--port", str(unused_port())],
-        env={"MUSTER_DATABASE_URL": database, "PATH": "/usr/bin:/bin"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        while not (line := process.stdout.readline()).startswith("Muster serves"):
-            assert line, "muster serve stopped before serving"
-    finally:
-        process.terminate()
-        _, errors = process.communicate(timeout=30)
-    return errors
-
-
-def test_serve_warns_of_data_another_muster_rendered(database: str) -> None:
+def test_serve_warns_of_data_another_muster_rendered(tmp_path: Path, database: str) -> None:
     """Data whose documents other rendering code made (an older Muster's) is served as they are,
     and serve says so and how to render it again; data this Muster rendered, without a word."""
-    warning = (
-        "warning: the data was rendered by another version of Muster and is served as it "
-        "rendered it: run `muster load PATH` with its bundles to render it with this one"
-    )
-    assert warning not in _serve_and_stop(database)
-    engine = make_engine(database)
-    with engine.begin() as connection:
-        connection.execute(text("UPDATE dataset_loads SET render_version = 'an-older-rendering'"))
-    engine.dispose()
-    assert warning in _serve_and_stop(database).splitlines()
+    assert OTHER_RENDERING_WARNING not in _serve(tmp_path, database).errors
+    _rendered_by_other_code(database)
+    assert OTHER_RENDERING_WARNING in _serve(tmp_path, database).errors.splitlines()
