@@ -122,3 +122,22 @@ def test_check_imports_no_database_code(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok: "), done.stdout
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_a_load_into_a_database_file_that_does_not_exist_is_refused_and_makes_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused load changes nothing: into a SQLite file that was never made it says to migrate
+    first, and leaves no empty file behind."""
+    never = tmp_path / "never.db"
+    monkeypatch.setenv("MUSTER_DATABASE_URL", f"sqlite:///{never}")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(cli, ["load", str(SEED_DATA)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "error: the database is not migrated: run `muster db upgrade`"
+    ]
+    assert not never.exists()
