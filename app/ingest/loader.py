@@ -83,25 +83,28 @@ class LoadReport:
         return self.version == self.previous_version and not self.rendered_again
 
 
-def current_version(connection: Connection) -> str | None:
-    newest = select(col(tables.DatasetLoad.version)).order_by(col(tables.DatasetLoad.seq).desc())
-    return connection.execute(newest.limit(1)).scalar()
+NEWEST_LOAD = (
+    select(col(tables.DatasetLoad.version), col(tables.DatasetLoad.render_version))
+    .order_by(col(tables.DatasetLoad.seq).desc())
+    .limit(1)
+)
+"""The data version and render version of the last load, if there was one."""
+
+
+def _newest_load(engine: Engine) -> Any:
+    with engine.connect() as connection:
+        return connection.execute(NEWEST_LOAD).first()
 
 
 def has_data(engine: Engine) -> bool:
-    with engine.connect() as connection:
-        return current_version(connection) is not None
+    return _newest_load(engine) is not None
 
 
 def rendered_by_another_muster(engine: Engine) -> bool:
     """Whether the newest load rendered its documents with other rendering code than this
     Muster's: they are served as that code rendered them until the data is loaded again."""
-    newest = select(col(tables.DatasetLoad.render_version)).order_by(
-        col(tables.DatasetLoad.seq).desc()
-    )
-    with engine.connect() as connection:
-        rendered_with = connection.execute(newest.limit(1)).scalar()
-    return rendered_with is not None and rendered_with != render.RENDER_VERSION
+    newest = _newest_load(engine)
+    return newest is not None and newest.render_version != render.RENDER_VERSION
 
 
 def load_dataset(engine: Engine, dataset: "Dataset") -> LoadReport:
@@ -270,11 +273,7 @@ def _durable(path: Path) -> None:
 
 
 def _load(connection: Connection, dataset: "Dataset") -> LoadReport:
-    newest = connection.execute(
-        select(col(tables.DatasetLoad.version), col(tables.DatasetLoad.render_version))
-        .order_by(col(tables.DatasetLoad.seq).desc())
-        .limit(1)
-    ).first()
+    newest = connection.execute(NEWEST_LOAD).first()
     previous_version = newest.version if newest else None
     report = LoadReport(dataset.version, previous_version)
     if newest is not None and newest.version == dataset.version:
