@@ -14,7 +14,7 @@ warmed up, then measured in several rounds; the rounds visit every endpoint in t
 neighbour slows all of them alike. The table gives medians over the rounds and ratios of medians:
 to the constant route ``return {"ok": True}`` of a separate FastAPI app under the same uvicorn
 settings, and Muster's to Datasette's. The table goes to stdout and, with the machine it ran on, to
-bench/results.md; progress goes to stderr.
+bench/results-seed.md; progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -722,7 +722,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--quick", action="store_true", help="2 rounds of 2 s: about 2 minutes")
     parser.add_argument("--no-datasette", action="store_true", help="leave Datasette out")
-    parser.add_argument("--output", type=Path, default=BENCH_DIR / "results.md")
+    parser.add_argument("--output", type=Path, default=BENCH_DIR / "results-seed.md")
     args = parser.parse_args()
     if args.quick:
         args.runs, args.duration, args.warmup = 2, 2, 1

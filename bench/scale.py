@@ -21,7 +21,7 @@ fresh server after warming every endpoint, and after asking for 12 ``as_of`` day
 no read was answered.
 
 PostgreSQL is a throwaway server started as .ci/postgres.sh starts it (fsync off); its processes
-are not pinned. The table goes to stdout and to bench/results-scale.md; progress to stderr.
+are not pinned. The table goes to stdout and to bench/results.md; progress to stderr.
 """
 
 from __future__ import annotations
@@ -877,7 +877,7 @@ def main() -> None:
     parser.add_argument("--memory-seconds", type=float, default=10, help="of the memory mix")
     parser.add_argument("--quick", action="store_true", help="2 rounds of 2 s, 1 start-up")
     parser.add_argument("--no-datasette", action="store_true", help="leave Datasette out")
-    parser.add_argument("--output", type=Path, default=BENCH_DIR / "results-scale.md")
+    parser.add_argument("--output", type=Path, default=BENCH_DIR / "results.md")
     args = parser.parse_args()
     scales = sorted({int(scale) for scale in args.scales.split(",")})
     backends = [backend.strip() for backend in args.backends.split(",")]

@@ -60,7 +60,7 @@ class Data:
         # its request was reached (one of a burst given up) is seen gone, and costs no read. Of
         # 512 uncached searches at 1000x whose clients all left a quarter of the way through,
         # the server worked on for 1.2-1.5 s of the 1.8 s left without it, 0.2-0.4 s with it
-        # (bench/scale.py's abandoned_burst, by hand and in bench/results-scale.md). Its price
+        # (bench/scale.py's abandoned_burst, by hand and in bench/results.md). Its price
         # is paid by every read: 0.89x the uncached pages a second (bench/served_beside.py).
         await asyncio.sleep(0)
         _raise_if_gone(gone)
