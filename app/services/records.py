@@ -48,6 +48,8 @@ class Selection:
     """Whether PostgreSQL must plan the statements for their parameters' values each time, and
     never reuse a generic plan, which cannot know how many rows a condition keeps (how many
     records hold some words, say)."""
+    walk: "Walk | None" = None
+    """Another way to the same rows, for reading a page of them when it pays (``read_page``)."""
 
     def where(self, condition: str, **parameters: Any) -> "Selection":
         self.conditions.append(condition)
@@ -65,6 +67,30 @@ class Selection:
 
 
 PLANNED_FOR_ITS_VALUES = text("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
+@dataclass(frozen=True)
+class Walk:
+    """The rows of a selection of facts that hold some words, read the other way round: walking
+    the index of the list's order and keeping each fact the words find (``walked``), instead of
+    finding every fact the words find and sorting them all. The walk stops once it has a page,
+    so it pays when many facts hold the words, and walks the whole table for a word none holds.
+
+    At 1000x on SQLite a page of 50 in date order, timed by hand on the loaded file, found then
+    sorted against walked: for "the" (55,000 of 58,000 facts) 117 against 15 ms; for "troops"
+    (26,000) 70 against 10 ms; for "Marines" (7,000) 21 against 29 ms; for a word no fact holds
+    2.4 against 122 ms. So a page is walked when ``WALK_SHARE`` of the facts or more hold the
+    words (``holding``, counted once per data version).
+
+    Only on SQLite. PostgreSQL, asked the same statement, takes the facts by their index of
+    ``date_key`` alone, probes each, then sorts the facts of each day by id: 170 ms for "the",
+    no faster than finding them (its estimate of how many facts hold a prefix is far too low)."""
+
+    walked: "Selection"
+    holding: "Selection"
+
+
+WALK_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -118,11 +144,15 @@ def read_page(
     limit: int,
     totals: Totals,
 ) -> Page:
-    """The ``limit`` rows of ``selection`` after the row whose key is ``after``."""
+    """The ``limit`` rows of ``selection`` after the row whose key is ``after``, read by its
+    ``walk`` when that pays; its ``total`` is counted as ``selection`` finds them."""
+    read = selection
+    if selection.walk is not None and _walk_pays(reading, selection.walk, totals):
+        read = selection.walk.walked
     columns = ", ".join(order.columns)
     direction = " DESC" if order.descending else ""
     extra = []
-    parameters = dict(selection.parameters)
+    parameters = dict(read.parameters)
     if after is not None:
         names = [f"after_{i}" for i in range(len(after))]
         comparison = "<" if order.descending else ">"
@@ -131,25 +161,34 @@ def read_page(
         parameters |= dict(zip(names, after, strict=True))
     ordering = ", ".join(f"{column}{direction}" for column in order.columns)
     sql = (
-        f"SELECT {selection.document}, {columns} FROM {selection.source}"
-        f"{selection.where_clause(extra)} ORDER BY {ordering} LIMIT :limit"
+        f"SELECT {read.document}, {columns} FROM {read.source}"
+        f"{read.where_clause(extra)} ORDER BY {ordering} LIMIT :limit"
     )
-    if selection.planned_for_its_values and reading.on_postgresql:
+    if read.planned_for_its_values and reading.on_postgresql:
         reading.connection.execute(PLANNED_FOR_ITS_VALUES)  # until the read's transaction ends
     rows = reading.connection.execute(text(sql), {**parameters, "limit": limit + 1}).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    total_sql = f"SELECT count(*) FROM {selection.source}{selection.where_clause()}"
-    total = totals.count(
-        reading,
-        (total_sql, orjson.dumps(selection.parameters, option=orjson.OPT_SORT_KEYS)),
-        lambda: int(reading.connection.execute(text(total_sql), selection.parameters).scalar_one()),
-    )
     return Page(
         documents=[row[0] for row in rows],
         next_key=tuple(rows[-1][1:]) if more and rows else None,
-        total=total,
+        total=count(reading, selection, totals),
     )
+
+
+def count(reading: Reading, selection: Selection, totals: Totals) -> int:
+    """How many rows ``selection`` picks, remembered for the data version."""
+    sql = f"SELECT count(*) FROM {selection.source}{selection.where_clause()}"
+    return totals.count(
+        reading,
+        (sql, orjson.dumps(selection.parameters, option=orjson.OPT_SORT_KEYS)),
+        lambda: int(reading.connection.execute(text(sql), selection.parameters).scalar_one()),
+    )
+
+
+def _walk_pays(reading: Reading, walk: Walk, totals: Totals) -> bool:
+    every_fact = Selection("facts", "facts.listed")
+    return count(reading, walk.holding, totals) >= WALK_SHARE * count(reading, every_fact, totals)
 
 
 def facts_holding(found: Matcher) -> Selection:
@@ -173,6 +212,24 @@ def facts_holding(found: Matcher) -> Selection:
         # the facts of rare ones by its GIN index; a generic plan takes the GIN index for both:
         # at 100x, 13 ms a page of "troops" against 3 ms.
         planned_for_its_values=True,
+    )
+
+
+def facts_found_by(found: Matcher) -> Selection:
+    """The facts that hold every term, as the table's rows whose place the index finds: for a
+    ``Walk`` in the order of one of the facts' indexes (a fact's place is the first fact's plus
+    its ``told_at``, see ``facts_holding``)."""
+    condition, parameters = found.condition(None)
+    facts_only, facts_parameters = of_kind(found, Kind.facts.value)
+    first_place = "(SELECT min(place) FROM search_records WHERE kind = 'facts')"
+    return Selection(
+        "facts",
+        "facts.listed",
+        [
+            f"facts.told_at + {first_place} IN "
+            f"(SELECT {found.place} FROM {INDEX_TABLE} WHERE {condition} AND {facts_only})"
+        ],
+        dict(parameters) | facts_parameters,
     )
 
 

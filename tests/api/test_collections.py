@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from fastapi.testclient import TestClient
 
@@ -16,6 +17,7 @@ from app.db import make_engine
 from app.ingest.check import read_dataset
 from app.ingest.loader import load_dataset
 from app.main import create_app
+from app.services import records
 from tests.api import seed
 from tests.conftest import ARTICLE_BUNDLE
 
@@ -317,6 +319,47 @@ def test_facts_that_hold_words_are_listed_in_the_order_of_telling(client: TestCl
         unfiltered = {name: value for name, value in params.items() if name != "q"}
         in_order = [i for i in listed_ids(client, "/v1/facts", **unfiltered) if i in holding]
         assert listed_ids(client, "/v1/facts", **params) == in_order, params
+
+
+def paged_ids(client: TestClient, path: str, **params: object) -> list[str]:
+    """The ids of every page of a list, following its next links, seven at a time."""
+    ids: list[str] = []
+    response = client.get(path, params={"limit": 7, **params})
+    while True:
+        assert response.status_code == 200, response.text
+        body = response.json()
+        ids += [item["id"] for item in body["data"]]
+        if body["next"] is None:
+            return ids
+        response = client.get(body["next"])
+
+
+@pytest.mark.parametrize("words", ["the", "troops", "Marines", "Insurrection Act"])
+@pytest.mark.parametrize("sort", ["date", "-date", "id", "-id"])
+def test_facts_that_hold_words_keep_the_order_a_sort_names(
+    client: TestClient, words: str, sort: str
+) -> None:
+    """In another order than the default, the facts that hold the words come as the same list
+    without the words orders them, page after page. Most facts hold "the" and "troops", and a
+    page of those is read by walking the order's index (records.Walk); few hold the others."""
+    for filters in [{}, {"kind": "quantity"}, {"about": "jtf-north"}, {"as_of": "2025-01-22"}]:
+        holding = set(paged_ids(client, "/v1/facts", q=words, **filters))
+        in_order = [i for i in paged_ids(client, "/v1/facts", sort=sort, **filters) if i in holding]
+        assert paged_ids(client, "/v1/facts", q=words, sort=sort, **filters) == in_order, filters
+        assert holding or filters, words
+
+
+def test_words_most_facts_hold_are_among_those_read_by_a_walk(client: TestClient) -> None:
+    """The words above take both ways to a page: held by a fifth of the facts or more, or not."""
+    every_fact = client.get("/v1/facts", params={"limit": 1}).json()["total"]
+    shares = {
+        words: client.get("/v1/facts", params={"q": words, "limit": 1}).json()["total"] / every_fact
+        for words in ("the", "troops", "Marines", "Insurrection Act")
+    }
+    assert shares["the"] >= records.WALK_SHARE, shares
+    assert shares["troops"] >= records.WALK_SHARE, shares
+    assert 0 < shares["Marines"] < records.WALK_SHARE, shares
+    assert 0 < shares["Insurrection Act"] < records.WALK_SHARE, shares
 
 
 def _says(fact: dict[str, Any], word: str) -> bool:

@@ -122,6 +122,29 @@ def test_facts_that_hold_words_are_read_in_the_search_index_s_order(
         assert not any("TEMP B-TREE" in step for step in plan), plan
 
 
+@pytest.mark.parametrize("sort", ["date", "-id"])
+def test_a_page_of_words_most_facts_hold_walks_the_order_s_index(
+    sqlite_path: str, sort: str
+) -> None:
+    """In another order than the index's, a page of facts that most facts' words hold is read
+    along the order's index, each fact checked against the words' matches, and stops at its last
+    fact; one of words few facts hold is read from the index, and sorted (records.Walk)."""
+    common, rare = statements_of_each(
+        f"sqlite:///{sqlite_path}",
+        [f"/v1/facts?q=the&sort={sort}", f"/v1/facts?q=Marines&sort={sort}"],
+    )
+    for statements, walked in ((common, True), (rare, False)):
+        page = [(sql, p) for sql, p in statements if sql.startswith("SELECT facts.listed")]
+        assert len(page) == 1, statements
+        plan = plans(sqlite_path, page)[0]
+        if walked:
+            assert plan[0].startswith("SCAN facts USING INDEX"), plan  # the order's
+            assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
+        else:
+            assert plan[0].startswith("SCAN search_index VIRTUAL TABLE"), plan
+            assert "USE TEMP B-TREE FOR ORDER BY" in plan, plan
+
+
 def test_a_search_as_known_on_a_day_checks_each_hit_by_its_keys(sqlite_path: str) -> None:
     """A hit is checked against the day on its own record, found by key, as the index reads it in
     place order, and a page stops at its last hit: never a set of every record unknown that day

@@ -68,12 +68,25 @@ ABOUT_ORDERS = {
 
 def fact_selection(query: FactQuery, *, on_postgresql: bool) -> tuple[Selection, Order]:
     """The facts a query's filters select, and the order its sort names."""
-    found = None
     if query.q is None:
-        selection = Selection("facts", "facts.listed")
-    else:
-        found = search.Matcher(search_terms(query.q), on_postgresql)
-        selection = records.facts_holding(found)
+        return _filtered(Selection("facts", "facts.listed"), query), _fact_order(query)
+    found = search.Matcher(search_terms(query.q), on_postgresql)
+    selection = _filtered(records.facts_holding(found), query)
+    if query.sort == "source":
+        # In the order of telling, which is the index's (records.facts_holding).
+        return selection, Order((found.place,), (int,))
+    if not on_postgresql:  # see records.Walk
+        walked = _filtered(records.facts_found_by(found), query)
+        selection.walk = records.Walk(walked, holding=records.facts_holding(found))
+    return selection, _fact_order(query)
+
+
+def _fact_order(query: FactQuery) -> Order:
+    return order_of(FACT_ORDERS if query.about is None else ABOUT_ORDERS, query.sort)
+
+
+def _filtered(selection: Selection, query: FactQuery) -> Selection:
+    """``selection`` kept to the facts that the query's filters other than ``q`` keep."""
     if query.about is not None:
         selection.join("fact_about ON fact_about.fact_id = facts.id").where(
             "fact_about.entity_id = :about", about=query.about
@@ -91,10 +104,7 @@ def fact_selection(query: FactQuery, *, on_postgresql: bool) -> tuple[Selection,
     if query.as_of is not None:
         known_by = "facts" if query.about is None else "fact_about"
         selection.where(known_on(known_by), as_of=iso(query.as_of))
-    if found is not None and query.sort == "source":
-        # In the order of telling, which is the index's (records.facts_holding).
-        return selection, Order((found.place,), (int,))
-    return selection, order_of(FACT_ORDERS if query.about is None else ABOUT_ORDERS, query.sort)
+    return selection
 
 
 @router.get("", response_model=Page[FactPublic], dependencies=[CACHED])
