@@ -75,9 +75,8 @@ def fact_selection(query: FactQuery, *, on_postgresql: bool) -> tuple[Selection,
     if query.sort == "source":
         # In the order of telling, which is the index's (records.facts_holding).
         return selection, Order((found.place,), (int,))
-    if not on_postgresql:  # see records.Walk
-        walked = _filtered(records.facts_found_by(found), query)
-        selection.walk = records.Walk(walked, holding=records.facts_holding(found))
+    walked = _filtered(records.facts_found_by(found), query)
+    selection.walk = records.Walk(walked, holding=records.facts_holding(found))
     return selection, _fact_order(query)
 
 
