@@ -30,6 +30,7 @@ LISTS = [
     "/v1/activities",
     "/v1/facts",
     "/v1/facts?about=jtf-north&sort=-date",
+    "/v1/facts?q=the&sort=date",  # read by a walk of the order's index (records.Walk)
     "/v1/timeline",
     "/v1/search?q=troops",
 ]
