@@ -9,7 +9,8 @@
 For the synthetic bundles at SCALE (bench/synthetic.py) it runs, each pinned to ``--cores`` (by
 default every core this process may use, as ``muster check`` reads bundles on each of them):
 ``muster check``; ``muster load`` into a fresh SQLite database (after ``muster db upgrade``)
-and, with ``--postgres``, into that database, emptied first (``muster db downgrade base``); then
+and, with ``--postgres``, into that database, emptied first and after each load by the code that
+loaded it (``muster db downgrade base``); then
 ``muster serve`` on the SQLite database until its first 200 on /v1/forces. It prints facts per
 second by the wall clock and by CPU time (user and system, of muster and its worker processes,
 which a busy machine disturbs less), and the peak resident memory of the largest process.
@@ -87,9 +88,10 @@ def one_round(
     muster(sqlite_url, "db", "upgrade")
     runs[f"muster load, SQLite{label}"].append(muster(sqlite_url, "load", bundles))
     if arguments.postgres:
-        muster(arguments.postgres, "db", "downgrade", "base")
         muster(arguments.postgres, "db", "upgrade")
         runs[f"muster load, PostgreSQL{label}"].append(muster(arguments.postgres, "load", bundles))
+        # Emptied by the code that migrated it: the next round's may not know its revision.
+        muster(arguments.postgres, "db", "downgrade", "base")
 
 
 def main() -> None:
@@ -120,6 +122,8 @@ def main() -> None:
         bundles = str(generated.root)
         print(f"{arguments.scale}x: {facts:,} facts, on cores {arguments.cores}")
         runs: dict[str, list[MusterRun]] = defaultdict(list)
+        if arguments.postgres:  # emptied of whatever it held, by this code
+            run_muster(arguments.postgres, "db", "downgrade", "base", core=arguments.cores)
         with checkout(arguments.against) if arguments.against else nullcontext() as other:
             # Each beside this code on --cores: (what its labels end with, its tree, its cores).
             besides: list[tuple[str, Path | None, str]] = []

@@ -6,6 +6,8 @@ by its package name while uvicorn served it as a top-level module).
 """
 
 import json
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from app.ingest.check import read_dataset
 from app.ingest.loader import load_dataset
 from app.main import create_app
 from bench.bench import QUERY_MODEL_FLOOR, READ_FLOOR, constant_server
-from tests.conftest import SEED_DATA
+from tests.conftest import ROOT, SEED_DATA, _empty_postgres_database
 
 
 def body_of(url: str) -> bytes:
@@ -41,3 +43,18 @@ def test_the_constant_route_and_the_read_floor_answer(tmp_path: Path) -> None:
         floor = json.loads(body_of(server.base_url + READ_FLOOR))["data"]
     with TestClient(create_app(Settings(database_url=url))) as client:
         assert floor == client.get("/v1/facts", params={"limit": 50}).json()["data"]
+
+
+def test_a_round_of_load_speed_leaves_postgresql_empty() -> None:
+    """Each round empties the PostgreSQL database with the code that migrated it: the next
+    round's code, another commit's with ``--against``, may not know that revision (a round of
+    0016's code beside 0015's failed to downgrade it)."""
+    url = _empty_postgres_database()
+    command = [sys.executable, "-m", "bench.load_speed", "1", "--postgres", url, "--startups", "1"]
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            assert migrate.revision_of(connection) is None
+    finally:
+        engine.dispose()
