@@ -37,6 +37,27 @@ LISTED = "What a list shows of the record, as JSON."
 DETAILED = "What its detail page shows, as JSON, with an empty list of facts to fill."
 SORT_NAME = "The name as lists sort it: casefolded."
 
+ENTITY_ORDER_COLUMNS = (("id",), ("sort_name", "id"))
+"""The columns of each order an entity's list offers (api/listing.py, ``ENTITY_ORDERS``)."""
+
+
+def filters_in_each_order(
+    table: str,
+    filters: tuple[str, ...],
+    orders: tuple[tuple[str, ...], ...] = ENTITY_ORDER_COLUMNS,
+    then: tuple[str, ...] = (),
+) -> tuple[Index, ...]:
+    """An index of each column that ``table``'s list filters on by equality, in each of the
+    list's orders (then ``then``), so that a page of any filter in any sort is a range of one
+    index. With an index in one order only, a page in another walked that order's index, skipping
+    the rows the filter drops, or sorted every row it keeps: for a rare value, most of the table
+    (migration 0016 has the figures). tests/api/test_query_plans.py checks every list's."""
+    return tuple(
+        Index(f"ix_{table}_{'_'.join((column, *order, *then))}", column, *order, *then)
+        for column in filters
+        for order in orders
+    )
+
 
 class Source(SQLModel, table=True):
     __tablename__ = "sources"
@@ -56,14 +77,17 @@ class Source(SQLModel, table=True):
 
 class Force(SQLModel, table=True):
     __tablename__ = "forces"
-    __table_args__ = (Index("ix_forces_sort_name_id", "sort_name", "id"),)
+    __table_args__ = (
+        Index("ix_forces_sort_name_id", "sort_name", "id"),
+        *filters_in_each_order("forces", ("component", "kind")),
+    )
 
     id: str = Field(primary_key=True)
     name: str
     aliases: list[str] = json_list()
     description: str | None = None
     kind: str
-    component: str | None = Field(default=None, index=True)
+    component: str | None = None
     branch: str | None = None
     parent_id: str | None = Field(default=None, foreign_key="forces.id", index=True)
     base: str | None = None
@@ -76,7 +100,10 @@ class Force(SQLModel, table=True):
 
 class Agency(SQLModel, table=True):
     __tablename__ = "agencies"
-    __table_args__ = (Index("ix_agencies_sort_name_id", "sort_name", "id"),)
+    __table_args__ = (
+        Index("ix_agencies_sort_name_id", "sort_name", "id"),
+        *filters_in_each_order("agencies", ("level",)),
+    )
 
     id: str = Field(primary_key=True)
     name: str
@@ -91,7 +118,10 @@ class Agency(SQLModel, table=True):
 
 class Authority(SQLModel, table=True):
     __tablename__ = "authorities"
-    __table_args__ = (Index("ix_authorities_sort_name_id", "sort_name", "id"),)
+    __table_args__ = (
+        Index("ix_authorities_sort_name_id", "sort_name", "id"),
+        *filters_in_each_order("authorities", ("kind",)),
+    )
 
     id: str = Field(primary_key=True)
     name: str
@@ -110,14 +140,17 @@ class Authority(SQLModel, table=True):
 
 class Activity(SQLModel, table=True):
     __tablename__ = "activities"
-    __table_args__ = (Index("ix_activities_sort_name_id", "sort_name", "id"),)
+    __table_args__ = (
+        Index("ix_activities_sort_name_id", "sort_name", "id"),
+        *filters_in_each_order("activities", ("status", "category")),
+    )
 
     id: str = Field(primary_key=True)
     name: str
     aliases: list[str] = json_list()
     description: str | None = None
     category: str
-    status: str = Field(index=True)
+    status: str
     sort_name: str = Field(description=SORT_NAME)
     listed: str = document(LISTED)
     detailed: str = document(DETAILED)
@@ -183,6 +216,12 @@ class ActivityEffect(SQLModel, table=True):
     sort_name: str = Field(description=LINKED_SORT_NAME)
 
 
+FACT_FILTER_COLUMNS = ("kind", "status", "rank")
+"""The columns /v1/facts filters on by equality, each with an index in each order."""
+FACT_ORDER_COLUMNS = (("told_at",), ("date_key", "id"), ("id",))
+"""The columns of each order /v1/facts offers (routes/facts.py, ``FACT_ORDERS``)."""
+
+
 class Fact(SQLModel, table=True):
     __tablename__ = "facts"
     # Every index that finds facts in a list's order ends with reported_on, so that ``as_of``
@@ -193,10 +232,9 @@ class Fact(SQLModel, table=True):
         Index("ix_facts_id_reported_on", "id", "reported_on"),
         Index("ix_facts_date_key_id_reported_on", "date_key", "id", "reported_on"),
         Index("ix_facts_date_key_told_at_reported_on", "date_key", "told_at", "reported_on"),
-        # Each filter of /v1/facts in the default order, so that its pages are index ranges.
-        Index("ix_facts_kind_told_at_reported_on", "kind", "told_at", "reported_on"),
-        Index("ix_facts_status_told_at_reported_on", "status", "told_at", "reported_on"),
-        Index("ix_facts_rank_told_at_reported_on", "rank", "told_at", "reported_on"),
+        *filters_in_each_order(
+            "facts", FACT_FILTER_COLUMNS, FACT_ORDER_COLUMNS, then=("reported_on",)
+        ),
     )
 
     id: str = Field(primary_key=True)
@@ -294,13 +332,14 @@ class Wave(SQLModel, table=True):
     __table_args__ = (
         Index("ix_waves_sort_name_id", "sort_name", "id"),
         Index("ix_waves_status_rank_id", "status_rank", "id"),
+        *filters_in_each_order("waves", ("status",)),
     )
 
     id: str = Field(primary_key=True)
     name: str
     aliases: list[str] = json_list()
     description: str | None = None
-    status: str = Field(index=True)
+    status: str
     status_rank: int = Field(
         description="Its status's place in the posture's order (in place first): its pages' key."
     )

@@ -23,6 +23,7 @@ from app.api.listing import (
     search_terms,
 )
 from app.api.sorting import RecordId
+from app.models import tables
 from app.models.common import FactKind, FactStatus, Rank
 from app.models.kinds import Kind
 from app.models.public import FactPublic, Page
@@ -52,7 +53,7 @@ class FactQuery(ListQuery, AsOfQuery):
     )
 
 
-FACT_ORDERS = {
+FACT_ORDERS = {  # each with an index of its own, and one for each filter (tables.Fact)
     "source": Order(("facts.told_at",), (int,)),
     "date": Order(("facts.date_key", "facts.id"), (str, str)),
     "id": Order(("facts.id",), (str,)),
@@ -90,7 +91,7 @@ def _filtered(selection: Selection, query: FactQuery) -> Selection:
         selection.join("fact_about ON fact_about.fact_id = facts.id").where(
             "fact_about.entity_id = :about", about=query.about
         )
-    for column in ("kind", "status", "rank"):
+    for column in tables.FACT_FILTER_COLUMNS:
         value = getattr(query, column)
         if value is not None:
             selection.where(f"facts.{column} = :{column}", **{column: value.value})
