@@ -20,7 +20,8 @@ With ``--against REF`` each round runs every step with this checkout's code and 
 same machine; it prints each step's medians over ``--rounds`` side by side, and their ratio.
 ``--beside-cores LIST`` does the same with this checkout's code pinned to LIST: on one core,
 muster reads and renders in its own process, not in worker processes.
-``--postgres`` replaces what that database holds.
+``--postgres`` empties that database, migrated by this code or at a revision it knows, and
+leaves it empty.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def main() -> None:
         bundles = str(generated.root)
         print(f"{arguments.scale}x: {facts:,} facts, on cores {arguments.cores}")
         runs: dict[str, list[MusterRun]] = defaultdict(list)
-        if arguments.postgres:  # emptied of whatever it held, by this code
+        if arguments.postgres:  # emptied by this code, which knows the revisions up to its own
             run_muster(arguments.postgres, "db", "downgrade", "base", core=arguments.cores)
         with checkout(arguments.against) if arguments.against else nullcontext() as other:
             # Each beside this code on --cores: (what its labels end with, its tree, its cores).

@@ -333,11 +333,13 @@ def search_index_schema(url: str) -> dict[str, str]:
 
 
 def test_a_first_load_checks_each_foreign_key_by_the_key_s_index(empty_database_url: str) -> None:
-    """Migrations leave the tables that foreign keys refer to as the planner finds them before a
-    first load, unanalyzed. Analyzed empty (0016 did so on PostgreSQL), the planner takes them for
-    empty for good, and the load checks each row that refers to one by a scan of that table: at
-    1000x 80 s a load against 36 s. SQLite checks a key by its index whatever it knows."""
+    """Migrations leave the tables that foreign keys refer to unanalyzed before a first load.
+    Analyzed empty (0013 and 0016 did so on PostgreSQL), the planner takes them for empty for
+    the whole load, which checks each row that refers to one by a scan of that table: at 1000x
+    80 s a load against 36 s."""
     url = empty_database_url
+    if is_sqlite(url):
+        pytest.skip("SQLite checks a foreign key by the key's index, whatever it knows of a table")
     migrate.upgrade(url)
     referenced = sorted(
         {
@@ -352,16 +354,13 @@ def test_a_first_load_checks_each_foreign_key_by_the_key_s_index(empty_database_
     with engine.connect() as connection:
         for name in referenced:
             plan = _plan_of_a_key_check(connection, name)
-            assert re.search(r"Index (Only )?Scan using|SEARCH \w+ USING", plan), (name, plan)
+            assert re.search(r"Index (Only )?Scan using", plan), (name, plan)
     engine.dispose()
 
 
 def _plan_of_a_key_check(connection: Connection, table: str) -> str:
     """The plan of the statement a foreign-key check of ``table`` runs, as PostgreSQL keeps it
     for the rest of the load once made: generic, for any key."""
-    if is_sqlite(str(connection.engine.url)):
-        statement = f"EXPLAIN QUERY PLAN SELECT 1 FROM {table} WHERE id = 'x'"
-        return " ".join(row[3] for row in connection.exec_driver_sql(statement))
     with connection.begin():
         connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
         connection.exec_driver_sql(

@@ -15,10 +15,11 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, event
 
 from app import migrate
+from app.api.listing import ENTITY_ORDERS
 from app.api.routes.activities import ActivityQuery
 from app.api.routes.agencies import AgencyQuery
 from app.api.routes.authorities import AuthorityQuery
-from app.api.routes.facts import FactQuery
+from app.api.routes.facts import FACT_ORDERS, FactQuery
 from app.api.routes.forces import ForceQuery
 from app.api.routes.waves import WaveQuery
 from app.config import Settings
@@ -26,6 +27,7 @@ from app.db import make_engine
 from app.ingest.check import read_dataset
 from app.ingest.loader import load_dataset
 from app.main import create_app
+from app.models import tables
 from tests.conftest import SEED_DATA
 
 
@@ -109,6 +111,17 @@ COLUMN_FILTERS: dict[str, tuple[type[BaseModel], list[str]]] = {
     "/v1/waves": (WaveQuery, ["status=ordered"]),
 }
 """Each list's filters on a column of its own table, with a value the seed holds."""
+
+
+def test_the_orders_the_filters_indexes_are_made_in_are_the_lists_orders() -> None:
+    """tables.py spells each list's orders out for its indexes: the same as the lists'."""
+    fact_orders = {
+        tuple(column.removeprefix("facts.") for column in order.columns)
+        for order in FACT_ORDERS.values()
+    }
+    assert fact_orders == set(tables.FACT_ORDER_COLUMNS)
+    entity_orders = {order.columns for order in ENTITY_ORDERS.values()}
+    assert entity_orders == set(tables.ENTITY_ORDER_COLUMNS)
 
 
 @pytest.mark.parametrize(
