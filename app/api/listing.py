@@ -144,15 +144,22 @@ def link_orders(link: str, record_id: str) -> dict[str, Order]:
     }
 
 
-def dated_between(selection: Selection, start: dt.date | None, end: dt.date | None) -> None:
+def dated_between(
+    selection: Selection, table: str, start: dt.date | None, end: dt.date | None
+) -> None:
     """Only the facts dated from ``start`` to ``end`` (either open); a 400 for ``from`` later
-    than ``to``: such a range holds nothing, which is a slip."""
+    than ``to``: such a range holds nothing, which is a slip. Asked of the ``date_key`` of
+    ``table``'s rows (``facts``, or ``fact_about`` for the facts about a record), the column the
+    date order's indexes begin with, so that in that order the days are a range of its index.
+    (Asked of ``facts.date``, a page walked that index from its start: at 1000x,
+    /v1/facts?from=2025-06-01&sort=date read 54,000 facts, 73 ms against 0.05 ms.)"""
     if start is not None and end is not None and start > end:
         raise InvalidParameterError("from", f"is later than to ({end})")
     if start is not None:
-        selection.where("facts.date >= :date_from", date_from=iso(start))
+        selection.where(f"{table}.date_key >= :date_from", date_from=iso(start))
     if end is not None:
-        selection.where("facts.date <= :date_to", date_to=iso(end))
+        # An undated fact's key is empty, and sorts before every day.
+        selection.where(f"{table}.date_key > '' AND {table}.date_key <= :date_to", date_to=iso(end))
 
 
 def search_terms(q: str) -> list[str]:

@@ -278,6 +278,13 @@ def _tied(activity: dict[str, Any], params: dict[str, str]) -> bool:
     )
 
 
+def _dated_between(fact: dict[str, Any], start: str | None, end: str | None) -> bool:
+    if not fact.get("date"):
+        return False
+    day = seed.fact_day(fact).isoformat()
+    return (start is None or day >= start) and (end is None or day <= end)
+
+
 def test_fact_filters_keep_the_facts_that_match(client: TestClient) -> None:
     facts = seed.records("facts")
     day = seed.fact_day(seed.dated_facts()[0])
@@ -289,6 +296,14 @@ def test_fact_filters_keep_the_facts_that_match(client: TestClient) -> None:
         ({"source": "us-code"}, lambda f: f["source"] == "us-code"),
         ({"from": day.isoformat()}, lambda f: bool(f.get("date")) and seed.fact_day(f) >= day),
         ({"to": day.isoformat()}, lambda f: bool(f.get("date")) and seed.fact_day(f) <= day),
+        (
+            {"about": "initial-wave", "from": "2025-01-21"},
+            lambda f: "initial-wave" in f["about"] and _dated_between(f, "2025-01-21", None),
+        ),
+        (
+            {"about": "initial-wave", "to": "2025-01-21"},
+            lambda f: "initial-wave" in f["about"] and _dated_between(f, None, "2025-01-21"),
+        ),
         ({"q": "Marines Pendleton"}, lambda f: _says(f, "marines") and _says(f, "pendleton")),
         (
             {"q": "troops", "about": "jtf-north"},

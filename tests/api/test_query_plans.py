@@ -146,6 +146,30 @@ def test_a_list_filtered_by_a_column_is_an_index_range_in_every_order(
         assert not any("TEMP B-TREE" in step for step in plan), plan
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{list_path}{about}{days}&sort={sort}"
+        for list_path, sorts in (("/v1/facts", ("date", "-date")), ("/v1/timeline", ("date",)))
+        for about in ("?", "?about=jtf-north&")
+        for days in ("from=2025-01-21", "to=2025-01-21", "from=2025-01-20&to=2025-01-21")
+        for sort in sorts
+    ],
+)
+def test_facts_between_two_days_are_an_index_range_in_date_order(
+    sqlite_path: str, path: str
+) -> None:
+    """The days are a range of the date order's own index: not a walk of that index from its
+    start, past every undated fact (which sort first) and every fact before the range. At 1000x,
+    /v1/facts?from=2025-06-01&sort=date walked 54,000 facts, 73 ms a page."""
+    statements = statements_of(f"sqlite:///{sqlite_path}", path)
+    page = [(sql, p) for sql, p in statements if sql.startswith(("SELECT facts.", "SELECT listed"))]
+    assert page, statements
+    for plan in plans(sqlite_path, page):
+        assert any(re.match(r"SEARCH \w+ USING .*INDEX .*\(.*date_key[<>]", s) for s in plan), plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
 @pytest.mark.parametrize("path", ["/v1/facts?q=troops", "/v1/facts?q=troops&about=jtf-north"])
 def test_facts_that_hold_words_are_read_in_the_search_index_s_order(
     sqlite_path: str, path: str

@@ -63,6 +63,22 @@ def test_from_and_to_keep_the_events_of_those_days(client: TestClient) -> None:
         assert {event["id"] for event in timeline(client, **params)} == expected, params
 
 
+def test_from_and_to_keep_the_events_of_one_record_of_those_days(client: TestClient) -> None:
+    """With about, the days are asked of the record's own index of its facts."""
+    about = [fact for fact in seed.dated_facts() if "initial-wave" in fact["about"]]
+    for start, end in [("2025-01-21", None), (None, "2025-01-21"), ("2025-01-20", "2025-01-20")]:
+        params = {name: day for name, day in (("from", start), ("to", end)) if day}
+        expected = {
+            fact["id"]
+            for fact in about
+            if (start is None or seed.fact_day(fact).isoformat() >= start)
+            and (end is None or seed.fact_day(fact).isoformat() <= end)
+        }
+        assert expected, params
+        events = timeline(client, about="initial-wave", **params)
+        assert {event["id"] for event in events} == expected, params
+
+
 def test_about_keeps_the_events_about_one_record(client: TestClient) -> None:
     expected = {fact["id"] for fact in seed.dated_facts() if "insurrection-act" in fact["about"]}
     assert {event["id"] for event in timeline(client, about="insurrection-act")} == expected

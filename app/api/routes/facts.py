@@ -100,9 +100,10 @@ def _filtered(selection: Selection, query: FactQuery) -> Selection:
             "facts.id IN (SELECT fact_id FROM citations WHERE source_id = :source)",
             source=query.source,
         )
-    dated_between(selection, query.from_, query.to)
+    # Asked of the index entries that find the facts: a record's own when the facts are about it.
+    known_by = "facts" if query.about is None else "fact_about"
+    dated_between(selection, known_by, query.from_, query.to)
     if query.as_of is not None:
-        known_by = "facts" if query.about is None else "fact_about"
         selection.where(known_on(known_by), as_of=iso(query.as_of))
     return selection
 

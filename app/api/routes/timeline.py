@@ -56,7 +56,7 @@ async def timeline(
         )
         when = WHEN_ABOUT
         known_by = "fact_about"
-    dated_between(selection, query.from_, query.to)
+    dated_between(selection, known_by, query.from_, query.to)
     if query.as_of is not None:
         selection.where(known_on(known_by), as_of=iso(query.as_of))
     order = order_of({"date": when}, query.sort)
