@@ -247,6 +247,17 @@ def test_0014_gives_each_loaded_fact_about_row_its_fact_s_day(empty_database_url
     assert differences(url) == []
 
 
+def test_0017_gives_each_loaded_fact_its_sources(empty_database_url: str) -> None:
+    """Data loaded by an older Muster gets each source each fact cites, once, with the fact's
+    keys of each order, as a load writes them now."""
+    url = empty_database_url
+    sql = "SELECT fact_id, source_id, told_at, date_key, reported_on FROM fact_sources"
+    as_loaded, migrated = loaded_and_migrated_from(url, "0016", {"sources": f"{sql} ORDER BY 1, 2"})
+    assert {source for _, source, *_ in as_loaded["sources"]} == {ARTICLE_BUNDLE, "us-code"}
+    assert migrated == as_loaded
+    assert differences(url) == []
+
+
 def test_0015_links_the_loaded_activities_to_their_effects_and_waves_to_their_forces(
     empty_database_url: str,
 ) -> None:

@@ -149,8 +149,9 @@ def dated_between(
 ) -> None:
     """Only the facts dated from ``start`` to ``end`` (either open); a 400 for ``from`` later
     than ``to``: such a range holds nothing, which is a slip. Asked of the ``date_key`` of
-    ``table``'s rows (``facts``, or ``fact_about`` for the facts about a record), the column the
-    date order's indexes begin with, so that in that order the days are a range of its index.
+    ``table``'s rows (``facts``, ``fact_about`` or ``fact_sources``, as ``records.known_on``),
+    the column the date order's indexes begin with, so that in that order the days are a range of
+    its index.
     (Asked of ``facts.date``, a page walked that index from its start: at 1000x,
     /v1/facts?from=2025-06-01&sort=date read 54,000 facts, 73 ms against 0.05 ms.)"""
     if start is not None and end is not None and start > end:

@@ -485,6 +485,17 @@ def _fact_file_rows(
         for fact in facts
         for position, citation in enumerate(fact.document.citations)
     ]
+    sources = [
+        {
+            "fact_id": fact.document.id,
+            "source_id": source_id,
+            "told_at": fact.told_at,
+            "date_key": _date_key(fact),
+            "reported_on": fact.document.reported_on,
+        }
+        for fact in facts
+        for source_id in dict.fromkeys(citation.source_id for citation in fact.document.citations)
+    ]
     digests = [_digest_row(Kind.facts, one.record.id, _digest(one.record)) for one in records]
     entries = []
     for fact in facts:
@@ -494,6 +505,7 @@ def _fact_file_rows(
         [
             (tables.Fact, [_fact_row(fact) for fact in facts]),
             (tables.FactAbout, about),
+            (tables.FactSource, sources),
             (tables.Citation, citations),
             (tables.RecordDigest, digests),
         ],

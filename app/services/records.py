@@ -256,9 +256,10 @@ def read_document(reading: Reading, table: str, column: str, record_id: str) -> 
 def known_on(table: str) -> str:
     """The condition that a fact is known on the day ``:as_of``: reported by then, or from an
     undated reference source. On the rows of ``table``: ``facts``, or ``fact_about`` for the facts
-    about a record, which holds each fact's reported_on beside the record. Checked on the entry of
-    the index that finds the fact, as every index of the facts' orders, in both tables, ends with
-    reported_on (``tables.Fact``, ``tables.FactAbout``)."""
+    about a record and ``fact_sources`` for those citing a source, which hold each fact's
+    reported_on beside the record or source. Checked on the entry of the index that finds the
+    fact, as every index of the facts' orders, in the three tables, ends with reported_on
+    (``tables.Fact``, ``tables.FactAbout``, ``tables.FactSource``)."""
     return f"({table}.reported_on IS NULL OR {table}.reported_on <= :as_of)"
 
 

@@ -294,6 +294,16 @@ def test_fact_filters_keep_the_facts_that_match(client: TestClient) -> None:
         ({"status": "possible"}, lambda f: f["status"] == "possible"),
         ({"rank": "normal"}, lambda f: f.get("rank", "normal") == "normal"),
         ({"source": "us-code"}, lambda f: f["source"] == "us-code"),
+        # Once each, though some cite the article twice or more.
+        ({"source": ARTICLE_BUNDLE}, lambda f: f["source"] == ARTICLE_BUNDLE),
+        (
+            {"source": ARTICLE_BUNDLE, "to": "2025-01-21"},
+            lambda f: f["source"] == ARTICLE_BUNDLE and _dated_between(f, None, "2025-01-21"),
+        ),
+        (
+            {"source": ARTICLE_BUNDLE, "about": "initial-wave"},
+            lambda f: f["source"] == ARTICLE_BUNDLE and "initial-wave" in f["about"],
+        ),
         ({"from": day.isoformat()}, lambda f: bool(f.get("date")) and seed.fact_day(f) >= day),
         ({"to": day.isoformat()}, lambda f: bool(f.get("date")) and seed.fact_day(f) <= day),
         (

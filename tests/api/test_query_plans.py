@@ -28,7 +28,7 @@ from app.ingest.check import read_dataset
 from app.ingest.loader import load_dataset
 from app.main import create_app
 from app.models import tables
-from tests.conftest import SEED_DATA
+from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
 
 
 @pytest.fixture
@@ -143,6 +143,31 @@ def test_a_list_filtered_by_a_column_is_an_index_range_in_every_order(
     assert page, statements
     for plan in plans(sqlite_path, page):
         assert any(re.match(r"SEARCH \w+ USING (COVERING )?INDEX", step) for step in plan), plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/v1/facts?source={source}{also}&sort={sort}"
+        for source in ("us-code", ARTICLE_BUNDLE)
+        for also in ("", "&as_of=2025-01-21")
+        for sort in get_args(FactQuery.model_fields["sort"].annotation)
+    ],
+)
+def test_the_facts_citing_a_source_are_an_index_range_in_every_order(
+    sqlite_path: str, path: str
+) -> None:
+    """A range of the source's own index of its facts (fact_sources), in each order: not a walk
+    of the order's index that checks each fact's citations, which reads every fact before the
+    source's (the us-code source's facts all come last), nor a sort of all of the source's."""
+    statements = statements_of(f"sqlite:///{sqlite_path}", path)
+    page = [(sql, p) for sql, p in statements if sql.startswith("SELECT facts.listed")]
+    assert page, statements
+    for plan in plans(sqlite_path, page):
+        assert re.match(r"SEARCH fact_sources USING (COVERING )?INDEX ix_fact_sources_", plan[0]), (
+            plan
+        )
         assert not any("TEMP B-TREE" in step for step in plan), plan
 
 

@@ -65,6 +65,18 @@ ABOUT_ORDERS = {
     "date": Order(("fact_about.date_key", "fact_about.fact_id"), (str, str)),
     "id": Order(("fact_about.fact_id",), (str,)),
 }
+# Facts citing one source, in each order, from that source's index of them (fact_sources, as
+# fact_about).
+SOURCE_ORDERS = {
+    "source": Order(("fact_sources.told_at",), (int,)),
+    "date": Order(("fact_sources.date_key", "fact_sources.fact_id"), (str, str)),
+    "id": Order(("fact_sources.fact_id",), (str,)),
+}
+ORDERS_OF_FINDING_TABLE = {
+    "facts": FACT_ORDERS,
+    "fact_about": ABOUT_ORDERS,
+    "fact_sources": SOURCE_ORDERS,
+}
 
 
 def fact_selection(query: FactQuery, *, on_postgresql: bool) -> tuple[Selection, Order]:
@@ -81,8 +93,18 @@ def fact_selection(query: FactQuery, *, on_postgresql: bool) -> tuple[Selection,
     return selection, _fact_order(query)
 
 
+def _finding_table(query: FactQuery) -> str:
+    """The table whose index entries find the query's facts, in each order, with their days: a
+    record's index of its facts with about, else a source's with source, else the facts' own."""
+    if query.about is not None:
+        return "fact_about"
+    if query.source is not None:
+        return "fact_sources"
+    return "facts"
+
+
 def _fact_order(query: FactQuery) -> Order:
-    return order_of(FACT_ORDERS if query.about is None else ABOUT_ORDERS, query.sort)
+    return order_of(ORDERS_OF_FINDING_TABLE[_finding_table(query)], query.sort)
 
 
 def _filtered(selection: Selection, query: FactQuery) -> Selection:
@@ -91,20 +113,18 @@ def _filtered(selection: Selection, query: FactQuery) -> Selection:
         selection.join("fact_about ON fact_about.fact_id = facts.id").where(
             "fact_about.entity_id = :about", about=query.about
         )
+    if query.source is not None:
+        selection.join("fact_sources ON fact_sources.fact_id = facts.id").where(
+            "fact_sources.source_id = :source", source=query.source
+        )
     for column in tables.FACT_FILTER_COLUMNS:
         value = getattr(query, column)
         if value is not None:
             selection.where(f"facts.{column} = :{column}", **{column: value.value})
-    if query.source is not None:
-        selection.where(
-            "facts.id IN (SELECT fact_id FROM citations WHERE source_id = :source)",
-            source=query.source,
-        )
-    # Asked of the index entries that find the facts: a record's own when the facts are about it.
-    known_by = "facts" if query.about is None else "fact_about"
-    dated_between(selection, known_by, query.from_, query.to)
+    finding_table = _finding_table(query)
+    dated_between(selection, finding_table, query.from_, query.to)
     if query.as_of is not None:
-        selection.where(known_on(known_by), as_of=iso(query.as_of))
+        selection.where(known_on(finding_table), as_of=iso(query.as_of))
     return selection
 
 
