@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,50 @@ def test_downgrade_to_base_and_upgrade_again(empty_database_url: str) -> None:
     assert table_names(url) <= {"alembic_version"}
     migrate.upgrade(url)
     assert differences(url) == []
+
+
+def schema_of(url: str) -> dict[str, dict[str, Any]]:
+    """Each table's columns, primary key, foreign keys and indexes, as the database holds them."""
+    engine = create_engine(url)
+    inspector = inspect(engine)
+    schema = {
+        table: {
+            "columns": [
+                (column["name"], str(column["type"]), column["nullable"])
+                for column in inspector.get_columns(table)
+            ],
+            "primary key": inspector.get_pk_constraint(table)["constrained_columns"],
+            "foreign keys": sorted(
+                (tuple(key["constrained_columns"]), key["referred_table"], key["name"])
+                for key in inspector.get_foreign_keys(table)
+            ),
+            "indexes": sorted(
+                (index["name"], tuple(index["column_names"]), bool(index["unique"]))
+                for index in inspector.get_indexes(table)
+            ),
+        }
+        for table in inspector.get_table_names()
+        if table != "alembic_version"
+    }
+    engine.dispose()
+    return schema
+
+
+def test_each_downgrade_leaves_the_schema_its_upgrade_started_from(
+    empty_database_url: str,
+) -> None:
+    """Going down one revision restores every table, column, key and index of the revision
+    below, as it was: so a database taken back to an older Muster is that Muster's own."""
+    url = empty_database_url
+    script = ScriptDirectory.from_config(migrate.alembic_config(url))
+    oldest_first = [revision.revision for revision in script.walk_revisions()][::-1]
+    migrate.upgrade(url, oldest_first[0])
+    for below, revision in pairwise(oldest_first):
+        before = schema_of(url)
+        migrate.upgrade(url, revision)
+        migrate.downgrade(url, below)
+        assert schema_of(url) == before, f"{revision} down to {below}"
+        migrate.upgrade(url, revision)
 
 
 def test_replicas_upgrading_at_the_same_moment_leave_one_correct_schema(
