@@ -95,7 +95,8 @@ def test_downgrade_to_base_and_upgrade_again(empty_database_url: str) -> None:
 
 
 def schema_of(url: str) -> dict[str, dict[str, Any]]:
-    """Each table's columns, primary key, foreign keys and indexes, as the database holds them."""
+    """Each table's columns (name, type, nullable), primary key, foreign keys, unique constraints
+    and indexes, as the database holds them."""
     engine = create_engine(url)
     inspector = inspect(engine)
     schema = {
@@ -106,8 +107,17 @@ def schema_of(url: str) -> dict[str, dict[str, Any]]:
             ],
             "primary key": inspector.get_pk_constraint(table)["constrained_columns"],
             "foreign keys": sorted(
-                (tuple(key["constrained_columns"]), key["referred_table"], key["name"])
+                (
+                    tuple(key["constrained_columns"]),
+                    key["referred_table"],
+                    tuple(key["referred_columns"]),
+                    key["name"],
+                )
                 for key in inspector.get_foreign_keys(table)
+            ),
+            "unique": sorted(
+                (str(unique["name"]), tuple(unique["column_names"]))
+                for unique in inspector.get_unique_constraints(table)
             ),
             "indexes": sorted(
                 (index["name"], tuple(index["column_names"]), bool(index["unique"]))
@@ -124,8 +134,9 @@ def schema_of(url: str) -> dict[str, dict[str, Any]]:
 def test_each_downgrade_leaves_the_schema_its_upgrade_started_from(
     empty_database_url: str,
 ) -> None:
-    """Going down one revision restores every table, column, key and index of the revision
-    below, as it was: so a database taken back to an older Muster is that Muster's own."""
+    """Going down one revision restores every table, column, key, unique constraint and index of
+    the revision below, as ``schema_of`` reads them: so a database taken back to an older Muster
+    is that Muster's own."""
     url = empty_database_url
     script = ScriptDirectory.from_config(migrate.alembic_config(url))
     oldest_first = [revision.revision for revision in script.walk_revisions()][::-1]

@@ -153,7 +153,8 @@ def dated_between(
     the column the date order's indexes begin with, so that in that order the days are a range of
     its index.
     (Asked of ``facts.date``, a page walked that index from its start: at 1000x,
-    /v1/facts?from=2025-06-01&sort=date read 54,000 facts, 73 ms against 0.05 ms.)"""
+    /v1/facts?from=2025-06-01&sort=date read 54,000 facts: its statement took 73 ms against
+    0.05 ms, the request 81 ms against 6.9 ms.)"""
     if start is not None and end is not None and start > end:
         raise InvalidParameterError("from", f"is later than to ({end})")
     if start is not None:
