@@ -28,7 +28,7 @@ from app.models import tables
 from app.services import search
 from app.services.search import include_in_autogenerate
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
-from tests.helpers import DATA_TABLE_NAMES, add_a_rare_word, search_index
+from tests.helpers import DATA_TABLE_NAMES, SEARCH_INDEX_ROWS, add_a_rare_word, search_index
 
 REPLICAS = 4
 REPLICA = "import sys, app.cli; sys.stdin.readline(); app.cli.main()"
@@ -314,6 +314,37 @@ def test_0017_gives_each_loaded_fact_its_sources(empty_database_url: str) -> Non
     assert differences(url) == []
 
 
+def test_0018_places_each_loaded_fact_at_its_told_at_and_the_other_records_below(
+    empty_database_url: str,
+) -> None:
+    """Data loaded by an older Muster, whose places counted from 0 with the facts last, gets each
+    fact's place at its told_at and the other records' below 0, in the same order, in the search
+    records and the index alike, as a load writes them now."""
+    url = empty_database_url
+    places = {
+        "records": "SELECT place, kind, record_id FROM search_records ORDER BY place",
+        "index": SEARCH_INDEX_ROWS["sqlite" if is_sqlite(url) else "postgresql"],
+        "facts": "SELECT search_records.place, facts.told_at FROM search_records "
+        "JOIN facts ON facts.id = search_records.record_id AND search_records.kind = 'facts' "
+        "ORDER BY 1",
+    }
+    as_loaded, migrated = loaded_and_migrated_from(url, "0017", places)
+    assert migrated == as_loaded
+    assert as_loaded["facts"]
+    assert all(place == told_at for place, told_at in as_loaded["facts"])
+    records = as_loaded["records"]
+    others = [place for place, kind, _ in records if kind != "facts"]
+    assert others == list(range(-len(others), 0))
+    assert [place for place, *_ in as_loaded["index"]] == [place for place, *_ in records]
+    migrate.downgrade(url, "0017")  # as 0017 knew them: from 0, the facts after every other
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        older = list(connection.execute(text(places["records"])))
+    engine.dispose()
+    assert older == [(place + len(others), *rest) for place, *rest in records]
+    assert differences(url) == []
+
+
 def test_0015_links_the_loaded_activities_to_their_effects_and_waves_to_their_forces(
     empty_database_url: str,
 ) -> None:
@@ -335,14 +366,17 @@ def test_0011_keeps_every_indexed_record_and_indexes_short_prefixes(
     empty_database_url: str, seed_copy: Path
 ) -> None:
     """The search index rebuilt with SQLite's prefix indexes holds what it held, both ways, and
-    leaves no table behind; a load of changed data into it is found by a short prefix."""
+    leaves no table behind; a load of changed data into it is found by a short prefix. (Its rows
+    are compared at 0017, before 0018 moves their places.)"""
     url = empty_database_url
     migrate.upgrade(url)
     engine = make_engine(url)
     load_dataset(engine, read_dataset(SEED_DATA))
-    as_loaded, at_head = search_index(url), search_index_schema(url)
-    assert as_loaded
+    at_head = search_index_schema(url)
     assert at_head.keys() == SEARCH_INDEX_NAMES[engine.dialect.name]  # nothing left behind
+    migrate.downgrade(url, "0017")
+    as_loaded = search_index(url)
+    assert as_loaded
     migrate.downgrade(url, "0010")
     assert search_index(url) == as_loaded
     before = search_index_schema(url)
@@ -352,8 +386,9 @@ def test_0011_keeps_every_indexed_record_and_indexes_short_prefixes(
         assert PREFIXES not in before["search_index"]
     else:  # 0011 leaves PostgreSQL's GIN index as it was
         assert before == at_head
-    migrate.upgrade(url)
+    migrate.upgrade(url, "0017")
     assert search_index(url) == as_loaded
+    migrate.upgrade(url)
     assert search_index_schema(url) == at_head
     rare_fact = add_a_rare_word(seed_copy / ARTICLE_BUNDLE)
     load_dataset(engine, read_dataset(seed_copy))

@@ -526,26 +526,28 @@ def _digest_row(kind: Kind, record_id: str, digest: str) -> dict[str, str]:
 
 class _SearchPlaces:
     """Each record's place in the search index, which orders hits of equal rank: entities (by
-    kind, then id), sources (by id), then facts (in the order of telling, which the facts that
-    hold some words are listed in straight from the index: ``records.facts_holding``)."""
+    kind, then id), sources (by id), then facts. A fact's place is its ``told_at``, from 0, and
+    every other record's is below 0: so the facts are the places from 0 up, and the words' facts
+    in the index's order are in the order of telling, their default one, with the same keys
+    (``records.facts_holding``)."""
 
     def __init__(self, dataset: "Dataset", renderer: render.Renderer) -> None:
         kind_order = {kind.value: place for place, kind in enumerate(ENTITY_KINDS)}
         entities = sorted(
             dataset.names, key=lambda entity: (kind_order[dataset.names[entity][0]], entity)
         )
-        self._entities = {entity_id: place for place, entity_id in enumerate(entities)}
-        first_source = len(entities)
+        first = -(len(entities) + len(dataset.sources))
+        self._entities = {entity_id: first + place for place, entity_id in enumerate(entities)}
+        first_source = first + len(entities)
         self._sources = {
             source_id: first_source + place
             for place, source_id in enumerate(sorted(dataset.sources))
         }
-        self._first_fact = first_source + len(self._sources)
         self._told_at = renderer.told_at
 
     def of(self, ref: Ref) -> int:
         if ref.kind == Kind.facts:
-            return self._first_fact + self._told_at[ref.id]
+            return self._told_at[ref.id]
         if ref.kind == Kind.sources:
             return self._sources[ref.id]
         return self._entities[ref.id]

@@ -15,8 +15,7 @@ from typing import Any, TypeVar
 import orjson
 from sqlalchemy import Connection, bindparam, text
 
-from app.models.kinds import Kind
-from app.services.search import INDEX_TABLE, Matcher, of_kind
+from app.services.search import INDEX_TABLE, Matcher, of_facts
 from app.services.store import Reading
 
 SortValue = str | int
@@ -72,9 +71,12 @@ PLANNED_FOR_ITS_VALUES = text("SET LOCAL plan_cache_mode = force_custom_plan")
 @dataclass(frozen=True)
 class Walk:
     """The rows of a selection of facts that hold some words, read the other way round: walking
-    the index of the list's order and keeping each fact the words find (``walked``), instead of
-    finding every fact the words find and sorting them all. The walk stops once it has a page,
-    so it pays when many facts hold the words, and walks the whole table for a word none holds.
+    the index of ``order`` and keeping each fact the words find (``walked``), instead of finding
+    every fact the words find and sorting them all. The walk stops once it has a page, so it pays
+    when many facts hold the words, and walks the whole table for a word none holds; or when the
+    other filters keep few facts (``kept``), which it walks alone. ``order`` is the list's, or in
+    the order of telling the facts' own, whose keys are the index's (a fact's place is its
+    ``told_at``): either way a cursor means one place in the list.
 
     At 1000x, the statement of a page of 50 in date order timed alone (by hand), found then
     sorted against walked: on SQLite, for "the" (55,000 of 58,000 facts) 86 to 117 against 12 to
@@ -90,15 +92,30 @@ class Walk:
     against 338 ms; a day's range 20 against 108 ms and 0.9 against 125 ms. The worst case was a
     filter that keeps no fact and had no index in the order: ``rank=preferred`` at 1000x walked
     every fact, 169 against 87 ms on SQLite (0.8 against 1.4 ms on PostgreSQL), until migration
-    0016 gave each filter an index in each order (3.0 ms walked, by curl)."""
+    0016 gave each filter an index in each order (3.0 ms walked, by curl).
+
+    In the order of telling, the index's own, the words' facts are read in order and never
+    sorted, so only the other filters' share decides (``sorts_found`` is False). With "the", found
+    against walked, on SQLite: a record's 18 facts 69 against 8.8 ms, a source's 56 42 against
+    10 ms, but ``status=possible`` (5% of the facts) 0.7 against 8.9 ms and ``about=jtf-north``
+    (12%) 1.1 against 16 ms; in date order, "Marines" with a source's facts 14 against 1.9 ms."""
 
     walked: Selection
     holding: Selection
+    kept: Selection
+    """The facts the other filters keep, the words aside."""
+    order: Order
+    sorts_found: bool
+    """Whether the facts the words find are sorted into the list's order when not walked."""
 
 
 WALK_SHARE = 0.2
 """Between the shares measured: 12% of the facts ("Marines") were faster found, 45% ("troops")
 walked."""
+
+FEW_SHARE = 0.01
+"""The share of the facts that the other filters keep at most for a walk to pay whatever the
+words: between a source's 56 of 58,000 facts (0.1%), faster walked, and 5% faster found."""
 
 
 @dataclass(frozen=True)
@@ -159,7 +176,7 @@ def read_page(
         reading.connection.execute(PLANNED_FOR_ITS_VALUES)
     read = selection
     if selection.walk is not None and _walk_pays(reading, selection.walk, totals):
-        read = selection.walk.walked
+        read, order = selection.walk.walked, selection.walk.order
     columns = ", ".join(order.columns)
     direction = " DESC" if order.descending else ""
     extra = []
@@ -196,27 +213,32 @@ def count(reading: Reading, selection: Selection, totals: Totals) -> int:
 
 
 def _walk_pays(reading: Reading, walk: Walk, totals: Totals) -> bool:
-    every_fact = Selection("facts", "facts.listed")
-    return count(reading, walk.holding, totals) >= WALK_SHARE * count(reading, every_fact, totals)
+    every_fact = count(reading, Selection("facts", "facts.listed"), totals)
+    if count(reading, walk.kept, totals) <= FEW_SHARE * every_fact:
+        return True
+    return walk.sorts_found and count(reading, walk.holding, totals) >= WALK_SHARE * every_fact
 
 
 def facts_holding(found: Matcher) -> Selection:
     """The facts that hold every term, joined from the index so that the database reads them in
-    the index's order: a fact's place is the first fact's plus its place in the order of telling
-    (``loader._SearchPlaces``), so that order is also the facts' default one, and a page of them
+    the index's order: a fact's place is its place in the order of telling (``told_at``,
+    ``loader._SearchPlaces``), so that order is also the facts' default one, and a page of them
     in it ends where its facts do. /v1/facts?q=troops at 1000x read its first page in 1.2 ms
     instead of 91 ms, which first sorted all 26,000 matches (EXPLAIN QUERY PLAN and timings of
     the statements by hand)."""
     condition, parameters = found.condition(None)
-    facts_only, facts_parameters = of_kind(found, Kind.facts.value)
+    # SQLite must read the index first, in its order; told a fact's place, FTS5 would run the
+    # whole search again for each fact a filter keeps, which SQLite takes for cheap: at 1000x,
+    # /v1/facts?about=jtf-north&q=marines took 2.0 s, against 1.6 ms. The unary + keeps it
+    # from telling (sqlite.org/optoverview.html); PostgreSQL looks a place up by its key.
+    place = found.place if found.on_postgresql else f"+{found.place}"
     return Selection(
-        f"{INDEX_TABLE} JOIN search_records ON search_records.place = {found.place} "
-        "AND search_records.kind = 'facts' JOIN facts ON facts.id = search_records.record_id",
+        f"{INDEX_TABLE} JOIN facts ON facts.told_at = {place}",
         "facts.listed",
         # Only the facts' places, which the index seeks to, instead of joining every other match
         # only to drop it (4.7 ms to 1.2 ms, the same page).
-        [condition, facts_only],
-        dict(parameters) | facts_parameters,
+        [condition, of_facts(found)],
+        dict(parameters),
         # PostgreSQL reads the index in place order for words that many facts hold, and finds
         # the facts of rare ones by its GIN index; a generic plan takes the GIN index for both:
         # at 100x, 13 ms a page of "troops" against 3 ms.
@@ -226,25 +248,27 @@ def facts_holding(found: Matcher) -> Selection:
 
 def facts_found_by(found: Matcher) -> Selection:
     """The facts that hold every term, as the table's rows whose place the index finds: for a
-    ``Walk`` in the order of one of the facts' indexes (a fact's place is the first fact's plus
-    its ``told_at``, see ``facts_holding``)."""
+    ``Walk`` in the order of one of the facts' indexes (a fact's place is its ``told_at``, see
+    ``facts_holding``)."""
     condition, parameters = found.condition(None)
-    place = "facts.told_at + (SELECT min(place) FROM search_records WHERE kind = 'facts')"
     if found.on_postgresql:
         # Each fact looked up in the index by its place. (PostgreSQL plans the IN below, with its
         # far too low estimate of the facts a prefix finds, as a walk of the index of the day
         # alone that then sorts each day's facts by id: 230 ms for "the", against 1.3 ms.)
         found_by = (
-            f"EXISTS (SELECT 1 FROM {INDEX_TABLE} WHERE {found.place} = {place} AND {condition})"
+            f"EXISTS (SELECT 1 FROM {INDEX_TABLE} "
+            f"WHERE {found.place} = facts.told_at AND {condition})"
         )
-        return Selection("facts", "facts.listed", [found_by], dict(parameters))
-    # The places the words find, gathered once. (SQLite runs the EXISTS above as a whole search
-    # of the index for each fact: 90 s for a word no fact holds.)
-    facts_only, facts_parameters = of_kind(found, Kind.facts.value)
-    found_by = (
-        f"{place} IN (SELECT {found.place} FROM {INDEX_TABLE} WHERE {condition} AND {facts_only})"
-    )
-    return Selection("facts", "facts.listed", [found_by], dict(parameters) | facts_parameters)
+    else:
+        # The places the words find, gathered once. (SQLite runs the EXISTS above as a whole
+        # search of the index for each fact: 90 s for a word no fact holds.) The unary + keeps
+        # SQLite from reading the facts by their told_at index, one for each place found, and
+        # sorting them (sqlite.org/optoverview.html): for "the" by date, 99 ms against 20 ms.
+        found_by = (
+            f"+facts.told_at IN (SELECT {found.place} FROM {INDEX_TABLE} "
+            f"WHERE {condition} AND {of_facts(found)})"
+        )
+    return Selection("facts", "facts.listed", [found_by], dict(parameters))
 
 
 def read_document(reading: Reading, table: str, column: str, record_id: str) -> str | None:

@@ -2,8 +2,9 @@
 
 The index holds one document per record, in three columns: its name, its aliases, and its other
 text (description, statement, quotes, ...), as the API shows them. Its rowid is the record's place
-(``search_records.place``): records of one kind are adjacent, in the order the loader writes
-them (the entities, then the sources, then the facts), so a kind is a range of places.
+(``search_records.place``): records of one kind are adjacent (the entities, then the sources, then
+the facts), so a kind is a range of places; a fact's place is its ``told_at``, from 0, and every
+other record's is below 0 (``loader._SearchPlaces``).
 
 Words are made here, in Python, for both the index and the query: runs of letters and digits,
 NFKC-normalised, casefolded and without diacritics. Only those plain words reach the database, so
@@ -214,12 +215,18 @@ def matcher(connection: Connection, query: str) -> Matcher:
 def of_kind(found: Matcher, kind: str) -> tuple[str, dict[str, str]]:
     """A condition on the index, and its parameter: the place is one of the records of ``kind``,
     in the range of places they hold, which the index seeks to. A kind with no records has the
-    range -1 to -1, which holds no place: FTS5 takes a NULL bound for no bound at all."""
+    range 1 to 0, which holds no place: FTS5 takes a NULL bound for no bound at all."""
     first, last = (
-        f"COALESCE((SELECT {end}(place) FROM search_records WHERE kind = :indexed_kind), -1)"
-        for end in ("min", "max")
+        f"COALESCE((SELECT {end}(place) FROM search_records WHERE kind = :indexed_kind), {empty})"
+        for end, empty in (("min", 1), ("max", 0))
     )
     return f"{found.place} BETWEEN {first} AND {last}", {"indexed_kind": kind}
+
+
+def of_facts(found: Matcher) -> str:
+    """A condition on the index: the place is a fact's. Facts hold the places from 0 up, every
+    other record those below (see the docstring), so the index seeks to the first fact."""
+    return f"{found.place} >= 0"
 
 
 UNKNOWN_ON = " AND ".join(

@@ -392,6 +392,36 @@ def test_facts_that_hold_words_keep_the_order_a_sort_names(client: TestClient, s
         assert walked, filters  # a walked page with this filter, not only empty ones
 
 
+@pytest.mark.parametrize("sort", ["source", "date", "-id"])
+def test_facts_that_hold_words_are_the_same_list_walked_or_found(
+    seeded_database_url: str, monkeypatch: pytest.MonkeyPatch, sort: str
+) -> None:
+    """Walked along the other filters' facts, or found by the words, a list of the facts that
+    hold some words is the same, page after page, and a cursor of one way goes on in the other:
+    in the order of telling, a fact's place in the search index is its told_at."""
+
+    def walk_always(always: bool) -> None:
+        monkeypatch.setattr(records, "FEW_SHARE", 1.0 if always else -1.0)
+        monkeypatch.setattr(records, "WALK_SHARE", 0.0 if always else 2.0)
+
+    settings = Settings(database_url=seeded_database_url, response_cache=False)
+    with TestClient(create_app(settings)) as client:
+        for filters in FACT_FILTERS:
+            for words in (*WALKED_WORDS, *FOUND_WORDS):
+                params = {"q": words, "sort": sort, **filters}
+                walk_always(False)
+                found = paged_ids(client, "/v1/facts", **params)
+                first = client.get("/v1/facts", params={"limit": 2, **params}).json()
+                walk_always(True)
+                assert paged_ids(client, "/v1/facts", **params) == found, params
+                ids, next_page = [item["id"] for item in first["data"]], first["next"]
+                while next_page is not None:
+                    body = client.get(next_page).json()
+                    ids += [item["id"] for item in body["data"]]
+                    next_page = body["next"]
+                assert ids == found, params
+
+
 def test_the_words_above_take_both_ways_to_a_page(client: TestClient) -> None:
     every_fact = client.get("/v1/facts", params={"limit": 1}).json()["total"]
     for words in (*WALKED_WORDS, *FOUND_WORDS):

@@ -6,6 +6,7 @@ of the statements a request runs.
 
 import re
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any, get_args
 
@@ -199,15 +200,46 @@ def test_facts_between_two_days_are_an_index_range_in_date_order(
 def test_facts_that_hold_words_are_read_in_the_search_index_s_order(
     sqlite_path: str, path: str
 ) -> None:
-    """The index finds the facts in their default order, between the first fact's place and the
-    last one's, and a page stops at its last fact: no sort of every match."""
+    """The index finds the facts in their default order, from the first fact's place, and a page
+    stops at its last fact: no sort of every match."""
     statements = statements_of(f"sqlite:///{sqlite_path}", path)
     page = [(sql, p) for sql, p in statements if sql.startswith("SELECT facts.listed")]
     assert page, statements
     for plan in plans(sqlite_path, page):
         assert plan[0].startswith("SCAN search_index VIRTUAL TABLE"), plan
-        assert plan[0].endswith("><"), plan  # FTS5's own plan: a lowest and a highest rowid
+        assert plan[0].endswith(">"), plan  # FTS5's own plan: from a lowest rowid
         assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+def statistics_at_scale(sqlite_path: str, factor: int) -> None:
+    """The planner's statistics of the file as if each table held ``factor`` times its rows, each
+    key of an index as many: a load at scale, whose plans the seed's few rows do not show."""
+    with closing(sqlite3.connect(sqlite_path)) as connection:
+        for table, index, stat in connection.execute("SELECT * FROM sqlite_stat1").fetchall():
+            rows, *per_key = stat.split(" ")
+            connection.execute(
+                "UPDATE sqlite_stat1 SET stat = ? WHERE tbl = ? AND idx IS ?",
+                (" ".join([str(int(rows) * factor), *per_key]), table, index),
+            )
+        connection.commit()
+
+
+@pytest.mark.parametrize("sort", ["source", "date"])
+def test_at_scale_a_page_of_words_about_a_record_reads_the_search_index_first(
+    sqlite_path: str, sort: str
+) -> None:
+    """With the statistics of a load a thousand times the seed, the facts about a record that
+    hold words rarer than a walk takes are read from the search index first, in its order. Told a
+    fact's place, FTS5 searches again for each fact the filter keeps, which SQLite takes for
+    cheap: at 1000x, /v1/facts?about=jtf-north&q=marines&sort=date took 2.0 s, against 19 ms."""
+    path = f"/v1/facts?about=jtf-north&q=Marines&sort={sort}"
+    statements = statements_of(f"sqlite:///{sqlite_path}", path)
+    page = [(sql, p) for sql, p in statements if sql.startswith("SELECT facts.listed")]
+    assert len(page) == 1, statements
+    assert "FROM search_index JOIN" in page[0][0], page  # not a walk
+    statistics_at_scale(sqlite_path, 1000)
+    plan = plans(sqlite_path, page)[0]
+    assert plan[0].startswith("SCAN search_index VIRTUAL TABLE"), plan
 
 
 @pytest.mark.parametrize("sort", ["date", "-id"])
@@ -304,8 +336,10 @@ def test_the_facts_holding_words_are_planned_for_their_words_on_postgresql(
     page = next(i for i, sql in enumerate(statements) if sql.startswith("SELECT facts.listed"))
     asked = [i for i, sql in enumerate(statements) if "plan_cache_mode" in sql]
     if seeded_database_url.startswith("postgresql"):
-        assert asked == [page - 1], statements
-        assert statements[page - 1] == "SET LOCAL plan_cache_mode = force_custom_plan"
+        # Once, before the page (and the counts that choose how it is read, in the same read).
+        assert len(asked) == 1, statements
+        assert asked[0] < page, statements
+        assert statements[asked[0]] == "SET LOCAL plan_cache_mode = force_custom_plan"
     else:
         assert asked == [], statements
 

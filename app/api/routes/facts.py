@@ -81,16 +81,24 @@ ORDERS_OF_FINDING_TABLE = {
 
 def fact_selection(query: FactQuery, *, on_postgresql: bool) -> tuple[Selection, Order]:
     """The facts a query's filters select, and the order its sort names."""
+    kept = _filtered(Selection("facts", "facts.listed"), query)
     if query.q is None:
-        return _filtered(Selection("facts", "facts.listed"), query), _fact_order(query)
+        return kept, _fact_order(query)
     found = search.Matcher(search_terms(query.q), on_postgresql)
     selection = _filtered(records.facts_holding(found), query)
-    if query.sort == "source":
-        # In the order of telling, which is the index's (records.facts_holding).
+    # In the order of telling, which is the index's (records.facts_holding), the words' facts
+    # are read in order; in any other, sorted, unless walked.
+    in_index_order = query.sort == "source"
+    selection.walk = records.Walk(
+        walked=_filtered(records.facts_found_by(found), query),
+        holding=records.facts_holding(found),
+        kept=kept,
+        order=_fact_order(query),
+        sorts_found=not in_index_order,
+    )
+    if in_index_order:
         return selection, Order((found.place,), (int,))
-    walked = _filtered(records.facts_found_by(found), query)
-    selection.walk = records.Walk(walked, holding=records.facts_holding(found))
-    return selection, _fact_order(query)
+    return selection, selection.walk.order
 
 
 def _finding_table(query: FactQuery) -> str:
