@@ -336,13 +336,13 @@ def test_0018_places_each_loaded_fact_at_its_told_at_and_the_other_records_below
     others = [place for place, kind, _ in records if kind != "facts"]
     assert others == list(range(-len(others), 0))
     assert [place for place, *_ in as_loaded["index"]] == [place for place, *_ in records]
+    assert differences(url) == []
     migrate.downgrade(url, "0017")  # as 0017 knew them: from 0, the facts after every other
     engine = make_engine(url)
     with engine.connect() as connection:
         older = list(connection.execute(text(places["records"])))
     engine.dispose()
     assert older == [(place + len(others), *rest) for place, *rest in records]
-    assert differences(url) == []
 
 
 def test_0015_links_the_loaded_activities_to_their_effects_and_waves_to_their_forces(

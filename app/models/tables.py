@@ -243,7 +243,7 @@ class Fact(SQLModel, table=True):
     status: str
     property: str | None = None
     quantity: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
-    date: dt.date | None = Field(default=None, index=True)
+    date: dt.date | None = None
     date_precision: str | None = None
     date_derivation: str | None = None
     valid_from: dt.date | None = None
