@@ -71,6 +71,11 @@ def statements_of_each(database_url: str, paths: list[str]) -> list[list[tuple[s
     return each
 
 
+def fact_pages(statements: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The statements among ``statements`` that read a page of facts, with their parameters."""
+    return [(sql, p) for sql, p in statements if sql.startswith("SELECT facts.listed")]
+
+
 def plans(sqlite_path: str, statements: list[tuple[str, Any]]) -> list[list[str]]:
     with sqlite3.connect(sqlite_path) as connection:
         return [
@@ -163,7 +168,7 @@ def test_the_facts_citing_a_source_are_an_index_range_in_every_order(
     of the order's index that checks each fact's citations, which reads every fact before the
     source's (the us-code source's facts all come last), nor a sort of all of the source's."""
     statements = statements_of(f"sqlite:///{sqlite_path}", path)
-    page = [(sql, p) for sql, p in statements if sql.startswith("SELECT facts.listed")]
+    page = fact_pages(statements)
     assert page, statements
     for plan in plans(sqlite_path, page):
         assert re.match(r"SEARCH fact_sources USING (COVERING )?INDEX ix_fact_sources_", plan[0]), (
@@ -203,7 +208,7 @@ def test_facts_that_hold_words_are_read_in_the_search_index_s_order(
     """The index finds the facts in their default order, from the first fact's place, and a page
     stops at its last fact: no sort of every match."""
     statements = statements_of(f"sqlite:///{sqlite_path}", path)
-    page = [(sql, p) for sql, p in statements if sql.startswith("SELECT facts.listed")]
+    page = fact_pages(statements)
     assert page, statements
     for plan in plans(sqlite_path, page):
         assert plan[0].startswith("SCAN search_index VIRTUAL TABLE"), plan
@@ -234,7 +239,7 @@ def test_at_scale_a_page_of_words_about_a_record_reads_the_search_index_first(
     cheap: at 1000x, /v1/facts?about=jtf-north&q=marines&sort=date took 2.0 s, against 19 ms."""
     path = f"/v1/facts?about=jtf-north&q=Marines&sort={sort}"
     statements = statements_of(f"sqlite:///{sqlite_path}", path)
-    page = [(sql, p) for sql, p in statements if sql.startswith("SELECT facts.listed")]
+    page = fact_pages(statements)
     assert len(page) == 1, statements
     assert "FROM search_index JOIN" in page[0][0], page  # not a walk
     statistics_at_scale(sqlite_path, 1000)
@@ -254,7 +259,7 @@ def test_a_page_of_words_most_facts_hold_walks_the_order_s_index(
         [f"/v1/facts?q=the&sort={sort}", f"/v1/facts?q=Marines&sort={sort}"],
     )
     for statements, walked in ((common, True), (rare, False)):
-        page = [(sql, p) for sql, p in statements if sql.startswith("SELECT facts.listed")]
+        page = fact_pages(statements)
         assert len(page) == 1, statements
         plan = plans(sqlite_path, page)[0]
         if walked:
@@ -276,7 +281,7 @@ def test_a_page_of_words_most_facts_hold_is_read_from_the_facts_on_each_backend(
         seeded_database_url, [f"/v1/facts?q=the&sort={sort}", f"/v1/facts?q=Marines&sort={sort}"]
     )
     for statements, source in ((common, "FROM facts WHERE"), (rare, "FROM search_index JOIN")):
-        page = [sql for sql, _ in statements if sql.startswith("SELECT facts.listed")]
+        page = [sql for sql, _ in fact_pages(statements)]
         assert len(page) == 1, statements
         assert source in page[0], page[0]
 
@@ -419,7 +424,7 @@ def test_a_record_s_timeline_reads_its_events_in_date_order_by_index(
 @pytest.mark.parametrize("sort", ["date", "-date", "id", "-id"])
 def test_a_record_s_facts_in_any_order_are_an_index_range(sqlite_path: str, sort: str) -> None:
     statements = statements_of(f"sqlite:///{sqlite_path}", f"/v1/facts?about=jtf-north&sort={sort}")
-    page = [(sql, p) for sql, p in statements if sql.startswith("SELECT facts.listed")]
+    page = fact_pages(statements)
     assert page, statements
     for plan in plans(sqlite_path, page):
         assert any(step.startswith("SEARCH fact_about USING") for step in plan), plan
