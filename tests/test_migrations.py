@@ -341,8 +341,10 @@ def test_0018_places_each_loaded_fact_at_its_told_at_and_the_other_records_below
     engine = make_engine(url)
     with engine.connect() as connection:
         older = list(connection.execute(text(places["records"])))
+        older_index = list(connection.execute(text(places["index"])))
     engine.dispose()
     assert older == [(place + len(others), *rest) for place, *rest in records]
+    assert older_index == [(place + len(others), *rest) for place, *rest in as_loaded["index"]]
 
 
 def test_0015_links_the_loaded_activities_to_their_effects_and_waves_to_their_forces(

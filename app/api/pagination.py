@@ -16,11 +16,12 @@ from app.services.records import Order, SortKey
 
 def query_fingerprint(params: dict[str, Any], order: Order) -> str:
     """A short hash of the filters and sort, and of the columns of the order they are read in
-    (which another release may change for the same query), so that a cursor cannot be replayed
-    on another query or order."""
-    canonical = orjson.dumps(
-        {"params": params, "order": order.columns}, option=orjson.OPT_SORT_KEYS, default=str
-    )
+    and how its values are counted, when that is said (which another release may change for the
+    same query), so that a cursor cannot be replayed on another query or order."""
+    owner: dict[str, Any] = {"params": params, "order": order.columns}
+    if order.numbering:  # said only of orders whose count changed: other cursors stay good
+        owner["numbering"] = order.numbering
+    canonical = orjson.dumps(owner, option=orjson.OPT_SORT_KEYS, default=str)
     return hashlib.blake2b(canonical, digest_size=6).hexdigest()
 
 

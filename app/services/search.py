@@ -223,6 +223,11 @@ def of_kind(found: Matcher, kind: str) -> tuple[str, dict[str, str]]:
     return f"{found.place} BETWEEN {first} AND {last}", {"indexed_kind": kind}
 
 
+PLACE_NUMBERING = "facts from 0 by told_at"
+"""How places are numbered (see the docstring), since migration 0018: before it they counted from
+0 with the facts last, and a cursor holding a place of that count is refused."""
+
+
 def of_facts(found: Matcher) -> str:
     """A condition on the index: the place is a fact's. Facts hold the places from 0 up, every
     other record those below (see the docstring), so the index seeks to the first fact."""

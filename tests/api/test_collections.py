@@ -404,6 +404,19 @@ def test_facts_that_hold_words_are_the_same_list_walked_or_found(
         monkeypatch.setattr(records, "FEW_SHARE", 1.0 if always else -1.0)
         monkeypatch.setattr(records, "WALK_SHARE", 0.0 if always else 2.0)
 
+    def begun_one_way_ended_the_other(
+        client: TestClient, params: dict[str, str], walked_first: bool
+    ) -> list[str]:
+        walk_always(walked_first)
+        first = client.get("/v1/facts", params={"limit": 2, **params}).json()
+        walk_always(not walked_first)
+        ids, next_page = [item["id"] for item in first["data"]], first["next"]
+        while next_page is not None:
+            body = client.get(next_page).json()
+            ids += [item["id"] for item in body["data"]]
+            next_page = body["next"]
+        return ids
+
     settings = Settings(database_url=seeded_database_url, response_cache=False)
     with TestClient(create_app(settings)) as client:
         for filters in FACT_FILTERS:
@@ -411,15 +424,11 @@ def test_facts_that_hold_words_are_the_same_list_walked_or_found(
                 params = {"q": words, "sort": sort, **filters}
                 walk_always(False)
                 found = paged_ids(client, "/v1/facts", **params)
-                first = client.get("/v1/facts", params={"limit": 2, **params}).json()
                 walk_always(True)
                 assert paged_ids(client, "/v1/facts", **params) == found, params
-                ids, next_page = [item["id"] for item in first["data"]], first["next"]
-                while next_page is not None:
-                    body = client.get(next_page).json()
-                    ids += [item["id"] for item in body["data"]]
-                    next_page = body["next"]
-                assert ids == found, params
+                for walked_first in (False, True):
+                    ended = begun_one_way_ended_the_other(client, params, walked_first)
+                    assert ended == found, (params, walked_first)
 
 
 def test_the_words_above_take_both_ways_to_a_page(client: TestClient) -> None:

@@ -8,12 +8,15 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 from app.api.pagination import encode_cursor, query_fingerprint
 from app.api.routes.facts import FactQuery
+from app.api.routes.search import SearchQuery
 from app.config import Settings
 from app.main import create_app
 from app.services.records import Order
+from app.services.search import Matcher
 
 LIST = "/v1/facts"
 
@@ -93,6 +96,39 @@ def test_a_cursor_of_the_same_filters_in_other_columns_is_refused(client: TestCl
     earlier = encode_cursor((3,), query_fingerprint(filters, told_at_order), secret)
     _assert_refused(client.get(LIST, params={**query, "cursor": earlier}), "an earlier order's")
     issued = client.get(LIST, params=query).json()["next"]
+    assert client.get(issued).status_code == 200
+
+
+FACTS_PLACE = "the place of a fact in the search index, by backend"
+
+
+@pytest.mark.parametrize(
+    ("path", "query_model", "columns"),
+    [
+        ("/v1/facts", FactQuery, (FACTS_PLACE,)),
+        ("/v1/search", SearchQuery, ("rank", "place")),
+    ],
+)
+def test_a_cursor_of_places_counted_before_0018_is_refused(
+    client: TestClient,
+    seeded_database_url: str,
+    path: str,
+    query_model: type[BaseModel],
+    columns: tuple[str, ...],
+) -> None:
+    """Migration 0018 counted the search index's places again, in the same columns: a signed
+    cursor holding a place of the earlier count, whose fingerprint said no count, is refused,
+    never read as another record's place."""
+    secret: bytes = client.app.api.state.cursor_key  # type: ignore[attr-defined]
+    query = {"q": "troops", "limit": 1}
+    filters = query_model(q="troops").model_dump(exclude={"cursor", "limit", "format"}, mode="json")
+    place = Matcher(["troops"], seeded_database_url.startswith("postgresql")).place
+    named = tuple(place if column == FACTS_PLACE else column for column in columns)
+    counted_before = Order(named, (int,) * len(columns))
+    key = (3,) * len(columns)
+    earlier = encode_cursor(key, query_fingerprint(filters, counted_before), secret)
+    _assert_refused(client.get(path, params={**query, "cursor": earlier}), "a count before 0018's")
+    issued = client.get(path, params=query).json()["next"]
     assert client.get(issued).status_code == 200
 
 

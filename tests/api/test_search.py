@@ -144,6 +144,18 @@ def test_kind_keeps_hits_of_one_collection(client: TestClient) -> None:
     }
 
 
+def test_a_kind_with_no_records_holds_no_hit(seeded_database_url: str) -> None:
+    """The range of places of a kind that has no records holds none, though places run below 0
+    (the last source's is -1): every record holds "the", and none is of this kind."""
+    engine = make_engine(seeded_database_url)
+    with engine.connect() as connection:
+        found = search_service.matcher(connection, "the")
+        assert search_service.count(connection, found, None) > 0
+        assert search_service.count(connection, found, "no-such-kind") == 0
+        assert search_service.hits(connection, found, "no-such-kind", None, limit=5) == []
+    engine.dispose()
+
+
 def test_a_bad_query_is_a_400_problem_naming_the_parameter(client: TestClient) -> None:
     for params, reason in [
         ({"q": ""}, "at least 1 character"),

@@ -97,7 +97,7 @@ def fact_selection(query: FactQuery, *, on_postgresql: bool) -> tuple[Selection,
         sorts_found=not in_index_order,
     )
     if in_index_order:
-        return selection, Order((found.place,), (int,))
+        return selection, Order((found.place,), (int,), numbering=search.PLACE_NUMBERING)
     return selection, selection.walk.order
 
 

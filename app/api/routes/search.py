@@ -34,7 +34,7 @@ class SearchQuery(ListQuery, AsOfQuery):
 
 
 # Best rank first, then by place; the cursor holds the last hit's rank and place.
-BY_RANK = Order(("rank", "place"), (int, int))
+BY_RANK = Order(("rank", "place"), (int, int), numbering=index.PLACE_NUMBERING)
 HIT_FIELDS = tuple(SearchHit.model_fields)
 
 
