@@ -261,9 +261,10 @@ def facts_found_by(found: Matcher) -> Selection:
     ``facts_holding``)."""
     condition, parameters = found.condition(None)
     if found.on_postgresql:
-        # Each fact looked up in the index by its place. (PostgreSQL plans the IN below, with its
-        # far too low estimate of the facts a prefix finds, as a walk of the index of the day
-        # alone that then sorts each day's facts by id: 230 ms for "the", against 1.3 ms.)
+        # Each fact looked up in the index by its place. (PostgreSQL planned the IN below, with
+        # its far too low estimate of the facts a prefix finds, as a walk of the index of the
+        # day alone, since dropped, that then sorted each day's facts by id: 230 ms for "the",
+        # against 1.3 ms.)
         found_by = (
             f"EXISTS (SELECT 1 FROM {INDEX_TABLE} "
             f"WHERE {found.place} = facts.told_at AND {condition})"

@@ -2,7 +2,9 @@
 
 import base64
 import binascii
+import hashlib
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -11,12 +13,12 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from app.api.pagination import encode_cursor, query_fingerprint
-from app.api.routes.facts import FactQuery
+from app.api.routes.facts import FACT_ORDERS, FactQuery
 from app.api.routes.search import SearchQuery
 from app.config import Settings
 from app.main import create_app
 from app.services.records import Order
-from app.services.search import Matcher
+from app.services.search import PLACE_NUMBERING, Matcher
 
 LIST = "/v1/facts"
 
@@ -25,8 +27,9 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _issued(client: TestClient) -> str:
-    next_url: str = client.get(LIST, params={"limit": 1}).json()["next"]
+def _issued(client: TestClient, path: str = LIST, **params: str) -> str:
+    """The cursor of the first page's next link, one item a page."""
+    next_url: str = client.get(path, params={"limit": 1, **params}).json()["next"]
     return next_url.split("cursor=")[1].split("&")[0]
 
 
@@ -128,8 +131,22 @@ def test_a_cursor_of_places_counted_before_0018_is_refused(
     key = (3,) * len(columns)
     earlier = encode_cursor(key, query_fingerprint(filters, counted_before), secret)
     _assert_refused(client.get(path, params={**query, "cursor": earlier}), "a count before 0018's")
-    issued = client.get(path, params=query).json()["next"]
-    assert client.get(issued).status_code == 200
+    issued = _issued(client, path, q="troops")
+    assert client.get(path, params={**query, "cursor": issued}).status_code == 200
+    # Refused for its count alone: counted as now, the same order is the issued cursor's.
+    counted_now = replace(counted_before, numbering=PLACE_NUMBERING)
+    assert _contents(issued)["q"] == query_fingerprint(filters, counted_now)
+
+
+def test_a_cursor_of_an_order_whose_count_never_changed_keeps_its_fingerprint(
+    client: TestClient,
+) -> None:
+    """An order that says no numbering has the fingerprint it had before orders could say one,
+    so that its cursors issued then are still taken: the hash of the filters and the columns."""
+    filters = FactQuery(sort="date").model_dump(exclude={"cursor", "limit", "format"}, mode="json")
+    owner = {"params": filters, "order": FACT_ORDERS["date"].columns}
+    before = hashlib.blake2b(orjson.dumps(owner, option=orjson.OPT_SORT_KEYS), digest_size=6)
+    assert _contents(_issued(client, sort="date"))["q"] == before.hexdigest()
 
 
 @pytest.fixture
