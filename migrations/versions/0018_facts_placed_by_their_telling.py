@@ -62,18 +62,16 @@ def _move_places(shift: int) -> None:
         .exec_driver_sql("SELECT max(place) - min(place) + 1 FROM search_records")
         .scalar_one()
     )
-    tables = ["search_records"]
-    if op.get_bind().dialect.name == "sqlite":
+    on_sqlite = op.get_bind().dialect.name == "sqlite"
+    if on_sqlite:
         _rebuild_the_index(shift)
-    else:
-        tables.append("search_index")
-    for table in tables:
-        # In two steps, first clear of the places before and after, as a key is checked row by
-        # row: moved at once, a place could land on another one not moved yet.
-        clear = span + abs(shift)
+    # In two steps, first clear of the places before and after, as a key is checked row by row:
+    # moved at once, a place could land on another one not moved yet.
+    clear = span + abs(shift)
+    for table in ["search_records"] if on_sqlite else ["search_records", "search_index"]:
         op.execute(f"UPDATE {table} SET place = place + {clear}")
         op.execute(f"UPDATE {table} SET place = place - {clear} + {shift}")
-    if op.get_bind().dialect.name != "sqlite":
+    if not on_sqlite:
         # Each row was written twice: the planner's figures, of the rows as they now stand.
         op.execute("ANALYZE search_records, search_index")
 
