@@ -17,6 +17,7 @@ from app.db import make_engine
 from app.ingest.check import read_dataset
 from app.ingest.loader import load_dataset
 from app.main import create_app
+from app.models.public import Posture
 from tests.api import seed
 from tests.conftest import ARTICLE_BUNDLE
 from tests.data import LATER_FACT, LATER_REPORT, add_later_report, edit_fact
@@ -291,3 +292,15 @@ def test_the_posture_says_its_data_version_in_json_and_csv(client: TestClient) -
         response = client.get("/v1/posture", params=params)
         assert response.status_code == 200
         assert response.headers["x-data-version"] == version, params
+
+
+@pytest.mark.parametrize("as_of", [None, "2025-01-21", "2025-01-23", "2025-01-24"])
+def test_the_posture_is_what_its_model_says_key_for_key(
+    both: TestClient, as_of: str | None
+) -> None:
+    """The posture is put together from the stored documents, not from its models: each answer,
+    read into ``Posture`` and written out again, is the same JSON, in the same order."""
+    response = both.get("/v1/posture", params={"as_of": as_of} if as_of else {})
+    assert response.status_code == 200, response.text
+    rewritten = Posture.model_validate_json(response.content).model_dump(mode="json")
+    assert json.dumps(rewritten) == json.dumps(response.json())

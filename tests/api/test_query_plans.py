@@ -98,7 +98,7 @@ def test_the_posture_finds_its_day_and_its_page_of_waves_by_index(sqlite_path: s
     of every fact nor a sort of every wave."""
     statements = statements_of(f"sqlite:///{sqlite_path}", "/v1/posture?limit=2")
     newest = [(sql, p) for sql, p in statements if "max(reported_on)" in sql]
-    page = [(sql, p) for sql, p in statements if sql.startswith("SELECT detailed, status_rank")]
+    page = [(sql, p) for sql, p in statements if sql.startswith("SELECT listed, status_rank")]
     assert newest, statements
     assert page, statements
     for plan in plans(sqlite_path, newest):

@@ -86,16 +86,15 @@ async def posture(
     if last is not None:
         params = query.model_dump(exclude={"cursor"}, exclude_defaults=True, mode="json")
         next_url = page_url(request, params, encode_cursor(last, fingerprint, secret))
-        answer = answer.model_copy(update={"next": next_url})
+        answer["next"] = next_url
         headers["Link"] = f'<{next_url}>; rel="next"'
-    document = answer.model_dump(mode="json")
     wanted = requested_format(request, query.format)
     if wanted is Format.csv:
-        rows = document[query.part.value]
+        rows = answer[query.part.value]
         return Response(
             to_csv(rows, CSV_COLUMNS[query.part]), media_type=CSV_MEDIA_TYPE, headers=headers
         )
     if wanted is Format.jsonl:
-        lines = to_jsonl(orjson.dumps(row) for row in document[query.part.value])
+        lines = to_jsonl(orjson.dumps(row) for row in answer[query.part.value])
         return Response(lines, media_type=JSONL_MEDIA_TYPE, headers=headers)
-    return Response(orjson.dumps(document), media_type=JSON_MEDIA_TYPE, headers=headers)
+    return Response(orjson.dumps(answer), media_type=JSON_MEDIA_TYPE, headers=headers)
