@@ -183,6 +183,11 @@ def read_page(
     if selection.planned_for_its_values and reading.on_postgresql:
         # Until the read's transaction ends: for the counts, the page, and its walk too.
         reading.connection.execute(PLANNED_FOR_ITS_VALUES)
+    total = count(reading, selection, totals)
+    if total == 0:
+        # The count, remembered for the version, already says it: a page that finds nothing
+        # would read its index to the end (PostgreSQL at 1000x, about=jtf-north&q=marines: 56 ms).
+        return Page(documents=[], next_key=None, total=0)
     read = selection
     if selection.walk is not None and _walk_pays(reading, selection.walk, totals):
         read, order = selection.walk.walked, selection.walk.order
@@ -207,7 +212,7 @@ def read_page(
     return Page(
         documents=[row[0] for row in rows],
         next_key=tuple(rows[-1][1:]) if more and rows else None,
-        total=count(reading, selection, totals),
+        total=total,
     )
 
 
