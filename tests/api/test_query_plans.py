@@ -527,3 +527,27 @@ def test_a_list_that_counts_nothing_reads_no_page(seeded_database_url: str, path
         assert not [sql for sql in pages if "dataset_loads" not in sql], statements
     with TestClient(create_app(Settings(database_url=seeded_database_url))) as client:
         assert client.get(path).json() == {"data": [], "next": None, "total": 0}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/facts?about=jtf-north&q=troops",
+        "/v1/facts?about=jtf-north&q=troops&sort=date",
+        f"/v1/facts?source={ARTICLE_BUNDLE}&q=troops",
+        f"/v1/facts?source={ARTICLE_BUNDLE}&q=troops&sort=-id",
+    ],
+)
+def test_the_count_of_a_record_s_or_a_source_s_facts_that_hold_words_reads_no_fact(
+    sqlite_path: str, path: str
+) -> None:
+    """The record's (or source's) index of its facts is joined by told_at, which the search
+    index's places are: the count reads the facts' indexes, never their rows. Joined by fact id,
+    it read each fact's row: at 1000x, counted on every request, about=jtf-north&q=the took 90 ms
+    on SQLite against 39, and 66 against 53 on PostgreSQL."""
+    statements = statements_of(f"sqlite:///{sqlite_path}", path)
+    counts = [(sql, p) for sql, p in statements if sql.startswith("SELECT count(*)")]
+    assert counts, statements
+    for plan in plans(sqlite_path, counts):
+        facts = [step for step in plan if re.match(r"(SEARCH|SCAN) facts\b", step)]
+        assert all("COVERING INDEX" in step for step in facts), plan
