@@ -2,7 +2,8 @@
 totals they imply.
 
 A page is put together from the records' stored documents as they are, checked when they were
-loaded, and not read again into their models: at 1000x that serves 2.1x the uncached pages a
+loaded (a database rendered by another version is served as it rendered them, as the lists are),
+and not read again into their models: at 1000x that serves 2.1x the uncached pages a
 second (``bench/served_beside.py --against 13f12da --uncached --scale 1000 --path /v1/posture``).
 ``tests/api/test_posture.py`` holds each answer to ``Posture``, key for key.
 
@@ -398,7 +399,8 @@ def posture_on(
         "as_of": day.isoformat() if day else None,
         "data_version": reading.state.version,
         "figures": builder.figures([wave for wave, _ in page]),
-        # Over every wave, so the same on every page: worked out once per version and day.
+        # Over every wave, so the same on every page: worked out once per version and day, and
+        # shared by every request that asks for them (read, never changed).
         "totals": totals.remembered(reading, ("posture totals", day), builder.totals),
         "next": None,
     }

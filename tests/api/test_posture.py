@@ -298,9 +298,16 @@ def test_the_posture_says_its_data_version_in_json_and_csv(client: TestClient) -
 def test_the_posture_is_what_its_model_says_key_for_key(
     both: TestClient, as_of: str | None
 ) -> None:
-    """The posture is put together from the stored documents, not from its models: each answer,
-    read into ``Posture`` and written out again, is the same JSON, in the same order."""
-    response = both.get("/v1/posture", params={"as_of": as_of} if as_of else {})
-    assert response.status_code == 200, response.text
-    rewritten = Posture.model_validate_json(response.content).model_dump(mode="json")
-    assert json.dumps(rewritten) == json.dumps(response.json())
+    """The posture is put together from the stored documents, not from its models: each answer
+    (whole, and a wave a page with its next links), read into ``Posture`` and written out again,
+    is the same JSON, in the same order. On 2025-01-24 a figure has alternatives."""
+    params = {"as_of": as_of} if as_of else {}
+    for first_page in (params, {**params, "limit": "1"}):
+        response = both.get("/v1/posture", params=first_page)
+        while True:
+            assert response.status_code == 200, response.text
+            rewritten = Posture.model_validate_json(response.content).model_dump(mode="json")
+            assert json.dumps(rewritten) == json.dumps(response.json())
+            if response.json()["next"] is None:
+                break
+            response = both.get(response.json()["next"])
