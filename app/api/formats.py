@@ -67,12 +67,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def flatten(item: dict[str, Any]) -> dict[str, Any]:
     """One CSV row: a Quantity becomes value/min/max/... columns, a reference its id, a list a
-    JSON array (of ids, for references), and the citations the JSON array of them all, beside
-    their count."""
+    JSON array (of ids, for references), and the citations the JSON array of them, beside their
+    count (an item's own, where it counts more than it shows, as a posture total)."""
     row: dict[str, Any] = {}
     for name, value in item.items():
         if name == "citations":
-            row["citation_count"] = len(value)
+            row["citation_count"] = item.get("citation_count", len(value))
             row["citations"] = orjson.dumps(value).decode()
         elif isinstance(value, dict) and "url" in value and "id" in value:
             row[name] = value["id"]
@@ -109,7 +109,9 @@ def csv_columns(model: type[BaseModel]) -> list[str]:
     for name, field in model.model_fields.items():
         inner = _unwrap_optional(field.annotation)
         if name == "citations":
-            columns += ["citation_count", "citations"]
+            if "citation_count" not in model.model_fields:  # else it is the model's own column
+                columns.append("citation_count")
+            columns.append("citations")
         elif isinstance(inner, type) and issubclass(inner, BaseModel) and inner is not Ref:
             columns += [f"{name}_{column}" for column in csv_columns(inner)]
         else:

@@ -311,3 +311,16 @@ def test_the_posture_is_what_its_model_says_key_for_key(
             if response.json()["next"] is None:
                 break
             response = both.get(response.json()["next"])
+
+
+@pytest.mark.parametrize("part", ["figures", "totals"])
+def test_each_column_of_the_posture_csv_is_named_once(client: TestClient, part: str) -> None:
+    """A total counts all its citations and shows the first few: its CSV has the one count, the
+    total's own, not a second column of the citations shown."""
+    response = client.get("/v1/posture", params={"format": "csv", "part": part})
+    assert response.status_code == 200
+    header = next(csv.reader(io.StringIO(response.text)))
+    assert len(header) == len(set(header)), header
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    for row, item in zip(rows, posture(client)[part], strict=True):
+        assert int(row["citation_count"]) == item.get("citation_count", len(item["citations"]))
