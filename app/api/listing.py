@@ -293,7 +293,7 @@ async def download_response(
                 return
             page = await data.read(part_after(page.next_key))
             header = False
-            if data.answered_from().seq != state.seq:
+            if data.answered_from() != state:
                 raise DownloadInterruptedError(f"the data changed from {state.version}")
 
     request.scope[STREAMED] = True

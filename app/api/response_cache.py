@@ -17,7 +17,7 @@ from app.api.asgi import NO_STORE, ASGIApp, Headers, Message, Receive, Scope, Se
 from app.api.caching import CACHEABLE, STREAMED
 from app.api.deps import ANSWERED_FROM
 from app.api.formats import negotiate
-from app.services.store import DataStore, DataUnavailableError
+from app.services.store import DataStore, DataUnavailableError, LoadState
 
 CACHE_CONTROL = b"public, max-age=60"
 VARY = b"Accept, Accept-Encoding"
@@ -124,7 +124,7 @@ class PreparedResponses:
         self.app = app
         self.store = store
         self.cache = cache
-        self._cache_seq: int | None = None
+        self._cache_state: LoadState | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -142,9 +142,11 @@ class PreparedResponses:
             current = self.store.current()
         except DataUnavailableError:
             return await self._prepare(scope, receive, send)  # the route says so, as a problem
-        if current.seq != self._cache_seq:
+        # The whole state, not only the load number: a file renamed over the served one may
+        # hold other data under the same number.
+        if current != self._cache_state:
             self.cache.clear()
-            self._cache_seq = current.seq
+            self._cache_state = current
         # The query string as sent: the handlers read exactly it, so equal keys, equal answers.
         query = scope["query_string"].decode("latin-1")
         representation = negotiate(None, header(scope, b"accept").decode("latin-1")).value
@@ -162,7 +164,7 @@ class PreparedResponses:
                 and prepared.status == 200
                 and scope.get(CACHEABLE)
                 and answered_from is not None
-                and answered_from.seq == self._cache_seq
+                and answered_from == self._cache_state
             ):
                 self.cache.put(key, prepared)
         return prepared

@@ -156,7 +156,7 @@ class Totals:
         self, reading: Reading, key: tuple[Any, ...], compute: Callable[[], ResultT]
     ) -> ResultT:
         """What ``compute`` gives, remembered under ``key`` for the reading's version."""
-        versioned = (reading.state.seq, *key)
+        versioned = (reading.state, *key)
         with self._lock:
             if versioned in self._counts:
                 self._counts.move_to_end(versioned)

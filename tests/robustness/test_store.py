@@ -19,7 +19,9 @@ from sqlalchemy import event
 from app.config import Settings
 from app.main import create_app, create_store
 from app.services.store import DataUnavailableError
+from tests.data import LATER_FACT, add_later_report
 from tests.helpers import SLOW_QUERY
+from tests.robustness.conftest import fill
 
 
 def seeded_copy(tmp_path: Path, seed_url: str, name: str = "muster.db") -> Path:
@@ -52,6 +54,26 @@ def test_a_file_renamed_over_the_served_one_is_served_next(tmp_path: Path, seed_
     os.replace(shipped, database)
     with store.reading() as reading:
         assert reading.state.version == "shipped"
+
+
+@pytest.mark.parametrize("response_cache", [True, False], ids=["cached", "uncached"])
+def test_a_file_of_other_data_renamed_over_the_served_one_is_counted_and_answered_anew(
+    tmp_path: Path, seed_url: str, seed_copy: Path, response_cache: bool
+) -> None:
+    """Both files hold one load, so the same load number: only the version tells them apart."""
+    database = seeded_copy(tmp_path, seed_url)
+    add_later_report(seed_copy)
+    shipped = tmp_path / "shipped.db"
+    fill(f"sqlite:///{shipped}", seed_copy)
+    with TestClient(
+        create_app(Settings(database_url=f"sqlite:///{database}", response_cache=response_cache))
+    ) as client:
+        served = client.get("/v1/facts", params={"limit": 1}).json()
+        assert client.get(f"/v1/facts/{LATER_FACT}").status_code == 404
+        os.replace(shipped, database)
+        answer = client.get("/v1/facts", params={"limit": 1}).json()
+        assert answer["total"] > served["total"]
+        assert client.get(f"/v1/facts/{LATER_FACT}").status_code == 200
 
 
 def test_a_deleted_file_is_unavailable_data(tmp_path: Path, seed_url: str) -> None:
