@@ -2,7 +2,8 @@
 
 A load replaces the file (app/ingest/loader.py), as an operator who ships a file to replicas
 does; a migration or a repair changes it in place. Both must be seen at once, and a deleted file
-must make the data unavailable rather than be served from what was read before.
+must make the data unavailable rather than be served from what was read before. Counts and cached
+answers are kept for the load they were read from, known by its number and its data version.
 """
 
 import os
@@ -17,8 +18,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from app.config import Settings
+from app.db import is_sqlite
 from app.main import create_app, create_store
 from app.services.store import DataUnavailableError
+from tests.conftest import _empty_postgres_database
 from tests.data import LATER_FACT, add_later_report
 from tests.helpers import SLOW_QUERY
 from tests.robustness.conftest import fill
@@ -57,20 +60,25 @@ def test_a_file_renamed_over_the_served_one_is_served_next(tmp_path: Path, seed_
 
 
 @pytest.mark.parametrize("response_cache", [True, False], ids=["cached", "uncached"])
-def test_a_file_of_other_data_renamed_over_the_served_one_is_counted_and_answered_anew(
-    tmp_path: Path, seed_url: str, seed_copy: Path, response_cache: bool
+def test_a_database_replaced_by_other_data_under_the_same_load_number_is_answered_anew(
+    empty_database_url: str, tmp_path: Path, seed_copy: Path, response_cache: bool
 ) -> None:
-    """Both files hold one load, so the same load number: only the version tells them apart."""
-    database = seeded_copy(tmp_path, seed_url)
+    """A SQLite file renamed over the served one, or a PostgreSQL database restored from another,
+    each holding one load: only the data version tells the two apart, not the load number."""
+    fill(empty_database_url)
     add_later_report(seed_copy)
-    shipped = tmp_path / "shipped.db"
-    fill(f"sqlite:///{shipped}", seed_copy)
-    with TestClient(
-        create_app(Settings(database_url=f"sqlite:///{database}", response_cache=response_cache))
-    ) as client:
+    settings = Settings(
+        database_url=empty_database_url, response_cache=response_cache, version_poll_seconds=0
+    )
+    with TestClient(create_app(settings)) as client:
         served = client.get("/v1/facts", params={"limit": 1}).json()
         assert client.get(f"/v1/facts/{LATER_FACT}").status_code == 404
-        os.replace(shipped, database)
+        if is_sqlite(empty_database_url):
+            shipped = tmp_path / "shipped.db"
+            fill(f"sqlite:///{shipped}", seed_copy)
+            os.replace(shipped, empty_database_url.removeprefix("sqlite:///"))
+        else:
+            fill(_empty_postgres_database(), seed_copy)
         answer = client.get("/v1/facts", params={"limit": 1}).json()
         assert answer["total"] > served["total"]
         assert client.get(f"/v1/facts/{LATER_FACT}").status_code == 200
