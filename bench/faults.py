@@ -31,8 +31,7 @@ import httpx
 from sqlalchemy import make_url
 
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
-from tests.helpers import append_fact, first_fact
-from tests.robustness.conftest import fill
+from tests.helpers import append_fact, fill, first_fact
 from tests.robustness.server import (
     MUSTER,
     muster_serve,

@@ -1,5 +1,6 @@
 """Helpers shared by the tests: breaking bundles on purpose, reading a database whole, reading
-bundles in worker processes, and a statement slow enough to hold a read."""
+bundles in worker processes, a statement slow enough to hold a read, and a database replaced
+under a server by one of other data."""
 
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -11,8 +12,12 @@ import yaml
 from sqlalchemy import create_engine, select, text
 from sqlmodel import SQLModel
 
+from app import migrate
+from app.db import is_sqlite, make_engine
 from app.ingest import check as check_module
+from app.ingest.loader import load_dataset
 from app.models import tables
+from tests.conftest import SEED_DATA, _empty_postgres_database
 
 # Ten million steps: seconds of work, far past a test's timeout, yet bounded if nothing stops it.
 SLOW_QUERY = (
@@ -105,3 +110,29 @@ def row_counts(url: str) -> dict[str, int]:
 
 
 DATA_TABLE_NAMES = tables.DATA_TABLE_NAMES
+
+
+def replace_with_one_load_of(database_url: str, bundles: Path, scratch: Path) -> None:
+    """Replace the database at ``database_url``, which holds one load, with one holding one load
+    of ``bundles``, as an operator does who renames a SQLite file over the served one or
+    restores a PostgreSQL database from another: the load number stays 1, only the data version
+    tells the two apart."""
+    if is_sqlite(database_url):
+        shipped = scratch / "shipped.db"
+        fill(f"sqlite:///{shipped}", bundles)
+        os.replace(shipped, database_url.removeprefix("sqlite:///"))
+    else:
+        fill(_empty_postgres_database(), bundles)
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        loads = connection.execute(text("SELECT seq FROM dataset_loads")).scalars().all()
+    engine.dispose()
+    assert loads == [1]
+
+
+def fill(url: str, bundles: Path = SEED_DATA) -> None:
+    """Migrate the database at ``url`` and load ``bundles`` into it."""
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    load_dataset(engine, check_module.read_dataset(bundles))
+    engine.dispose()

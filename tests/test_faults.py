@@ -17,8 +17,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.config import get_settings
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
-from tests.helpers import append_fact, first_fact, snapshot
-from tests.robustness.conftest import fill
+from tests.helpers import append_fact, fill, first_fact, snapshot
 from tests.robustness.server import muster_serve
 
 runner = CliRunner()

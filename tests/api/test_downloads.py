@@ -12,14 +12,14 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from app.api import listing
+from app.api import formats, listing
 from app.config import Settings
 from app.db import make_engine
 from app.ingest.check import read_dataset
 from app.ingest.loader import load_dataset
 from app.main import create_app
-from app.services import records
 from tests.conftest import ARTICLE_BUNDLE
+from tests.helpers import replace_with_one_load_of
 
 LISTS = [
     "/v1/sources",
@@ -137,8 +137,12 @@ def test_the_document_keeps_limit_an_integer(client: TestClient) -> None:
                 assert "all" in parameter["description"], path
 
 
-@pytest.fixture
-def loading(database_url: str, seed_copy: Path) -> Iterator[tuple[TestClient, Any]]:
+@pytest.fixture(params=["loaded", "replaced"])
+def loading(
+    request: pytest.FixtureRequest, database_url: str, seed_copy: Path, tmp_path: Path
+) -> Iterator[tuple[TestClient, Any]]:
+    """A client, and what changes its data: a second load, or a database of other data put in
+    its place under the same load number."""
     engine = make_engine(database_url)
     load_dataset(engine, read_dataset(seed_copy))
     settings = Settings(database_url=database_url, version_poll_seconds=0)
@@ -148,7 +152,10 @@ def loading(database_url: str, seed_copy: Path) -> Iterator[tuple[TestClient, An
         agencies = yaml.safe_load(path.read_text(encoding="utf-8"))
         agencies[0]["description"] = "Changed while a download streamed."
         path.write_text(yaml.safe_dump(agencies, sort_keys=False), encoding="utf-8")
-        load_dataset(engine, read_dataset(seed_copy))
+        if request.param == "loaded":
+            load_dataset(engine, read_dataset(seed_copy))
+        else:
+            replace_with_one_load_of(database_url, seed_copy, tmp_path)
 
     with TestClient(create_app(settings)) as client:
         yield client, load_changed
@@ -159,18 +166,19 @@ def test_a_download_stops_short_rather_than_mix_two_versions(
     loading: tuple[TestClient, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, load_changed = loading
-    read_page = records.read_page
+    written = formats.to_jsonl
     calls = 0
 
-    def read_then_load(*args: Any, **kwargs: Any) -> records.Page:
+    def write_then_load(documents: Any) -> bytes:
         nonlocal calls
         calls += 1
-        page = read_page(*args, **kwargs)
         if calls == 1:
-            load_changed()  # after the first part, before the second
-        return page
+            # After the first part is read, before the second is: between two read
+            # transactions, as a PostgreSQL database is only replaced while none reads it.
+            load_changed()
+        return written(documents)
 
-    monkeypatch.setattr(records, "read_page", read_then_load)
+    monkeypatch.setattr(listing, "to_jsonl", write_then_load)
     response = client.get("/v1/facts?limit=all&format=jsonl")
     lines = response.text.splitlines()
     assert len(lines) == 3  # the first part, then nothing of the next version

@@ -2,28 +2,15 @@
 
 import asyncio
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app import migrate
 from app.config import Settings
-from app.db import make_engine
-from app.ingest.check import read_dataset
-from app.ingest.loader import load_dataset
 from app.main import create_app
-from tests.conftest import SEED_DATA
-
-
-def fill(url: str, bundles: Path = SEED_DATA) -> None:
-    """Migrate the database at ``url`` and load ``bundles`` into it."""
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    load_dataset(engine, read_dataset(bundles))
-    engine.dispose()
+from tests.helpers import fill
 
 
 @pytest.fixture(scope="session")

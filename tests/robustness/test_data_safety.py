@@ -26,8 +26,7 @@ from app.ingest.check import Dataset, read_dataset
 from app.ingest.loader import load_dataset
 from app.main import create_app
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
-from tests.helpers import facts_file
-from tests.robustness.conftest import fill
+from tests.helpers import facts_file, fill
 
 RELOADS = 20
 READERS = 4

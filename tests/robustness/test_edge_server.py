@@ -16,9 +16,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from tests.helpers import fill
 from tests.robustness import attacks
 from tests.robustness.attacks import HEAD, Answer, send_and_read
-from tests.robustness.conftest import fill
 from tests.robustness.proxy import NGINX, Proxy, deployed_seconds, nginx_in_front
 from tests.robustness.server import Served, muster_serve
 

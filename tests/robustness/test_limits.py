@@ -8,7 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from tests.robustness.conftest import OpenClient, call, fill
+from tests.helpers import fill
+from tests.robustness.conftest import OpenClient, call
 from tests.robustness.server import muster_serve
 
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]

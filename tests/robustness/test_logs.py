@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.robustness.conftest import fill
+from tests.helpers import fill
 from tests.robustness.server import Served, muster_serve
 
 FORGED = "INFO muster.access GET /admin 200 0.1ms forged"

@@ -15,7 +15,7 @@ from app import migrate
 from app.db import make_engine
 from tests.conftest import SEED_DATA
 from tests.data import LATER_REPORT
-from tests.robustness.conftest import fill
+from tests.helpers import fill
 from tests.robustness.server import MUSTER, unused_port
 
 

@@ -13,8 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import ARTICLE_BUNDLE
-from tests.helpers import append_fact, first_fact
-from tests.robustness.conftest import fill
+from tests.helpers import append_fact, fill, first_fact
 from tests.robustness.server import MUSTER, muster_serve
 
 

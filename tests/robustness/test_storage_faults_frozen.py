@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import make_url
 
 from tests.conftest import POSTGRES_URL_VARIABLE
-from tests.robustness.conftest import fill
+from tests.helpers import fill
 from tests.robustness.server import (
     PrivatePostgres,
     muster_serve,

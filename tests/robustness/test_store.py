@@ -18,13 +18,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from app.config import Settings
-from app.db import is_sqlite
 from app.main import create_app, create_store
 from app.services.store import DataUnavailableError
-from tests.conftest import _empty_postgres_database
 from tests.data import LATER_FACT, add_later_report
-from tests.helpers import SLOW_QUERY
-from tests.robustness.conftest import fill
+from tests.helpers import SLOW_QUERY, fill, replace_with_one_load_of
 
 
 def seeded_copy(tmp_path: Path, seed_url: str, name: str = "muster.db") -> Path:
@@ -71,16 +68,12 @@ def test_a_database_replaced_by_other_data_under_the_same_load_number_is_answere
         database_url=empty_database_url, response_cache=response_cache, version_poll_seconds=0
     )
     with TestClient(create_app(settings)) as client:
-        served = client.get("/v1/facts", params={"limit": 1}).json()
+        served = client.get("/v1/facts", params={"limit": 1})
         assert client.get(f"/v1/facts/{LATER_FACT}").status_code == 404
-        if is_sqlite(empty_database_url):
-            shipped = tmp_path / "shipped.db"
-            fill(f"sqlite:///{shipped}", seed_copy)
-            os.replace(shipped, empty_database_url.removeprefix("sqlite:///"))
-        else:
-            fill(_empty_postgres_database(), seed_copy)
-        answer = client.get("/v1/facts", params={"limit": 1}).json()
-        assert answer["total"] > served["total"]
+        replace_with_one_load_of(empty_database_url, seed_copy, tmp_path)
+        answer = client.get("/v1/facts", params={"limit": 1})
+        assert answer.headers["X-Data-Version"] != served.headers["X-Data-Version"]
+        assert answer.json()["total"] > served.json()["total"]
         assert client.get(f"/v1/facts/{LATER_FACT}").status_code == 200
 
 
