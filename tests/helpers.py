@@ -1,7 +1,8 @@
 """Helpers shared by the tests: breaking bundles on purpose, reading a database whole, reading
 bundles in worker processes, a statement slow enough to hold a read, and a database replaced
-under a server by one of other data."""
+under a server by one of other data or rendered by other code."""
 
+import json
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -128,6 +129,24 @@ def replace_with_one_load_of(database_url: str, bundles: Path, scratch: Path) ->
         loads = connection.execute(text("SELECT seq FROM dataset_loads")).scalars().all()
     engine.dispose()
     assert loads == [1]
+
+
+def render_otherwise(database_url: str, *, reworded: str) -> None:
+    """Have the newest load's facts look rendered by another Muster's rendering code: each list
+    document's statement ends with ``reworded``, and the load records another render version.
+    The load number and the data version stay as they were."""
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        rows = connection.execute(text("SELECT id, listed FROM facts")).all()
+        for fact_id, listed in rows:
+            document = json.loads(listed)
+            document["statement"] += reworded
+            connection.execute(
+                text("UPDATE facts SET listed = :listed WHERE id = :id"),
+                {"listed": json.dumps(document), "id": fact_id},
+            )
+        connection.execute(text("UPDATE dataset_loads SET render_version = 'another-muster'"))
+    engine.dispose()
 
 
 def fill(url: str, bundles: Path = SEED_DATA) -> None:

@@ -143,7 +143,7 @@ class PreparedResponses:
         except DataUnavailableError:
             return await self._prepare(scope, receive, send)  # the route says so, as a problem
         # The whole state, not only the load number: a file renamed over the served one may
-        # hold other data under the same number.
+        # hold other data under the same number, or the same data rendered by another Muster.
         if current != self._cache_state:
             self.cache.clear()
             self._cache_state = current

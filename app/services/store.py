@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from anyio import CapacityLimiter
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Row, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
@@ -47,7 +47,11 @@ from app.models import tables
 logger = logging.getLogger("muster.store")
 
 NEWEST_LOAD = (
-    select(col(tables.DatasetLoad.seq), col(tables.DatasetLoad.version))
+    select(
+        col(tables.DatasetLoad.seq),
+        col(tables.DatasetLoad.version),
+        col(tables.DatasetLoad.render_version),
+    )
     .order_by(col(tables.DatasetLoad.seq).desc())
     .limit(1)
 )
@@ -68,17 +72,28 @@ class DataUnavailableError(RuntimeError):
 
 @dataclass(frozen=True)
 class LoadState:
-    """The load being served: its sequence number (None when there is no data) and version."""
+    """The load being served: its sequence number (None when there is no data), its data version
+    and the version of the code that rendered its documents. All three key what is remembered of
+    it: a database replaced by another (a file renamed over it, a restore) may hold a load of the
+    same number, of other data or rendered by another Muster."""
 
     seq: int | None
     version: str | None
+    render_version: str | None
+
+    @classmethod
+    def of(cls, newest_load: "Row[int | None, str, str] | None") -> "LoadState":
+        """The state of a database whose ``NEWEST_LOAD`` row is ``newest_load``."""
+        if newest_load is None:
+            return EMPTY
+        return cls(newest_load.seq, newest_load.version, newest_load.render_version)
 
     @property
     def is_empty(self) -> bool:
         return self.seq is None
 
 
-EMPTY = LoadState(None, None)
+EMPTY = LoadState(None, None, None)
 
 
 @dataclass(frozen=True)
@@ -193,7 +208,7 @@ class DataStore:
         except (SQLAlchemyError, sqlite3.Error) as error:
             self._forget()
             raise unavailable(error) from error
-        return LoadState(row.seq, row.version) if row else EMPTY
+        return LoadState.of(row)
 
     def _forget(self) -> None:
         self._state = None
@@ -273,7 +288,7 @@ class DataStore:
                 connection.begin(),
             ):
                 row = connection.execute(NEWEST_LOAD).first()
-                yield Reading(connection, LoadState(row.seq, row.version) if row else EMPTY)
+                yield Reading(connection, LoadState.of(row))
         except (SQLAlchemyError, sqlite3.Error) as error:
             # The file is fine: the read was too long (or given up, and nobody reads this).
             if _interrupted(error):

@@ -3,7 +3,8 @@
 A load replaces the file (app/ingest/loader.py), as an operator who ships a file to replicas
 does; a migration or a repair changes it in place. Both must be seen at once, and a deleted file
 must make the data unavailable rather than be served from what was read before. Counts and cached
-answers are kept for the load they were read from, known by its number and its data version.
+answers are kept for the load they were read from, known by its number, its data version and the
+version of the code that rendered it.
 """
 
 import os
@@ -21,7 +22,7 @@ from app.config import Settings
 from app.main import create_app, create_store
 from app.services.store import DataUnavailableError
 from tests.data import LATER_FACT, add_later_report
-from tests.helpers import SLOW_QUERY, fill, replace_with_one_load_of
+from tests.helpers import SLOW_QUERY, fill, render_otherwise, replace_with_one_load_of
 
 
 def seeded_copy(tmp_path: Path, seed_url: str, name: str = "muster.db") -> Path:
@@ -75,6 +76,24 @@ def test_a_database_replaced_by_other_data_under_the_same_load_number_is_answere
         assert answer.headers["X-Data-Version"] != served.headers["X-Data-Version"]
         assert answer.json()["total"] > served.json()["total"]
         assert client.get(f"/v1/facts/{LATER_FACT}").status_code == 200
+
+
+def test_the_same_load_rendered_by_another_muster_is_answered_anew(
+    empty_database_url: str,
+) -> None:
+    """The same load number and data version, its documents rendered by other rendering code: as
+    a database replaced by one that another Muster loaded from the same bundles holds. Only the
+    render version tells the two apart, and a cached answer must be the new documents'."""
+    fill(empty_database_url)
+    settings = Settings(database_url=empty_database_url, version_poll_seconds=0)
+    with TestClient(create_app(settings)) as client:
+        served = client.get("/v1/facts", params={"limit": 1})
+        render_otherwise(empty_database_url, reworded=" (rendered otherwise)")
+        answer = client.get("/v1/facts", params={"limit": 1})
+    assert answer.headers["X-Data-Version"] == served.headers["X-Data-Version"]
+    statement = served.json()["data"][0]["statement"]
+    assert answer.json()["data"][0]["statement"] == statement + " (rendered otherwise)"
+    assert answer.headers["ETag"] != served.headers["ETag"]
 
 
 def test_a_deleted_file_is_unavailable_data(tmp_path: Path, seed_url: str) -> None:
