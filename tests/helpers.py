@@ -1,6 +1,6 @@
 """Helpers shared by the tests: breaking bundles on purpose, reading a database whole, reading
-bundles in worker processes, a statement slow enough to hold a read, and a database replaced
-under a server by one of other data or rendered by other code."""
+bundles in worker processes, a statement slow enough to hold a read, a database replaced under
+a server by one of other data, and one made to look rendered by other code."""
 
 import json
 import os
@@ -131,21 +131,24 @@ def replace_with_one_load_of(database_url: str, bundles: Path, scratch: Path) ->
     assert loads == [1]
 
 
-def render_otherwise(database_url: str, *, reworded: str) -> None:
-    """Have the newest load's facts look rendered by another Muster's rendering code: each list
-    document's statement ends with ``reworded``, and the load records another render version.
-    The load number and the data version stay as they were."""
+def render_otherwise(database_url: str, *, appended: str = "") -> None:
+    """Make the one load in the database at ``database_url`` look rendered by other rendering
+    code (another Muster's), in place: its load records another render version, and each fact's
+    list document has ``appended`` at the end of its statement. The load number and the data
+    version stay as they were."""
     engine = create_engine(database_url)
     with engine.begin() as connection:
-        rows = connection.execute(text("SELECT id, listed FROM facts")).all()
-        for fact_id, listed in rows:
-            document = json.loads(listed)
-            document["statement"] += reworded
-            connection.execute(
-                text("UPDATE facts SET listed = :listed WHERE id = :id"),
-                {"listed": json.dumps(document), "id": fact_id},
-            )
-        connection.execute(text("UPDATE dataset_loads SET render_version = 'another-muster'"))
+        loads = connection.execute(text("SELECT seq FROM dataset_loads")).scalars().all()
+        assert loads == [1]
+        connection.execute(text("UPDATE dataset_loads SET render_version = 'other-code'"))
+        if appended:
+            for fact_id, listed in connection.execute(text("SELECT id, listed FROM facts")).all():
+                document = json.loads(listed)
+                document["statement"] += appended
+                connection.execute(
+                    text("UPDATE facts SET listed = :listed WHERE id = :id"),
+                    {"listed": json.dumps(document), "id": fact_id},
+                )
     engine.dispose()
 
 

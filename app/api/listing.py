@@ -294,7 +294,9 @@ async def download_response(
             page = await data.read(part_after(page.next_key))
             header = False
             if data.answered_from() != state:
-                raise DownloadInterruptedError(f"the data changed from {state.version}")
+                raise DownloadInterruptedError(
+                    f"another load replaced the one it read (data version {state.version})"
+                )
 
     request.scope[STREAMED] = True
     headers = version_headers(state) | {"X-Total-Count": str(first.total)}

@@ -2,8 +2,8 @@
 conditional GET, and gzip.
 
 The middleware here answers a cached read with no routing, no validation and no serialisation:
-the bytes, their ETags and their headers are prepared once per data version, path, query and
-representation, and the gzip bytes once more. Compressing per request would cost more than the
+the bytes, their ETags and their headers are prepared once per load (``LoadState``), path, query
+and representation, and the gzip bytes once more. Compressing per request would cost more than the
 whole cached response. An answer a route streams is passed on as it comes, never kept.
 """
 
@@ -117,7 +117,7 @@ def _etag_matches(if_none_match: bytes, etag: bytes) -> bool:
 class PreparedResponses:
     """Makes each GET's answer a ``Prepared`` (its ETag, ``Cache-Control`` and ``Vary``, or
     ``no-store`` for a problem), keeps those of routes that opt in (``dependencies=[CACHED]``) in
-    ``cache`` for the data version they were read from, and sends one as its request wants it:
+    ``cache`` for the load they were read from, and sends one as its request wants it:
     a 304 for a matching ``If-None-Match``, gzip when accepted. ``cache`` None keeps none."""
 
     def __init__(self, app: ASGIApp, *, store: DataStore, cache: ResponseCache | None) -> None:

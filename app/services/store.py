@@ -55,6 +55,8 @@ NEWEST_LOAD = (
     .order_by(col(tables.DatasetLoad.seq).desc())
     .limit(1)
 )
+"""The newest load's number, data version and render version, if there was a load: what the
+server serves (``LoadState``)."""
 
 
 NOT_IN_TIME = "the database did not answer in time"
@@ -82,7 +84,7 @@ class LoadState:
     render_version: str | None
 
     @classmethod
-    def of(cls, newest_load: "Row[int | None, str, str] | None") -> "LoadState":
+    def of(cls, newest_load: Row[int | None, str, str] | None) -> "LoadState":
         """The state of a database whose ``NEWEST_LOAD`` row is ``newest_load``."""
         if newest_load is None:
             return EMPTY

@@ -15,7 +15,7 @@ from app import migrate
 from app.db import make_engine
 from tests.conftest import SEED_DATA
 from tests.data import LATER_REPORT
-from tests.helpers import fill
+from tests.helpers import fill, render_otherwise
 from tests.robustness.server import MUSTER, unused_port
 
 
@@ -123,13 +123,6 @@ OTHER_RENDERING_WARNING = (
 )
 
 
-def _rendered_by_other_code(database: str) -> None:
-    engine = make_engine(database)
-    with engine.begin() as connection:
-        connection.execute(text("UPDATE dataset_loads SET render_version = 'other-code'"))
-    engine.dispose()
-
-
 def test_serve_upgrades_the_default_database_and_keeps_the_data_loaded_into_it(
     tmp_path: Path,
 ) -> None:
@@ -140,7 +133,7 @@ def test_serve_upgrades_the_default_database_and_keeps_the_data_loaded_into_it(
     shutil.copytree(LATER_REPORT, bundles / LATER_REPORT.name)
     default_database = f"sqlite:///{tmp_path / 'muster.db'}"
     fill(default_database, bundles)
-    _rendered_by_other_code(default_database)
+    render_otherwise(default_database)
     migrate.downgrade(default_database, "-1")  # as the Muster before this one left it
 
     served = _serve(tmp_path)
@@ -193,5 +186,5 @@ def test_serve_warns_of_data_another_muster_rendered(tmp_path: Path, database: s
     """Data whose documents other rendering code made (an older Muster's) is served as they are,
     and serve says so and how to render it again; data this Muster rendered, without a word."""
     assert OTHER_RENDERING_WARNING not in _serve(tmp_path, database).errors
-    _rendered_by_other_code(database)
+    render_otherwise(database)
     assert OTHER_RENDERING_WARNING in _serve(tmp_path, database).errors.splitlines()
