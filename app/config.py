@@ -20,11 +20,11 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     """SQLAlchemy URL of the database; SQLite in the working directory by default."""
     response_cache: bool = True
-    """Keep prepared responses per data version; 0 to compute every response (for debugging)."""
+    """Keep prepared responses per load; 0 to compute every response (for debugging)."""
     response_cache_bytes: int = 64 * 1024 * 1024
     """Upper bound on the bytes the response cache holds."""
     count_cache_entries: int = Field(4096, ge=0)
-    """How many list totals (one integer per data version and filter) a process remembers."""
+    """How many list totals (one integer per load and filter) a process remembers."""
     version_poll_seconds: float = 1.0
     """On databases other than SQLite, how often to ask whether a new data version was loaded."""
     query_timeout_seconds: float = Field(2.0, gt=0)

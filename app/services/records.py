@@ -138,9 +138,9 @@ class Page:
 
 
 class Totals:
-    """``count(*)`` of lists and of the facts a detail page embeds, remembered per data version
-    and filter: a bounded number of integers, so the memory a client can grow with filters is
-    bounded too."""
+    """``count(*)`` of lists and of the facts a detail page embeds, remembered per load
+    (``LoadState``) and filter: a bounded number of integers, so the memory a client can grow
+    with filters is bounded too."""
 
     def __init__(self, max_entries: int = 4096) -> None:
         self._max_entries = max_entries
