@@ -216,7 +216,7 @@ class ForcePublic(EntityPublic):
 
 
 class ForceDetail(ForcePublic, EntityDetail):
-    """A force, what it does, its waves, and every fact about it."""
+    """A force, what it does, its waves, and the first facts about it."""
 
     activities: list[Ref] = related("What the force does or would do.", listed_at="activities_url")
     activity_count: int = related_count("activities of the force")
@@ -242,7 +242,7 @@ class AgencyPublic(EntityPublic):
 
 
 class AgencyDetail(AgencyPublic, EntityDetail):
-    """An agency, the forces that support it, and every fact about it."""
+    """An agency, the forces that support it, and the first facts about it."""
 
     supported_by: list[Ref] = related("Forces that support the agency.")
     supported_by_count: int = related_count("forces that support the agency")
@@ -294,7 +294,7 @@ class WavePublic(EntityPublic):
 
 
 class WaveDetail(WavePublic, EntityDetail):
-    """A wave: its size, composition, tasks and dates, and every fact about it."""
+    """A wave: its size, composition, tasks and dates, and the first facts about it."""
 
 
 class AuthorityPublic(EntityPublic):
@@ -333,7 +333,7 @@ class AuthorityPublic(EntityPublic):
 
 
 class AuthorityDetail(AuthorityPublic, EntityDetail):
-    """An authority, the activities it governs, and every fact about it."""
+    """An authority, the activities it governs, and the first facts about it."""
 
 
 class ActivityAuthorityPublic(PublicModel):
@@ -360,7 +360,7 @@ class ActivityPublic(EntityPublic):
 
 
 class ActivityDetail(ActivityPublic, EntityDetail):
-    """An activity, who does it, what governs it, and every fact about it."""
+    """An activity, who does it, what governs it, and the first facts about it."""
 
 
 class SourcePublic(PublicModel):

@@ -77,6 +77,28 @@ def test_every_operation_has_one_declared_tag_a_summary_and_a_description() -> N
         assert operation.get("description"), (path, method)
 
 
+def test_an_answer_that_embeds_the_first_facts_says_where_all_of_them_are() -> None:
+    """A reader of the docs learns, from the operation and from its answer's schema, that a
+    detail page holds only the first facts about its record, not every one."""
+    spec = document()
+    schemas = spec["components"]["schemas"]
+    embedding = {
+        name for name, schema in schemas.items() if "facts_url" in schema.get("properties", {})
+    }
+    assert len(embedding) >= 5  # forces, agencies, waves, authorities, activities
+    for name in embedding:
+        assert "the first facts" in schemas[name]["description"], name
+        assert "every fact" not in schemas[name]["description"], name
+    described = 0
+    for path, method, operation in operations(spec):
+        answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        if answer.get("$ref", "").rsplit("/", 1)[-1] in embedding:
+            assert "the first facts" in operation["description"], (path, method)
+            assert "`facts_url`" in operation["description"], (path, method)
+            described += 1
+    assert described == len(embedding)
+
+
 def test_every_parameter_model_and_field_is_described() -> None:
     spec = document()
     for path, method, operation in operations(spec):

@@ -85,5 +85,6 @@ async def get_activity(
     query: Annotated[AsOfQuery, Query()],
     data: DataDep,
 ) -> Response:
-    """One activity, who does it, what governs it, and every fact about it."""
+    """One activity, who does it, what governs it, and the first facts about it;
+    every fact about it is at `facts_url`."""
     return await detail_response(request, data, Kind.activities, activity_id, query, query.as_of)

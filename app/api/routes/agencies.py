@@ -56,5 +56,6 @@ async def get_agency(
     query: Annotated[AsOfQuery, Query()],
     data: DataDep,
 ) -> Response:
-    """One agency, the forces that support it, and every fact about it."""
+    """One agency, the forces that support it, and the first facts about it;
+    every fact about it is at `facts_url`."""
     return await detail_response(request, data, Kind.agencies, agency_id, query, query.as_of)

@@ -49,5 +49,6 @@ async def get_authority(
     query: Annotated[AsOfQuery, Query()],
     data: DataDep,
 ) -> Response:
-    """One authority, the activities it governs, and every fact about it."""
+    """One authority, the activities it governs, and the first facts about it;
+    every fact about it is at `facts_url`."""
     return await detail_response(request, data, Kind.authorities, authority_id, query, query.as_of)

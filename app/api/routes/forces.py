@@ -50,5 +50,6 @@ async def get_force(
     query: Annotated[AsOfQuery, Query()],
     data: DataDep,
 ) -> Response:
-    """One force, what it does, the waves it is part of, and every fact about it."""
+    """One force, what it does, the waves it is part of, and the first facts about it;
+    every fact about it is at `facts_url`."""
     return await detail_response(request, data, Kind.forces, force_id, query, query.as_of)

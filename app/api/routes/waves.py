@@ -72,5 +72,6 @@ async def get_wave(
     query: Annotated[AsOfQuery, Query()],
     data: DataDep,
 ) -> Response:
-    """One wave: its size, composition, tasks and dates, and every fact about it."""
+    """One wave: its size, composition, tasks and dates, and the first facts about it;
+    every fact about it is at `facts_url`."""
     return await detail_response(request, data, Kind.waves, wave_id, query, query.as_of)
