@@ -20,7 +20,7 @@ from app.api.cors import fixed_headers as cors_fixed_headers
 from app.api.docs import install_docs
 from app.api.edge import HeadAsGet, Limits, OneSlash, ResponseHeaders, UnexpectedErrors
 from app.api.errors import Problem, install_problem_handlers
-from app.api.listing import refuse_repeated_parameters
+from app.api.listing import refuse_nul_characters, refuse_repeated_parameters
 from app.api.request_ids import RequestIdMiddleware
 from app.api.response_cache import GZIP_MIN_BYTES, PreparedResponses, ResponseCache
 from app.api.routes import (
@@ -141,7 +141,7 @@ def create_api(lifespan: StatelessLifespan[FastAPI] | None = None) -> Muster:
         openapi_tags=TAGS,
         generate_unique_id_function=_operation_id,
         redirect_slashes=False,
-        dependencies=[Depends(refuse_repeated_parameters)],
+        dependencies=[Depends(refuse_repeated_parameters), Depends(refuse_nul_characters)],
         lifespan=lifespan,
         docs_url=None,  # install_docs serves the docs pages without a CDN
         redoc_url=None,

@@ -129,6 +129,21 @@ async def refuse_repeated_parameters(request: Request) -> None:
         )
 
 
+async def refuse_nul_characters(request: Request) -> None:
+    """A 400 for a path or query parameter that holds U+0000: no id, value or word holds one, and
+    PostgreSQL's text cannot, so it would refuse the value where SQLite finds nothing."""
+    given = [*request.path_params.items(), *request.query_params.multi_items()]
+    holding = [name for name, value in given if "\x00" in str(value)]
+    if holding:
+        reason = "holds a NUL character"
+        raise ProblemError(
+            400,
+            f"{', '.join(shorten(name) for name in holding)}: {reason}",
+            slug="invalid-parameter",
+            invalid_params=[{"name": shorten(name), "reason": reason} for name in holding],
+        )
+
+
 BY_ID = Order(("id",), (str,))
 BY_NAME = Order(("sort_name", "id"), (str, str))
 ENTITY_ORDERS = {"id": BY_ID, "name": BY_NAME}

@@ -138,6 +138,30 @@ def test_a_repeated_parameter_is_refused_whatever_the_order(client: TestClient, 
     assert response.json()["invalid_params"] == [{"name": name, "reason": "given more than once"}]
 
 
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/v1/forces/jtf-north%00", "force_id"),
+        ("/v1/facts/%00", "fact_id"),
+        ("/v1/sources/cnn-2025-01-22%00", "source_id"),
+        ("/v1/facts?about=jtf-north%00", "about"),
+        ("/v1/activities?category=%00", "category"),
+        ("/v1/forces?kind=unit%00", "kind"),
+        ("/v1/timeline?about=%00jtf-north", "about"),
+        ("/v1/changes?since=%00", "since"),
+        ("/v1/search?q=marines%00", "q"),
+        ("/v1/facts?cursor=%00", "cursor"),
+    ],
+)
+def test_a_nul_character_in_a_parameter_is_a_400_problem_naming_it(
+    client: TestClient, path: str, name: str
+) -> None:
+    """No record, id or word holds U+0000, and PostgreSQL's text cannot: the same refusal on
+    every backend, never a 503 for the database refusing the value."""
+    problem = assert_problem(client.get(path), 400)
+    assert problem["invalid_params"] == [{"name": name, "reason": "holds a NUL character"}]
+
+
 def test_a_huge_bad_input_is_not_echoed_back(client: TestClient) -> None:
     huge = "x" * 5000
     for path in [f"/v1/forces/{huge}", f"/v1/forces?{huge}=1", f"/v1/waves?status={huge}"]:
