@@ -18,7 +18,7 @@ def query_fingerprint(params: dict[str, Any], order: Order) -> str:
     """A short hash of the filters and sort, and of the columns of the order they are read in
     and how its values are counted, when that is said (which another release may change for the
     same query), so that a cursor cannot be replayed on another query or order."""
-    owner: dict[str, Any] = {"params": params, "order": order.columns}
+    owner: dict[str, Any] = {"params": params, "order": order.named or order.columns}
     if order.numbering:  # said only of orders whose count changed: other cursors stay good
         owner["numbering"] = order.numbering
     canonical = orjson.dumps(owner, option=orjson.OPT_SORT_KEYS, default=str)

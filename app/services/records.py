@@ -34,6 +34,9 @@ class Order:
     """How its values are counted, where another release may count them otherwise in the same
     columns (the search index's places, ``search.PLACE_NUMBERING``): a cursor's fingerprint
     holds it, so that one counted otherwise is refused."""
+    named: tuple[str, ...] = ()
+    """The columns as a cursor's fingerprint names them, where each backend spells them otherwise
+    in SQL (the search index's place): a cursor means the same on both. Else ``columns``."""
 
     def reversed(self) -> "Order":
         return replace(self, descending=not self.descending)

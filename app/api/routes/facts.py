@@ -97,7 +97,8 @@ def fact_selection(query: FactQuery, *, on_postgresql: bool) -> tuple[Selection,
         sorts_found=not in_index_order,
     )
     if in_index_order:
-        return selection, Order((found.place,), (int,), numbering=search.PLACE_NUMBERING)
+        place = Order((found.place,), (int,), numbering=search.PLACE_NUMBERING, named=("place",))
+        return selection, place
     return selection, selection.walk.order
 
 
