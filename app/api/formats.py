@@ -67,32 +67,37 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def flatten(item: dict[str, Any]) -> dict[str, Any]:
     """One CSV row: a Quantity becomes value/min/max/... columns, a reference its id, a list a
-    JSON array (of ids, for references), and the citations the JSON array of them, beside their
-    count (an item's own, where it counts more than it shows, as a posture total)."""
+    JSON array of its elements (references as ids), and the citations the JSON array of them,
+    beside their count (an item's own, where it counts more than it shows, as a posture total)."""
     row: dict[str, Any] = {}
     for name, value in item.items():
         if name == "citations":
             row["citation_count"] = item.get("citation_count", len(value))
             row["citations"] = orjson.dumps(value).decode()
-        elif isinstance(value, dict) and "url" in value and "id" in value:
+        elif isinstance(value, dict) and _is_reference(value):
             row[name] = value["id"]
         elif isinstance(value, dict):
             row.update({f"{name}_{key}": inner for key, inner in flatten(value).items()})
         elif isinstance(value, list):
-            row[name] = orjson.dumps([_scalar(element) for element in value]).decode()
+            row[name] = orjson.dumps([_element(element) for element in value]).decode()
         else:
             row[name] = value
     return row
 
 
-def _scalar(value: Any) -> Any:
-    """A list's element as a cell holds it: a record by its id, a share by its force's."""
+def _element(value: Any) -> Any:
+    """A list's element as a cell holds it: a reference by its id; anything else whole (a
+    wave's share with its number, a date with its day), with its own references as ids."""
     if isinstance(value, dict):
-        for key in ("id", "force", "authority", "event"):
-            if key in value:
-                inner = value[key]
-                return inner["id"] if isinstance(inner, dict) else inner
+        if _is_reference(value):
+            return value["id"]
+        return {key: _element(inner) for key, inner in value.items()}
     return value
+
+
+def _is_reference(value: dict[str, Any]) -> bool:
+    """A ``Ref``: a record's id, name and URL, which a cell names by its id."""
+    return "url" in value and "id" in value
 
 
 def _cell(value: Any) -> Any:
