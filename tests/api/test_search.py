@@ -315,3 +315,20 @@ def test_what_the_ascii_path_takes_for_a_separator_separates_as_the_index_folds(
         assert search_service.words(text) == ("ab", "abc", "xab"), hex(ord(character))
         assert marks.held(text) == 1, hex(ord(character))
         assert marks.spans(text) == [(0, 2), (3, 6)], hex(ord(character))
+
+
+def test_the_facts_words_parameter_names_every_text_it_searches(client: TestClient) -> None:
+    """A fact is found by who its quotes are attributed to as well as by its statement and
+    quotes, and the parameter's description says so."""
+    spec = client.get("/openapi.json").json()
+    [q] = [p for p in spec["paths"]["/v1/facts"]["get"]["parameters"] if p["name"] == "q"]
+    facts = client.get("/v1/facts", params={"q": "familiar", "limit": 200}).json()["data"]
+    only_by_speaker = [
+        fact
+        for fact in facts
+        if not seed.holds_every_word(
+            [fact["statement"], *(c["quote"] for c in fact["citations"])], "familiar"
+        )
+    ]
+    assert only_by_speaker, "the seed has a fact found only by whom it is attributed to"
+    assert "attributed" in q["description"]

@@ -42,7 +42,10 @@ class FactQuery(ListQuery, AsOfQuery):
     rank: Rank | None = Field(None, description="Only facts of this rank: preferred, normal, ...")
     source: str | None = Field(None, max_length=200, description="Only facts citing this source.")
     q: str | None = Field(
-        None, max_length=500, description="Words that must all appear in the statement or quotes."
+        None,
+        max_length=500,
+        description="Words that must all appear in the statement, the quotes or whom they are "
+        "attributed to.",
     )
     from_: Day | None = Field(
         None, alias="from", description="Only facts dated on or after this day."
