@@ -286,6 +286,20 @@ def test_the_figures_come_in_pages_of_waves_and_the_totals_on_every_page(
     assert pages == -(-len({figure["wave"]["id"] for figure in figures}) // 2)
 
 
+@pytest.mark.parametrize("format_", ["csv", "jsonl"])
+def test_the_totals_table_is_whole_on_its_one_page(client: TestClient, format_: str) -> None:
+    """The totals are over every wave, so the table of them has no next page: following one
+    would repeat every row."""
+    whole = client.get("/v1/posture").json()
+    totals = client.get(f"/v1/posture?format={format_}&part=totals&limit=1")
+    assert totals.status_code == 200
+    assert "link" not in totals.headers
+    lines = totals.text.splitlines()
+    assert len(lines) == len(whole["totals"]) + (format_ == "csv")  # and the header
+    figures = client.get(f"/v1/posture?format={format_}&part=figures&limit=1")
+    assert 'rel="next"' in figures.headers["link"]
+
+
 def test_the_posture_says_its_data_version_in_json_and_csv(client: TestClient) -> None:
     version = client.get("/").json()["data_version"]
     for params in ({}, {"format": "csv"}, {"format": "csv", "part": "totals"}):

@@ -44,7 +44,8 @@ class PostureQuery(AsOfQuery):
     part: PosturePart = Field(
         PosturePart.figures,
         description="For CSV and JSON Lines, which table: figures (the default), one row per "
-        "stated figure; or totals, one row per derived total. JSON holds both.",
+        "stated figure, paged by wave; or totals, one row per derived total, whole on one page. "
+        "JSON holds both.",
     )
     limit: int = Field(50, ge=1, le=200, description="Waves per page of figures, 1 to 200.")
     cursor: str | None = Field(
@@ -83,12 +84,15 @@ async def posture(
         )
     )
     headers = version_headers(data.answered_from())
-    if last is not None:
+    wanted = requested_format(request, query.format)
+    # The totals are over every wave: a table of them alone is whole on every page, and a next
+    # page would repeat it.
+    totals_alone = wanted is not Format.json and query.part is PosturePart.totals
+    if last is not None and not totals_alone:
         params = query.model_dump(exclude={"cursor"}, exclude_defaults=True, mode="json")
         next_url = page_url(request, params, encode_cursor(last, fingerprint, secret))
         answer["next"] = next_url
         headers["Link"] = f'<{next_url}>; rel="next"'
-    wanted = requested_format(request, query.format)
     if wanted is Format.csv:
         rows = answer[query.part.value]
         return Response(
