@@ -66,7 +66,8 @@ cell that a spreadsheet would run as a formula starts with `'`.
 For a notebook, a whole list in one answer: `limit=all` with CSV or JSON Lines, for example
 `/v1/facts?format=csv&limit=all`. It is streamed as it is read, takes every filter the list
 takes, and is wholly of one data version: should a load come in while it streams, it stops short
-(fewer rows than `X-Total-Count`), and asking again gets the new data. JSON is paged only.
+(fewer rows than `X-Total-Count`, the list's total, less the rows before its cursor when it starts
+from one), and asking again gets the new data. JSON is paged only.
 
 ## A past day
 `as_of=YYYY-MM-DD` answers as the data stood on that day, on every list, search, the timeline,

@@ -88,6 +88,24 @@ def test_a_whole_list_downloads_as_csv_in_one_answer(client: TestClient, path: s
     assert response.text.count(page.text.splitlines()[0]) == 1
 
 
+@pytest.mark.parametrize("path", LISTS)
+def test_a_download_from_a_cursor_holds_the_rest_and_says_the_list_s_total(
+    client: TestClient, path: str
+) -> None:
+    """Resumed from a page's cursor, a download holds the rows after that page; its
+    X-Total-Count is the list's total, as every page's is, so whole it is that total less the
+    rows before its cursor."""
+    items, total = paged(client, path)
+    first = client.get(path + ("&" if "?" in path else "?") + "limit=1").json()
+    assert first["next"] is not None, path
+    response = client.get(first["next"].replace("limit=1", "limit=all") + "&format=jsonl")
+    assert response.status_code == 200, response.text
+    assert response.headers["X-Total-Count"] == str(total)
+    rest = [orjson.loads(line) for line in response.text.splitlines()]
+    assert rest == items[1:]
+    assert len(rest) == total - 1
+
+
 def test_a_download_asked_by_accept_is_the_same(client: TestClient) -> None:
     asked = client.get("/v1/facts?limit=all", headers={"Accept": "application/jsonl"})
     assert asked.status_code == 200
