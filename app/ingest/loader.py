@@ -32,7 +32,6 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel
 from sqlalchemy import (
     Connection,
     Engine,
@@ -372,7 +371,7 @@ def _write_rows(connection: Connection, dataset: "Dataset") -> None:
     renderer = render.Renderer(dataset)
     places = _SearchPlaces(dataset, renderer)
     writer = _RowWriter(connection)
-    writer.write(_source_rows(renderer, places, dataset))
+    writer.write(_source_rows(renderer, places))
     for kind in ENTITY_KINDS:
         if kind is Kind.waves:
             continue  # they cite facts, so they are written after them
@@ -417,7 +416,7 @@ class _RowWriter:
         self.parents += rows.parents
 
 
-def _source_rows(renderer: render.Renderer, places: "_SearchPlaces", dataset: "Dataset") -> _Rows:
+def _source_rows(renderer: render.Renderer, places: "_SearchPlaces") -> _Rows:
     sources = list(renderer.sources())
     source_rows = [
         {
@@ -427,10 +426,7 @@ def _source_rows(renderer: render.Renderer, places: "_SearchPlaces", dataset: "D
         }
         for source in sources
     ]
-    digests = []
-    for source in sources:
-        loaded = dataset.sources[source.id]
-        digests.append(_digest_row(Kind.sources, source.id, loaded.sha256 + _digest(loaded.record)))
+    digests = [_digest_row(Kind.sources, row["id"], _digest(row["listed"])) for row in source_rows]
     entries = [_search_entry(renderer, places, Kind.sources, source) for source in sources]
     return _Rows([(tables.Source, source_rows), (tables.RecordDigest, digests)], entries)
 
@@ -444,8 +440,9 @@ def _entity_file_rows(
 ) -> _Rows:
     """The rows of some entities of one kind; ``named_facts`` holds the facts waves name."""
     details = [renderer.entity(kind, one.record, named_facts or {}) for one in records]
+    entity_rows = list(_entity_rows(kind, records, details))
     rows = _Rows(
-        [(ENTITY_TABLES[kind], list(_entity_rows(kind, records, details)))],
+        [(ENTITY_TABLES[kind], entity_rows)],
         [_search_entry(renderer, places, kind, detail) for detail in details],
     )
     if kind is Kind.forces:
@@ -458,7 +455,9 @@ def _entity_file_rows(
         rows.tables += _activity_links(records, details)
     if kind is Kind.waves:
         rows.tables += _wave_links(records, details)
-    digests = [_digest_row(kind, one.record.id, _digest(one.record)) for one in records]
+    digests = [
+        _digest_row(kind, row["id"], _digest(row["listed"], row["detailed"])) for row in entity_rows
+    ]
     rows.tables.append((tables.RecordDigest, digests))
     return rows
 
@@ -496,14 +495,15 @@ def _fact_file_rows(
         for fact in facts
         for source_id in dict.fromkeys(citation.source_id for citation in fact.document.citations)
     ]
-    digests = [_digest_row(Kind.facts, one.record.id, _digest(one.record)) for one in records]
+    fact_rows = [_fact_row(fact) for fact in facts]
+    digests = [_digest_row(Kind.facts, row["id"], _digest(row["listed"])) for row in fact_rows]
     entries = []
     for fact in facts:
         ref = render.fact_ref(fact.document.id, fact.document.statement)
         entries.append((places.of(ref), render.search_entry(Kind.facts, fact.document, ref)))
     return _Rows(
         [
-            (tables.Fact, [_fact_row(fact) for fact in facts]),
+            (tables.Fact, fact_rows),
             (tables.FactAbout, about),
             (tables.FactSource, sources),
             (tables.Citation, citations),
@@ -727,5 +727,12 @@ def _fact_row(fact: render.RenderedFact) -> dict[str, Any]:
     return row
 
 
-def _digest(record: BaseModel) -> str:
-    return hashlib.sha256(record.model_dump_json().encode()).hexdigest()[:16]
+def _digest(*documents: str) -> str:
+    """A record's rendered documents, hashed: what its list item and its page serve, so that a
+    change of its counts or relations (a force's facts, a wave's) is a change of the record.
+    The facts a page embeds at request time are not in them: each is a change of its own."""
+    digest = hashlib.sha256()
+    for document in documents:
+        digest.update(document.encode())
+        digest.update(b"\0")  # between documents, which hold no NUL (JSON escapes it)
+    return digest.hexdigest()[:16]

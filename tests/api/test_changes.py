@@ -106,6 +106,16 @@ def history(database_url: str, seed_copy: Path) -> Iterator[History]:
     engine.dispose()
 
 
+def _counting(fact_id: str) -> set[tuple[str, str, str]]:
+    """The records a fact is about, as changed: each counts its facts, so a fact added beside
+    it or removed changes them."""
+    kind_of = {record_id: kind for kind in seed.ENTITY_KINDS for record_id in seed.ids(kind)}
+    return {(kind_of[about], about, "changed") for about in seed.by_id("facts")[fact_id]["about"]}
+
+
+ARTICLE_COUNTS = ("sources", ARTICLE_BUNDLE, "changed")  # the article counts the facts it has
+
+
 def _seed_fact(fact_id: str) -> dict[str, Any]:
     fact = dict(seed.by_id("facts")[fact_id])
     fact.pop("source")
@@ -136,6 +146,11 @@ def test_changes_since_the_first_load_collapse_both_later_loads(history: History
         ("facts", REMOVED_THEN_BACK, "changed"),
         ("agencies", AGENCY, "changed"),
         # ADDED_THEN_REMOVED: added, then removed, is no change at all.
+        # ADDED, like EDITED, is about what EDITED is about; REMOVED_THEN_BACK's records counted
+        # one fact fewer, then one more: changed, as it was.
+        *_counting(EDITED),
+        *_counting(REMOVED_THEN_BACK),
+        ARTICLE_COUNTS,
     }
     keys = [(KINDS.index(item["kind"]), item["id"]) for item in body["data"]]
     assert keys == sorted(keys)  # by kind, then id
@@ -154,6 +169,10 @@ def test_changes_since_a_later_load_are_only_the_loads_after_it(history: History
         ("facts", ADDED_THEN_REMOVED, "removed"),
         ("facts", REMOVED_THEN_BACK, "added"),
         ("agencies", AGENCY, "changed"),
+        # One fact fewer about what EDITED is about, one more about REMOVED_THEN_BACK's; the
+        # article has as many as before.
+        *_counting(EDITED),
+        *_counting(REMOVED_THEN_BACK),
     }
     current = changes(history.client, since=c)
     assert current["data"] == []
@@ -171,6 +190,53 @@ def test_a_client_replaying_the_changes_holds_the_current_records(history: Histo
                 replayed[item["kind"]].add(item["id"])
                 assert history.client.get(item["url"]).is_success
         assert replayed == history.ids_by_version[-1]
+
+
+def test_a_mirror_kept_by_the_changes_holds_what_the_api_serves(
+    database_url: str, seed_copy: Path
+) -> None:
+    """A client that mirrors every record's list item and page, and fetches again only what
+    the changes name, holds what the API serves after each load: counts and relations that
+    change with other records (a force's facts, a source's) are changes of their records too.
+    Only the facts a page embeds are left out: they are listed as the facts they are."""
+    article = seed_copy / ARTICLE_BUNDLE
+    engine = make_engine(database_url)
+    settings = Settings(database_url=database_url, version_poll_seconds=0)
+
+    def served(client: TestClient, url: str) -> dict[str, Any]:
+        page: dict[str, Any] = client.get(url).json()
+        page.pop("facts", None)  # the first facts about the record, each a change of its own
+        return page
+
+    def everything(client: TestClient) -> dict[str, dict[str, Any]]:
+        mirror = {}
+        for kind in KINDS:
+            for item in client.get(f"/v1/{kind}?limit=200").json()["data"]:
+                mirror[item["url"]] = {"item": item, "page": served(client, item["url"])}
+        return mirror
+
+    version = load_dataset(engine, read_dataset(seed_copy)).version
+    with TestClient(create_app(settings)) as client:
+        mirror = everything(client)
+        for edit in (
+            lambda r: _without(r, REMOVED_THEN_BACK),  # its force and source count one fewer
+            lambda r: _with_new_fact(r, ADDED),  # one more, about what EDITED is about
+        ):
+            _edit(article, "facts.yaml", edit)
+            version_before, version = version, load_dataset(engine, read_dataset(seed_copy)).version
+            listed = {
+                item["url"]: item
+                for kind in KINDS
+                for item in client.get(f"/v1/{kind}?limit=200").json()["data"]
+            }
+            for change in changes(client, since=version_before)["data"]:
+                if change["change"] == "removed":
+                    del mirror[f"/v1/{change['kind']}/{change['id']}"]
+                else:
+                    url = change["url"]
+                    mirror[url] = {"item": listed[url], "page": served(client, url)}
+            assert mirror == everything(client)
+    engine.dispose()
 
 
 def test_an_unknown_or_missing_version_is_a_problem(client: TestClient) -> None:

@@ -58,7 +58,10 @@ async def list_changes(
     request: Request, query: Annotated[ChangesQuery, Query()], data: DataDep
 ) -> Response:
     """Every record added, removed or changed since a data version, by kind and id, with the
-    loads in between collapsed (added then removed is nothing). An empty list when ``since`` is
+    loads in between collapsed (added then removed is nothing). A record changed when its list
+    item or its page did: its own fields, or its counts and relations, which change with other
+    records (a fact added about a force changes the force). The first facts a page embeds are
+    listed as the facts they are. An empty list when ``since`` is
     the current version. Paged like every list; every page of one walk, followed by its next
     links, is the difference up to the version the first page gave (``version``), even if a load
     comes in between: ask again since that version afterwards. A version not on record (never
