@@ -136,12 +136,14 @@ def _ref(kind: Kind, record_id: str, name: str, url: str) -> Document:
 
 
 @cache
-def _statements(*, dated: bool) -> tuple[TextClause, TextClause, TextualSelect]:
-    """The statements of a page's first facts told, of what stands among the facts about the
-    same thing, and of the totals' operands: on a day (``:as_of``, ``:day``), or over every fact
-    when the data holds no dated report. Made once each, not for every request."""
+def _statements(*, dated: bool) -> tuple[str, TextClause, TextClause, TextualSelect]:
+    """The condition that a wave is there (a fact about it is known), and the statements of a
+    page's first facts told, of what stands among the facts about the same thing, and of the
+    totals' operands: on a day (``:as_of``, ``:day``), or over every fact when the data holds no
+    dated report. Made once each, not for every request."""
     on_the_day = f" AND {known_on('facts')} AND {HOLDS_ON}" if dated else ""
     known = f" AND {known_on('facts')}" if dated else ""
+    there = f"EXISTS ({FIRST_TOLD.format(column='1', known=known)})"
     first_told = text(
         PAGE_FIRST_TOLD.format(first_told=FIRST_TOLD.format(column="facts.listed", known=known))
     ).bindparams(bindparam("ids", expanding=True, type_=String))
@@ -159,7 +161,7 @@ def _statements(*, dated: bool) -> tuple[TextClause, TextClause, TextualSelect]:
             stands_first=STANDS_FIRST.format(named="counted.named"),
         )
     ).columns(quantity=JSON)
-    return first_told, same_things, total_operands
+    return there, first_told, same_things, total_operands
 
 
 class _PostureReader:
@@ -169,21 +171,26 @@ class _PostureReader:
         self.connection = reading.connection
         self.on_postgresql = reading.on_postgresql
         self.day = day
-        self.first_told, self.same_things, self.total_operands = _statements(dated=day is not None)
+        self.there, self.first_told, self.same_things, self.total_operands = _statements(
+            dated=day is not None
+        )
         self.parameters = {"as_of": day.isoformat(), "day": day.isoformat()} if day else {}
         self._components: dict[str, str | None] = {}
 
     def waves(
         self, *, after: tuple[int, str] | None, limit: int
     ) -> list[tuple[Document, tuple[int, str]]]:
-        """Up to ``limit`` waves after the one whose key is ``after``, as known on the day, each
-        with its key."""
-        conditions: list[str] = []
+        """Up to ``limit`` waves after the one whose key is ``after``, of those there on the
+        day, as known then, each with its key. (Of every wave, a page could hold none with a
+        figure: at 1000x, 24 of the 25 pages of 200 on 2025-01-22 were empty.)"""
+        conditions = [self.there]
         parameters: dict[str, object] = {"limit": limit}
+        if self.day is not None:
+            parameters["as_of"] = self.day.isoformat()
         if after is not None:
             conditions.append("(status_rank, id) > (:after_rank, :after_id)")
             parameters |= {"after_rank": after[0], "after_id": after[1]}
-        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        where = f" WHERE {' AND '.join(conditions)}"
         rows = self.connection.execute(text(WAVES.format(where=where)), parameters).all()
         documents = [orjson.loads(document) for document, _, _ in rows]
         if self.day is not None:

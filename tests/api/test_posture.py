@@ -286,6 +286,22 @@ def test_the_figures_come_in_pages_of_waves_and_the_totals_on_every_page(
     assert pages == -(-len({figure["wave"]["id"] for figure in figures}) // 2)
 
 
+@pytest.mark.parametrize("as_of", [None, "2025-01-21"], ids=["newest", "before-any-report"])
+def test_every_page_of_figures_holds_some(client: TestClient, as_of: str | None) -> None:
+    """Pages are of the waves known on the day: a wave no fact known then is about is not there
+    yet, so no page is empty but a first one, when no wave is known at all."""
+    url: str | None = "/v1/posture?limit=1" + (f"&as_of={as_of}" if as_of else "")
+    pages = []
+    while url:
+        page = client.get(url).json()
+        pages.append(page["figures"])
+        url = page["next"]
+    if as_of is None:
+        assert all(pages) and len(pages) > 1
+    else:
+        assert pages == [[]]
+
+
 @pytest.mark.parametrize("format_", ["csv", "jsonl"])
 def test_the_totals_table_is_whole_on_its_one_page(client: TestClient, format_: str) -> None:
     """The totals are over every wave, so the table of them has no next page: following one
