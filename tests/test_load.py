@@ -95,7 +95,11 @@ def test_a_changed_bundle_reports_what_changed(database_url: str, seed_copy: Pat
         changes = connection.execute(
             text("SELECT record_id, change FROM dataset_changes WHERE seq = 2 ORDER BY record_id")
         ).all()
-    assert sorted(changes) == sorted([("fact-added-by-test", "added"), (original["id"], "changed")])
+    # The added fact is about what the original is about: those records, and the article,
+    # count one fact more.
+    counting = [(record_id, "changed") for record_id in [*original["about"], ARTICLE_BUNDLE]]
+    expected = [("fact-added-by-test", "added"), (original["id"], "changed"), *counting]
+    assert sorted(changes) == sorted(expected)
 
 
 def test_a_refused_load_leaves_the_data_exactly_as_it_was(
