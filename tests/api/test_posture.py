@@ -297,7 +297,8 @@ def test_every_page_of_figures_holds_some(client: TestClient, as_of: str | None)
         pages.append(page["figures"])
         url = page["next"]
     if as_of is None:
-        assert all(pages) and len(pages) > 1
+        assert all(pages)
+        assert len(pages) > 1
     else:
         assert pages == [[]]
 
