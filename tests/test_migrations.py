@@ -347,6 +347,33 @@ def test_0018_places_each_loaded_fact_at_its_told_at_and_the_other_records_below
     assert older_index == [(place + len(others), *rest) for place, *rest in as_loaded["index"]]
 
 
+def test_0020_makes_the_loaded_digests_of_the_documents_so_a_reload_changes_nothing(
+    empty_database_url: str,
+) -> None:
+    """Digests an older Muster made of the bundle records are made again of the stored
+    documents, as a load makes them now: the same bundles, loaded again and rendered anew,
+    change no record."""
+    url = empty_database_url
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    load_dataset(engine, read_dataset(SEED_DATA))
+    read = text("SELECT kind, record_id, digest FROM record_digests ORDER BY 1, 2")
+    with engine.connect() as connection:
+        as_loaded = list(connection.execute(read))
+    migrate.downgrade(url, "0019")
+    with engine.begin() as connection:  # as the older Muster's load left them
+        connection.execute(text("UPDATE record_digests SET digest = 'bundle-record'"))
+        connection.execute(text("UPDATE dataset_loads SET render_version = 'older-code'"))
+    migrate.upgrade(url)
+    with engine.connect() as connection:
+        assert list(connection.execute(read)) == as_loaded
+    report = load_dataset(engine, read_dataset(SEED_DATA))
+    engine.dispose()
+    assert report.rendered_again
+    assert report.changes == {}
+    assert len(as_loaded) > 100
+
+
 def test_0015_links_the_loaded_activities_to_their_effects_and_waves_to_their_forces(
     empty_database_url: str,
 ) -> None:
