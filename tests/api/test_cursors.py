@@ -108,7 +108,7 @@ FACTS_PLACE = "the place of a fact in the search index, by backend"
 @pytest.mark.parametrize(
     ("path", "query_model", "columns", "named_now"),
     [
-        ("/v1/facts", FactQuery, (FACTS_PLACE,), ("place",)),
+        ("/v1/facts", FactQuery, (FACTS_PLACE,), ("search_index.place",)),
         ("/v1/search", SearchQuery, ("rank", "place"), ()),
     ],
 )

@@ -100,7 +100,11 @@ def fact_selection(query: FactQuery, *, on_postgresql: bool) -> tuple[Selection,
         sorts_found=not in_index_order,
     )
     if in_index_order:
-        place = Order((found.place,), (int,), numbering=search.PLACE_NUMBERING, named=("place",))
+        # Named as PostgreSQL spells it, so that its replicas, which upgrade one by one, take
+        # each other's cursors; SQLite's earlier ones start their walk again, once.
+        place = Order(
+            (found.place,), (int,), numbering=search.PLACE_NUMBERING, named=("search_index.place",)
+        )
         return selection, place
     return selection, selection.walk.order
 
