@@ -13,7 +13,7 @@ from starlette.responses import Response, StreamingResponse
 
 from app.api.caching import STREAMED
 from app.api.deps import Data
-from app.api.errors import InvalidParameterError, ProblemError, shorten
+from app.api.errors import InvalidParameterError, ProblemError, accepted_params, shorten
 from app.api.formats import (
     JSONL_MEDIA_TYPE,
     Format,
@@ -130,17 +130,23 @@ async def refuse_repeated_parameters(request: Request) -> None:
 
 
 async def refuse_nul_characters(request: Request) -> None:
-    """A 400 for a path or query parameter that holds U+0000: no id, value or word holds one, and
-    PostgreSQL's text cannot, so it would refuse the value where SQLite finds nothing."""
-    given = [*request.path_params.items(), *request.query_params.multi_items()]
-    holding = [name for name, value in given if "\x00" in str(value)]
+    """A 400 for a path parameter, or a query parameter the route takes, that holds U+0000: no
+    id, value or word holds one, and PostgreSQL's text cannot, so it would refuse the value where
+    SQLite finds nothing. An unknown parameter is left to the refusal that lists the accepted
+    ones, and a cursor to ``decode_cursor``, which refuses any it did not issue."""
+    taken = set(accepted_params(request.scope.get("route"))) - {"cursor"}
+    given = [
+        *request.path_params.items(),
+        *((name, value) for name, value in request.query_params.multi_items() if name in taken),
+    ]
+    holding = [shorten(name) for name, value in given if "\x00" in str(value)]
     if holding:
         reason = "holds a NUL character"
         raise ProblemError(
             400,
-            f"{', '.join(shorten(name) for name in holding)}: {reason}",
+            "; ".join(f"{name}: {reason}" for name in holding),
             slug="invalid-parameter",
-            invalid_params=[{"name": shorten(name), "reason": reason} for name in holding],
+            invalid_params=[{"name": name, "reason": reason} for name in holding],
         )
 
 

@@ -150,7 +150,6 @@ def test_a_repeated_parameter_is_refused_whatever_the_order(client: TestClient, 
         ("/v1/timeline?about=%00jtf-north", "about"),
         ("/v1/changes?since=%00", "since"),
         ("/v1/search?q=marines%00", "q"),
-        ("/v1/facts?cursor=%00", "cursor"),
     ],
 )
 def test_a_nul_character_in_a_parameter_is_a_400_problem_naming_it(
@@ -160,6 +159,17 @@ def test_a_nul_character_in_a_parameter_is_a_400_problem_naming_it(
     every backend, never a 503 for the database refusing the value."""
     problem = assert_problem(client.get(path), 400)
     assert problem["invalid_params"] == [{"name": name, "reason": "holds a NUL character"}]
+    assert problem["detail"] == f"{name}: holds a NUL character"
+
+
+def test_a_nul_character_leaves_other_refusals_as_they_are(client: TestClient) -> None:
+    """An unknown parameter is refused as unknown, with the accepted ones; a cursor as not
+    issued: whatever they hold."""
+    unknown = assert_problem(client.get("/v1/forces?compnent=%00"), 400)
+    assert unknown["type"].endswith("/unknown-parameter")
+    assert "component" in unknown["accepted_params"]
+    cursor = assert_problem(client.get("/v1/facts?cursor=%00"), 400)
+    assert cursor["type"].endswith("/invalid-cursor")
 
 
 def test_a_huge_bad_input_is_not_echoed_back(client: TestClient) -> None:

@@ -215,6 +215,7 @@ def test_a_forged_cursor_is_refused(api: TestClient, path: str) -> None:
         "key of objects": _tampered(api, issued, [{"a": 1}]),
         "key of nulls": _tampered(api, issued, [None, None]),
         "key of lists": _tampered(api, issued, [[1, 2]]),
+        "NUL": "\x00",
     }
     operation = OPENAPI["paths"][path]["get"]
     for label, cursor in forged.items():
