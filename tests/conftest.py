@@ -74,6 +74,11 @@ def seeded_database_url(
         url = f"sqlite:///{tmp_path_factory.mktemp('seeded') / 'muster.db'}"
     else:
         url = _separate_postgres_database(_empty_postgres_database(), "muster_test_seeded")
+    return seeded(url)
+
+
+def seeded(url: str) -> str:
+    """The empty database at ``url``, migrated and loaded with the seed data."""
     migrate.upgrade(url)
     engine = make_engine(url)
     load_dataset(engine, read_dataset(SEED_DATA))

@@ -9,25 +9,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app import migrate
 from app.config import Settings
-from app.db import make_engine
-from app.ingest.check import read_dataset
-from app.ingest.loader import load_dataset
 from app.main import create_app
 from tests.api import seed
-from tests.conftest import SEED_DATA, _empty_postgres_database, _separate_postgres_database
+from tests.conftest import _empty_postgres_database, _separate_postgres_database, seeded
 
 PAGES = 4  # of 2 items each: enough to cross from one page's cursor to the next
 CURSOR_KEY = "the same key on both backends"
-
-
-def _seeded(url: str) -> str:
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    load_dataset(engine, read_dataset(SEED_DATA))
-    engine.dispose()
-    return url
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +24,7 @@ def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestCli
     postgres = _separate_postgres_database(_empty_postgres_database(), "muster_test_backends")
     sqlite = f"sqlite:///{Path(tmp_path_factory.mktemp('backends')) / 'muster.db'}"
     apps = [
-        create_app(Settings(database_url=_seeded(url), cursor_key=CURSOR_KEY))
+        create_app(Settings(database_url=seeded(url), cursor_key=CURSOR_KEY))
         for url in (sqlite, postgres)
     ]
     with TestClient(apps[0]) as on_sqlite, TestClient(apps[1]) as on_postgresql:
