@@ -62,12 +62,12 @@ async def list_changes(
     item or its page did: its own fields, or its counts and relations, which change with other
     records (a fact added about a force changes the force). The first facts a page embeds are
     listed as the facts they are; which facts come first is no change of its own. Changes are
-    between data versions: the same data rendered anew by another Muster keeps its version. An empty list when ``since`` is
-    the current version. Paged like every list; every page of one walk, followed by its next
-    links, is the difference up to the version the first page gave (``version``), even if a load
-    comes in between: ask again since that version afterwards. A version not on record (never
-    loaded here, or pruned) is a 410: fetch everything again, then ask for changes since that
-    data's version.
+    between data versions: the same data rendered anew by another Muster keeps its version. An
+    empty list when ``since`` is the current version. Paged like every list; every page of one
+    walk, followed by its next links, is the difference up to the version the first page gave
+    (``version``), even if a load comes in between: ask again since that version afterwards. A
+    version not on record (never loaded here, or pruned) is a 410: fetch everything again, then
+    ask for changes since that data's version.
     """
     fingerprint = query_fingerprint({"since": query.since}, BY_RECORD)
     secret = request.app.state.cursor_key
