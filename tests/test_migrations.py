@@ -28,7 +28,13 @@ from app.models import tables
 from app.services import search
 from app.services.search import include_in_autogenerate
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
-from tests.helpers import DATA_TABLE_NAMES, SEARCH_INDEX_ROWS, add_a_rare_word, search_index
+from tests.helpers import (
+    DATA_TABLE_NAMES,
+    SEARCH_INDEX_ROWS,
+    add_a_rare_word,
+    render_otherwise,
+    search_index,
+)
 
 REPLICAS = 4
 REPLICA = "import sys, app.cli; sys.stdin.readline(); app.cli.main()"
@@ -363,7 +369,7 @@ def test_0020_makes_the_loaded_digests_of_the_documents_so_a_reload_changes_noth
     migrate.downgrade(url, "0019")
     with engine.begin() as connection:  # as the older Muster's load left them
         connection.execute(text("UPDATE record_digests SET digest = 'bundle-record'"))
-        connection.execute(text("UPDATE dataset_loads SET render_version = 'older-code'"))
+    render_otherwise(url)
     migrate.upgrade(url)
     with engine.connect() as connection:
         assert list(connection.execute(read)) == as_loaded

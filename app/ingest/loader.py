@@ -426,7 +426,7 @@ def _source_rows(renderer: render.Renderer, places: "_SearchPlaces") -> _Rows:
         }
         for source in sources
     ]
-    digests = [_digest_row(Kind.sources, row["id"], _digest(row["listed"])) for row in source_rows]
+    digests = [_digest_row(Kind.sources, row) for row in source_rows]
     entries = [_search_entry(renderer, places, Kind.sources, source) for source in sources]
     return _Rows([(tables.Source, source_rows), (tables.RecordDigest, digests)], entries)
 
@@ -455,9 +455,7 @@ def _entity_file_rows(
         rows.tables += _activity_links(records, details)
     if kind is Kind.waves:
         rows.tables += _wave_links(records, details)
-    digests = [
-        _digest_row(kind, row["id"], _digest(row["listed"], row["detailed"])) for row in entity_rows
-    ]
+    digests = [_digest_row(kind, row) for row in entity_rows]
     rows.tables.append((tables.RecordDigest, digests))
     return rows
 
@@ -496,7 +494,7 @@ def _fact_file_rows(
         for source_id in dict.fromkeys(citation.source_id for citation in fact.document.citations)
     ]
     fact_rows = [_fact_row(fact) for fact in facts]
-    digests = [_digest_row(Kind.facts, row["id"], _digest(row["listed"])) for row in fact_rows]
+    digests = [_digest_row(Kind.facts, row) for row in fact_rows]
     entries = []
     for fact in facts:
         ref = render.fact_ref(fact.document.id, fact.document.statement)
@@ -520,8 +518,13 @@ def _search_entry(
     return places.of(ref), render.search_entry(kind, detail, ref)
 
 
-def _digest_row(kind: Kind, record_id: str, digest: str) -> dict[str, str]:
-    return {"kind": kind.value, "record_id": record_id, "digest": digest}
+def _digest_row(kind: Kind, row: Mapping[str, Any]) -> dict[str, str]:
+    """The digest of a record whose table row is ``row``: of its documents, what its list item
+    and (an entity's) its page serve, so that a change of its counts or relations (a force's
+    facts, a wave's) is a change of the record. The facts a page embeds at request time are not
+    in them: each is a change of its own."""
+    documents = [row["listed"], *([row["detailed"]] if "detailed" in row else [])]
+    return {"kind": kind.value, "record_id": row["id"], "digest": _digest(documents)}
 
 
 class _SearchPlaces:
@@ -727,10 +730,7 @@ def _fact_row(fact: render.RenderedFact) -> dict[str, Any]:
     return row
 
 
-def _digest(*documents: str) -> str:
-    """A record's rendered documents, hashed: what its list item and its page serve, so that a
-    change of its counts or relations (a force's facts, a wave's) is a change of the record.
-    The facts a page embeds at request time are not in them: each is a change of its own."""
+def _digest(documents: Iterable[str]) -> str:
     digest = hashlib.sha256()
     for document in documents:
         digest.update(document.encode())

@@ -37,8 +37,8 @@ BATCH = 2000
 
 
 def _digest(*documents: str) -> str:
-    """As ``app.ingest.loader._digest`` made them at this revision (a migration keeps its own
-    copy: it must make the digests of its revision, whatever the loader does later)."""
+    """As ``app.ingest.loader._digest_row`` made them at this revision (a migration keeps its
+    own copy: it must make the digests of its revision, whatever the loader does later)."""
     digest = hashlib.sha256()
     for document in documents:
         digest.update(document.encode())
