@@ -232,3 +232,14 @@ def test_earlier_this_week_on_a_wednesday_is_monday_or_tuesday() -> None:
         assert window.get("precision", "day") == "day"
     request = FACTS["fact-readiness-request-up-to-10000"]
     assert request["valid_from"]["latest"] == dt.date(2025, 1, 21)
+
+
+def test_searches_are_tied_only_to_the_laws_the_article_names_for_them() -> None:
+    """Searches appear once, barred by "other laws and regulations"; the article's examples of a
+    law enforcement role, which posse comitatus bars, are arrests and drug seizures."""
+    [sentence] = [s for s in re.split(r"(?<=\.)\s+", ARTICLE) if "search" in s]
+    assert sentence.startswith("Other laws and regulations")
+    assert [a["authority"] for a in ACTIVITIES["searches"]["authorities"]] == [
+        "other-laws-and-regulations"
+    ]
+    assert "like perform arrests or seize drugs" in ARTICLE
