@@ -57,6 +57,32 @@ def _best_match(accept: str) -> Format:
     return MEDIA_TYPES.get(best, Format.json)
 
 
+def weighted_items(value: str) -> list[tuple[str, float]]:
+    """The items of a comma-separated header that weighs them with q-values (RFC 9110 12.4.2),
+    such as ``Accept-Encoding``: each item lower-cased without its parameters, and its q. An item
+    without a q has 1; one whose q is no number from 0 to 1 has 0, as refusing a coding is always
+    safe and guessing that a client wants it is not. ``Accept`` is matched by mimeparse, which
+    weighs media ranges (wildcards and specificity) but parses nothing else."""
+    items = []
+    for item in value.split(","):
+        name, *parameters = item.split(";")
+        name = name.strip().lower()
+        if not name:  # a list may hold empty items (RFC 9110 5.6.1)
+            continue
+        q = 1.0
+        for parameter in parameters:
+            key, _, number = parameter.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(number)
+                except ValueError:
+                    q = 0.0
+                if not 0 <= q <= 1:  # also NaN
+                    q = 0.0
+        items.append((name, q))
+    return items
+
+
 def requested_format(request: Request, requested: Format | None) -> Format:
     return negotiate(requested, request.headers.get("accept", ""))
 

@@ -10,13 +10,14 @@ whole cached response. An answer a route streams is passed on as it comes, never
 import gzip
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import xxhash
 
 from app.api.asgi import NO_STORE, ASGIApp, Headers, Message, Receive, Scope, Send, header
 from app.api.caching import CACHEABLE, STREAMED
 from app.api.deps import ANSWERED_FROM
-from app.api.formats import negotiate
+from app.api.formats import negotiate, weighted_items
 from app.services.store import DataStore, DataUnavailableError, LoadState
 
 CACHE_CONTROL = b"public, max-age=60"
@@ -107,6 +108,15 @@ class ResponseCache:
     def clear(self) -> None:
         self._entries.clear()
         self._size = 0
+
+
+@lru_cache(maxsize=256)  # asked on every request; clients send few distinct values
+def accepts_gzip(accept_encoding: bytes) -> bool:
+    """Whether ``Accept-Encoding`` accepts gzip (RFC 9110 12.5.3): by name with a q above 0, or,
+    when it does not name gzip, by ``*`` with a q above 0. Weighed, not searched for: ``gzip;q=0``
+    and ``gzip;q=0, *`` refuse it."""
+    weights = dict(weighted_items(accept_encoding.decode("latin-1")))
+    return weights.get("gzip", weights.get("*", 0.0)) > 0
 
 
 def _etag_matches(if_none_match: bytes, etag: bytes) -> bool:
@@ -216,9 +226,7 @@ class PreparedResponses:
         headers = list(prepared.headers)
         status = prepared.status
         body = prepared.body
-        gzipped = (
-            len(body) >= GZIP_MIN_BYTES and b"gzip" in header(scope, b"accept-encoding").lower()
-        )
+        gzipped = len(body) >= GZIP_MIN_BYTES and accepts_gzip(header(scope, b"accept-encoding"))
         if prepared.etag is not None:
             etag = prepared.tag(gzipped=gzipped)
             headers.append((b"etag", etag))

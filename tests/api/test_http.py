@@ -286,6 +286,33 @@ def test_the_gzip_and_the_identity_body_have_tags_of_their_own(client: TestClien
         assert again.headers["etag"] == response.headers["etag"]
 
 
+@pytest.mark.parametrize(
+    ("accept_encoding", "gzipped"),
+    [
+        ("gzip", True),
+        ("GZIP;Q=0.5", True),
+        ("br, *", True),
+        ("gzip;q=0", False),
+        ("gzip; q=0.000", False),
+        ("gzip;q=0, *", False),
+        ("*;q=0", False),
+        ("*;q=0, gzip;q=0.1", True),
+        ("identity", False),
+        ("x-gzipped, notgzip", False),
+    ],
+)
+def test_gzip_is_sent_only_when_accepted_with_a_q_above_0(
+    client: TestClient, accept_encoding: str, gzipped: bool
+) -> None:
+    """RFC 9110 12.5.3: gzip named with q=0, or refused by name while `*` allows the rest, is not
+    acceptable; a coding is named as a whole item, never as a part of one."""
+    for _ in range(2):  # the second from the cache, when it is on
+        response = client.get("/v1/facts", headers={"Accept-Encoding": accept_encoding})
+        assert response.status_code == 200
+        assert ("content-encoding" in response.headers) == gzipped, accept_encoding
+        assert response.headers["etag"].endswith('-gzip1"') == gzipped
+
+
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 def test_health_checks_are_never_stored_by_a_cache(client: TestClient, path: str) -> None:
     for _ in range(2):
