@@ -13,6 +13,7 @@ import mimeparse
 import orjson
 from pydantic import BaseModel
 from starlette.requests import Request
+from starlette.types import Scope
 
 from app.models.public import Ref
 
@@ -57,6 +58,14 @@ def _best_match(accept: str) -> Format:
     return MEDIA_TYPES.get(best, Format.json)
 
 
+def list_header(scope: Scope, name: bytes) -> bytes:
+    """A list header's whole value, by its lower-case name: each of its field lines, joined by
+    commas, as repeated lines of a list field mean one list (RFC 9110 5.3); b"" without one. Every
+    list header the edge reads (``Accept``, ``Accept-Encoding``, ``If-None-Match``) is read here,
+    as reading only its first line would drop what a client or proxy split over several."""
+    return b", ".join(bytes(value) for key, value in scope["headers"] if key == name)
+
+
 def weighted_items(value: str) -> list[tuple[str, float]]:
     """The items of a comma-separated header that weighs them with q-values (RFC 9110 12.4.2),
     such as ``Accept-Encoding``: each item lower-cased without its parameters, and its q. An item
@@ -84,7 +93,7 @@ def weighted_items(value: str) -> list[tuple[str, float]]:
 
 
 def requested_format(request: Request, requested: Format | None) -> Format:
-    return negotiate(requested, request.headers.get("accept", ""))
+    return negotiate(requested, list_header(request.scope, b"accept").decode("latin-1"))
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -17,7 +17,7 @@ import xxhash
 from app.api.asgi import NO_STORE, ASGIApp, Headers, Message, Receive, Scope, Send, header
 from app.api.caching import CACHEABLE, STREAMED
 from app.api.deps import ANSWERED_FROM
-from app.api.formats import negotiate, weighted_items
+from app.api.formats import list_header, negotiate, weighted_items
 from app.services.store import DataStore, DataUnavailableError, LoadState
 
 CACHE_CONTROL = b"public, max-age=60"
@@ -159,7 +159,7 @@ class PreparedResponses:
             self._cache_state = current
         # The query string as sent: the handlers read exactly it, so equal keys, equal answers.
         query = scope["query_string"].decode("latin-1")
-        representation = negotiate(None, header(scope, b"accept").decode("latin-1")).value
+        representation = negotiate(None, list_header(scope, b"accept").decode("latin-1")).value
         # Next links are absolute URLs on the address the client used: the origin is in the key.
         origin = f"{scope.get('scheme', 'http')}://{header(scope, b'host').decode('latin-1')}"
         key = (origin, scope["path"], query, representation)
@@ -226,11 +226,12 @@ class PreparedResponses:
         headers = list(prepared.headers)
         status = prepared.status
         body = prepared.body
-        gzipped = len(body) >= GZIP_MIN_BYTES and accepts_gzip(header(scope, b"accept-encoding"))
+        accept_encoding = list_header(scope, b"accept-encoding")
+        gzipped = len(body) >= GZIP_MIN_BYTES and accepts_gzip(accept_encoding)
         if prepared.etag is not None:
             etag = prepared.tag(gzipped=gzipped)
             headers.append((b"etag", etag))
-            if_none_match = header(scope, b"if-none-match")
+            if_none_match = list_header(scope, b"if-none-match")
             if if_none_match and _etag_matches(if_none_match, etag):
                 status, body, gzipped = 304, b"", False
                 headers = [(k, v) for k, v in headers if k != b"content-type"]

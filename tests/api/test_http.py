@@ -267,6 +267,21 @@ def test_accept_is_negotiated_by_q_values_and_case_insensitively(
             assert response.headers["content-type"].split(";")[0] == media_type, path
 
 
+def test_a_list_header_sent_on_several_lines_is_read_whole(client: TestClient) -> None:
+    """Repeated lines of a list field are one list, joined by commas (RFC 9110 5.3): a proxy or
+    client may split one over several lines, and every line counts, not the first."""
+    path = "/v1/forces"
+    etag = client.get(path, headers={"Accept-Encoding": "identity"}).headers["etag"]
+    for _ in range(2):  # the second from the cache, when it is on
+        tags = [("Accept-Encoding", "identity"), ("If-None-Match", '"x"')]
+        assert client.get(path, headers=[*tags, ("If-None-Match", etag)]).status_code == 304
+        accept = [("Accept", "text/html"), ("Accept", "text/csv")]
+        csv = client.get(path, headers=accept)
+        assert csv.headers["content-type"].startswith("text/csv"), csv.text
+        encodings = [("Accept-Encoding", "identity"), ("Accept-Encoding", "gzip")]
+        assert client.get(path, headers=encodings).headers["content-encoding"] == "gzip"
+
+
 def test_the_gzip_and_the_identity_body_have_tags_of_their_own(client: TestClient) -> None:
     path = "/v1/facts"
     plain = client.get(path, headers={"Accept-Encoding": "identity"})
