@@ -66,6 +66,19 @@ def shorten(value: object) -> str:
     return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + "…"
 
 
+MAX_NAMED = 10
+"""Parameters one problem names at most: enough to spot a typo, while a query of 800 unknown
+names (8 KiB) gets a short answer rather than one five times its size."""
+
+
+def name_some(names: list[str]) -> tuple[list[str], str]:
+    """The first ``MAX_NAMED`` of ``names``, each shortened, and them as a detail lists them,
+    saying how many more there were: the problem stays small however many the query holds."""
+    named = [shorten(name) for name in names[:MAX_NAMED]]
+    more = len(names) - len(named)
+    return named, ", ".join(named) + (f" and {more} more" if more else "")
+
+
 def problem_response(
     status: int,
     detail: str,
@@ -115,13 +128,14 @@ def _validation_problem(request: Request, error: RequestValidationError) -> Resp
             invalid.append({"name": name, "reason": shorten(item["msg"])})
     if unknown:
         accepted = accepted_params(request.scope.get("route"))
+        named, listed = name_some(unknown)
         return problem_response(
             400,
-            f"unknown query parameter{'s' if len(unknown) > 1 else ''}: "
-            f"{', '.join(shorten(name) for name in unknown)}; accepted: {', '.join(accepted)}",
+            f"unknown query parameter{'s' if len(unknown) > 1 else ''}: {listed}; "
+            f"accepted: {', '.join(accepted)}",
             request.url.path,
             slug="unknown-parameter",
-            invalid_params=[{"name": shorten(n), "reason": "unknown parameter"} for n in unknown],
+            invalid_params=[{"name": name, "reason": "unknown parameter"} for name in named],
             accepted_params=accepted,
         )
     return problem_response(

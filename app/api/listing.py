@@ -13,7 +13,7 @@ from starlette.responses import Response, StreamingResponse
 
 from app.api.caching import STREAMED
 from app.api.deps import Data
-from app.api.errors import InvalidParameterError, ProblemError, accepted_params, shorten
+from app.api.errors import InvalidParameterError, ProblemError, accepted_params, name_some, shorten
 from app.api.formats import (
     JSONL_MEDIA_TYPE,
     Format,
@@ -118,14 +118,12 @@ async def refuse_repeated_parameters(request: Request) -> None:
     names = [name for name, _ in request.query_params.multi_items()]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
+        named, listed = name_some(repeated)
         raise ProblemError(
             400,
-            f"given more than once: {', '.join(shorten(name) for name in repeated)}; "
-            "give each parameter once",
+            f"given more than once: {listed}; give each parameter once",
             slug="repeated-parameter",
-            invalid_params=[
-                {"name": shorten(name), "reason": "given more than once"} for name in repeated
-            ],
+            invalid_params=[{"name": name, "reason": "given more than once"} for name in named],
         )
 
 

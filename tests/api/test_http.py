@@ -180,6 +180,30 @@ def test_a_huge_bad_input_is_not_echoed_back(client: TestClient) -> None:
         assert huge not in response.text
 
 
+@pytest.mark.parametrize("repeated", [False, True])
+def test_a_problem_names_a_few_of_many_bad_parameters_and_counts_the_rest(
+    client: TestClient, repeated: bool
+) -> None:
+    """Hundreds of bad names get a short problem, not one five times the query's size: the
+    first ten named, in the detail and in invalid_params, and how many more there were."""
+    count = 400 if repeated else 700
+    query = "&".join(f"x{i}=1&x{i}=2" if repeated else f"x{i}=1" for i in range(count))
+    response = client.get(f"/v1/facts?{query}")
+    problem = assert_problem(response, 400)
+    assert problem["type"].endswith("/repeated-parameter" if repeated else "/unknown-parameter")
+    assert len(response.content) < 2000
+    assert len(problem["invalid_params"]) == 10
+    assert f" and {count - 10} more" in problem["detail"]
+    reason = "given more than once" if repeated else "unknown parameter"
+    for param in problem["invalid_params"]:
+        assert param["name"] in problem["detail"]
+        assert param["reason"] == reason
+    if not repeated:
+        names = [param["name"] for param in problem["invalid_params"]]
+        assert names == [f"x{i}" for i in range(10)]
+        assert "format" in problem["accepted_params"]
+
+
 @pytest.mark.parametrize("cached", [True, False], ids=["cached", "uncached"])
 def test_a_load_that_leaves_a_response_as_it_was_leaves_its_etag(
     loaded_url: str, seed_copy: Path, cached: bool
