@@ -12,7 +12,8 @@ from fastapi import Depends, Request
 from starlette.requests import ClientDisconnect
 
 from app.api.errors import ProblemError
-from app.services.records import Totals
+from app.api.pagination import InvalidCursorError
+from app.services.records import FactGoneError, Totals
 from app.services.store import (
     NOT_IN_TIME,
     DataStore,
@@ -97,6 +98,11 @@ class Data:
             outcome = reading.result()
         except DataUnavailableError as error:
             raise ProblemError(503, str(error), slug="service-unavailable") from error
+        except FactGoneError as error:
+            raise InvalidCursorError(
+                f"the fact it follows, {error.args[0]!r}, was removed by a load since; "
+                "start again without it"
+            ) from error
         assert outcome is not None  # only a read given up has none
         result, state = outcome
         if state.is_empty:

@@ -21,6 +21,8 @@ def query_fingerprint(params: dict[str, Any], order: Order) -> str:
     owner: dict[str, Any] = {"params": params, "order": order.named or order.columns}
     if order.numbering:  # said only of orders whose count changed: other cursors stay good
         owner["numbering"] = order.numbering
+    if order.held_as:  # a fact's id for its place: a cursor that held the place is refused
+        owner["held_as"] = order.held_as
     canonical = orjson.dumps(owner, option=orjson.OPT_SORT_KEYS, default=str)
     return hashlib.blake2b(canonical, digest_size=6).hexdigest()
 

@@ -37,9 +37,55 @@ class Order:
     named: tuple[str, ...] = ()
     """The columns as a cursor's fingerprint names them, where each backend spells them otherwise
     in SQL (the search index's place): a cursor means the same on both. Else ``columns``."""
+    held_as: tuple[str | None, ...] = ()
+    """For each column that is a fact's place in the order of telling (its ``told_at``, which is
+    also its place in the search index), the column of the fact's id, which a cursor holds
+    instead; None for the other columns, and () when none is a place. A load numbers the places
+    anew, so a cursor that held one would resume before or after the last item seen once a fact
+    is told before it: ``read_page`` looks the fact's place up again in the data it reads."""
 
     def reversed(self) -> "Order":
         return replace(self, descending=not self.descending)
+
+    def held(self) -> tuple[str, ...]:
+        """The columns whose values a cursor holds, in order."""
+        if not self.held_as:
+            return self.columns
+        held = zip(self.columns, self.held_as, strict=True)
+        return tuple(fact_id or column for column, fact_id in held)
+
+
+def told_by_id(*columns: str, told_at: str, fact_id: str) -> Order:
+    """An order by ``columns`` then by a fact's place in the order of telling, the ``told_at``
+    column, whose cursors hold the fact's id, the ``fact_id`` column (``Order.held_as``)."""
+    return Order(
+        (*columns, told_at),
+        (str,) * (len(columns) + 1),
+        held_as=(*(None for _ in columns), fact_id),
+    )
+
+
+class FactGoneError(LookupError):
+    """A cursor's last fact is in none of the data a page reads: a load removed it, so where the
+    list goes on is unknown."""
+
+
+PLACE_OF_FACT = text("SELECT told_at FROM facts WHERE id = :id")
+
+
+def placed_again(reading: Reading, order: Order, after: SortKey) -> SortKey:
+    """``after`` with each fact's id that a cursor holds for its place (``Order.held_as``)
+    replaced by that fact's place in the data ``reading`` reads."""
+    if not order.held_as:
+        return after
+    key = list(after)
+    for index, fact_id in enumerate(order.held_as):
+        if fact_id is not None:
+            place = reading.connection.execute(PLACE_OF_FACT, {"id": key[index]}).scalar()
+            if place is None:
+                raise FactGoneError(key[index])
+            key[index] = place
+    return tuple(key)
 
 
 @dataclass
@@ -201,6 +247,9 @@ def read_page(
     # out). SQLite's unary + keeps an index from giving the order (sqlite.org/optoverview.html);
     # PostgreSQL's is for numbers alone.
     sorted_whole = total <= limit and not reading.on_postgresql
+    if after is not None:
+        # The same in the walk's order: a fact's place is one, in either.
+        after = placed_again(reading, order, after)
     if selection.walk is not None and _walk_pays(reading, selection.walk, totals):
         read, order = selection.walk.walked, selection.walk.order
     columns = ", ".join(order.columns)
@@ -216,7 +265,7 @@ def read_page(
     unindexed = "+" if sorted_whole else ""
     ordering = ", ".join(f"{unindexed}{column}{direction}" for column in order.columns)
     sql = (
-        f"SELECT {read.document}, {columns} FROM {read.source}"
+        f"SELECT {read.document}, {', '.join(order.held())} FROM {read.source}"
         f"{read.where_clause(extra)} ORDER BY {ordering} LIMIT :limit"
     )
     rows = reading.connection.execute(text(sql), {**parameters, "limit": limit + 1}).all()

@@ -106,10 +106,10 @@ FACTS_PLACE = "the place of a fact in the search index, by backend"
 
 
 @pytest.mark.parametrize(
-    ("path", "query_model", "columns", "named_now"),
+    ("path", "query_model", "columns", "named_now", "held_now"),
     [
-        ("/v1/facts", FactQuery, (FACTS_PLACE,), ("search_index.place",)),
-        ("/v1/search", SearchQuery, ("rank", "place"), ()),
+        ("/v1/facts", FactQuery, (FACTS_PLACE,), ("search_index.place",), ("facts.id",)),
+        ("/v1/search", SearchQuery, ("rank", "place"), (), ()),
     ],
 )
 def test_a_cursor_of_places_counted_before_0018_is_refused(
@@ -119,6 +119,7 @@ def test_a_cursor_of_places_counted_before_0018_is_refused(
     query_model: type[BaseModel],
     columns: tuple[str, ...],
     named_now: tuple[str, ...],
+    held_now: tuple[str, ...],
 ) -> None:
     """Migration 0018 counted the search index's places again, in the same columns: a signed
     cursor holding a place of the earlier count, whose fingerprint said no count, is refused,
@@ -134,8 +135,11 @@ def test_a_cursor_of_places_counted_before_0018_is_refused(
     _assert_refused(client.get(path, params={**query, "cursor": earlier}), "a count before 0018's")
     issued = _issued(client, path, q="troops")
     assert client.get(path, params={**query, "cursor": issued}).status_code == 200
-    # Counted as now, and named as both backends now name it, the order is the issued cursor's.
-    counted_now = replace(counted_before, numbering=PLACE_NUMBERING, named=named_now)
+    # Counted as now, named as both backends now name it, and held as a fact's id where it is a
+    # fact's place, the order is the issued cursor's.
+    counted_now = replace(
+        counted_before, numbering=PLACE_NUMBERING, named=named_now, held_as=held_now
+    )
     assert _contents(issued)["q"] == query_fingerprint(filters, counted_now)
 
 

@@ -28,7 +28,7 @@ from app.models.common import FactKind, FactStatus, Rank
 from app.models.kinds import Kind
 from app.models.public import FactPublic, Page
 from app.services import records, search
-from app.services.records import Order, Selection, known_on
+from app.services.records import Order, Selection, known_on, told_by_id
 
 router = APIRouter(prefix="/v1/facts", tags=["facts"])
 
@@ -57,21 +57,21 @@ class FactQuery(ListQuery, AsOfQuery):
 
 
 FACT_ORDERS = {  # each with an index of its own, and one for each filter (tables.Fact)
-    "source": Order(("facts.told_at",), (int,)),
+    "source": told_by_id(told_at="facts.told_at", fact_id="facts.id"),
     "date": Order(("facts.date_key", "facts.id"), (str, str)),
     "id": Order(("facts.id",), (str,)),
 }
 # Facts about one record, in each order, straight from that record's index of them (fact_about
 # holds each fact's told_at and date_key; its fact_id is the fact's id).
 ABOUT_ORDERS = {
-    "source": Order(("fact_about.told_at",), (int,)),
+    "source": told_by_id(told_at="fact_about.told_at", fact_id="fact_about.fact_id"),
     "date": Order(("fact_about.date_key", "fact_about.fact_id"), (str, str)),
     "id": Order(("fact_about.fact_id",), (str,)),
 }
 # Facts citing one source, in each order, from that source's index of them (fact_sources, as
 # fact_about).
 SOURCE_ORDERS = {
-    "source": Order(("fact_sources.told_at",), (int,)),
+    "source": told_by_id(told_at="fact_sources.told_at", fact_id="fact_sources.fact_id"),
     "date": Order(("fact_sources.date_key", "fact_sources.fact_id"), (str, str)),
     "id": Order(("fact_sources.fact_id",), (str,)),
 }
@@ -103,7 +103,11 @@ def fact_selection(query: FactQuery, *, on_postgresql: bool) -> tuple[Selection,
         # Named as PostgreSQL spells it, so that its replicas, which upgrade one by one, take
         # each other's cursors; SQLite's earlier ones start their walk again, once.
         place = Order(
-            (found.place,), (int,), numbering=search.PLACE_NUMBERING, named=("search_index.place",)
+            (found.place,),
+            (str,),
+            numbering=search.PLACE_NUMBERING,
+            named=("search_index.place",),
+            held_as=("facts.id",),
         )
         return selection, place
     return selection, selection.walk.order

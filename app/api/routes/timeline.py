@@ -10,7 +10,7 @@ from app.api.caching import CACHED
 from app.api.deps import DataDep
 from app.api.listing import AsOfQuery, Day, ListQuery, dated_between, iso, list_response, order_of
 from app.models.public import Page, TimelineEvent
-from app.services.records import Order, Selection, known_on
+from app.services.records import Selection, known_on, told_by_id
 
 router = APIRouter(prefix="/v1/timeline", tags=["timeline"])
 
@@ -32,9 +32,11 @@ class TimelineQuery(ListQuery, AsOfQuery):
 
 
 # By date; events of one day in the order their sources tell them.
-WHEN = Order(("facts.date_key", "facts.told_at"), (str, int))
+WHEN = told_by_id("facts.date_key", told_at="facts.told_at", fact_id="facts.id")
 # The same order over one record's events, from that record's index of them.
-WHEN_ABOUT = Order(("fact_about.date_key", "fact_about.told_at"), (str, int))
+WHEN_ABOUT = told_by_id(
+    "fact_about.date_key", told_at="fact_about.told_at", fact_id="fact_about.fact_id"
+)
 
 
 @router.get("", response_model=Page[TimelineEvent], dependencies=[CACHED])
