@@ -18,6 +18,33 @@ PROBLEM_TYPES = "https://muster.invalid/problems/"
 MAX_ECHO = 200  # characters of a bad input repeated back: enough to recognise it, no more
 
 
+STATUS_KINDS = {
+    400: ("bad-request", "Bad Request"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not Found"),
+    405: ("method-not-allowed", "Method Not Allowed"),
+    410: ("gone", "Gone"),
+    413: ("request-entity-too-large", "Request Entity Too Large"),
+    414: ("request-uri-too-long", "Request-URI Too Long"),
+    500: ("internal-server-error", "Internal Server Error"),
+    503: ("service-unavailable", "Service Unavailable"),
+}
+"""The type slug and title of each status Muster answers a problem with, unless the problem
+names its own slug. Written out, not taken from ``HTTPStatus``: clients match on ``type``, and
+Python 3.13 took RFC 9110's phrases for some statuses (413 "Content Too Large", 414 "URI Too
+Long"), which would change these URIs with the Python that serves them. These are the phrases
+Python 3.11 gave, which Muster has always answered with."""
+
+
+def _status_kind(status: int) -> tuple[str, str]:
+    """``STATUS_KINDS``' slug and title of ``status``; for one missing from it (a status nothing
+    sends yet), ``HTTPStatus``' phrase, as a problem is better than a failure to write one."""
+    if status in STATUS_KINDS:
+        return STATUS_KINDS[status]
+    phrase = HTTPStatus(status).phrase
+    return phrase.lower().replace(" ", "-"), phrase
+
+
 class InvalidParam(BaseModel):
     """A parameter that was refused, and why."""
 
@@ -48,7 +75,7 @@ class ProblemError(Exception):
         super().__init__(detail)
         self.status = status
         self.detail = detail
-        self.slug = slug or HTTPStatus(status).phrase.lower().replace(" ", "-")
+        self.slug = slug or _status_kind(status)[0]
         self.extra = extra
 
 
@@ -88,10 +115,10 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    phrase = HTTPStatus(status).phrase
+    kind, title = _status_kind(status)
     body = {
-        "type": PROBLEM_TYPES + (slug or phrase.lower().replace(" ", "-")),
-        "title": phrase,
+        "type": PROBLEM_TYPES + (slug or kind),
+        "title": title,
         "status": status,
         "detail": detail,
         "instance": shorten(instance),

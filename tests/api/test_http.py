@@ -1,6 +1,7 @@
 """HTTP behaviour every endpoint shares: conditional GET, HEAD, and errors as problems."""
 
 import itertools
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,38 @@ def test_a_method_other_than_get_is_a_405_problem(client: TestClient) -> None:
         response = client.post(path, json={})
         assert_problem(response, 405)
         assert "GET" in response.headers["allow"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "kind", "title"),
+    [
+        ("GET", "/v1/forces?limit=0", b"", 400, "invalid-parameter", "Bad Request"),
+        ("GET", "/nowhere", b"", 404, "not-found", "Not Found"),
+        ("POST", "/v1/forces", b"", 405, "method-not-allowed", "Method Not Allowed"),
+        ("GET", "/v1/forces", b"x" * (1024 * 1024 + 1), 413, "request-entity-too-large",
+         "Request Entity Too Large"),
+        ("GET", "/v1/facts?q=" + "a" * 9000, b"", 414, "request-uri-too-long",
+         "Request-URI Too Long"),
+    ],
+)  # fmt: skip
+def test_a_problem_type_and_title_stay_whatever_python_calls_the_status(
+    client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    path: str,
+    body: bytes,
+    status: int,
+    kind: str,
+    title: str,
+) -> None:
+    """Clients match on a problem's type, so it is Muster's own: Python 3.13 took RFC 9110's
+    names for some statuses (413 Content Too Large, 414 URI Too Long), which must not change
+    the URIs and titles Muster has answered with."""
+    for known in HTTPStatus:
+        monkeypatch.setattr(known, "phrase", f"Renamed In A Later Python {known.value}")
+    problem = assert_problem(client.request(method, path, content=body), status)
+    assert problem["type"] == f"https://muster.invalid/problems/{kind}"
+    assert problem["title"] == title
 
 
 def test_a_bad_value_is_a_400_problem_naming_the_parameter_and_why(client: TestClient) -> None:
