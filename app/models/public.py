@@ -5,7 +5,21 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from app.models.common import Citation, DateValue, HedgeOverride, Quantity
+from app.models.common import (
+    ActivityStatus,
+    AuthorityEffect,
+    AuthorityKind,
+    Citation,
+    Component,
+    DateValue,
+    FactKind,
+    FactStatus,
+    HedgeOverride,
+    Quantity,
+    RaisedBy,
+    Rank,
+    WaveStatus,
+)
 from app.models.kinds import Kind
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
@@ -28,7 +42,7 @@ class Ref(PublicModel):
     """A short reference to another record: enough to show it and to fetch it."""
 
     id: str = Field(description="The record's id.", examples=["jtf-north"])
-    kind: str = Field(
+    kind: Kind = Field(
         description="Deprecated: the same as collection.",
         examples=["forces"],
         json_schema_extra={"deprecated": True},
@@ -43,7 +57,7 @@ class Ref(PublicModel):
 
     @computed_field(description=COLLECTION_DESCRIPTION, examples=["forces"])  # type: ignore[prop-decorator]
     @property
-    def collection(self) -> str:
+    def collection(self) -> Kind:
         return self.kind
 
 
@@ -55,11 +69,11 @@ class FactPublic(PublicModel):
         description="One plain sentence in Muster's words.",
         examples=["The initial wave of additional troops will include about 1,500 troops."],
     )
-    kind: str = Field(
+    kind: FactKind = Field(
         description="What sort of statement: quantity, event, legal_effect, ...",
         examples=["quantity"],
     )
-    status: str = Field(
+    status: FactStatus = Field(
         description="How firm it is: reported, ordered, requested, planned, expected, possible "
         "or unclear.",
         examples=["ordered"],
@@ -83,8 +97,8 @@ class FactPublic(PublicModel):
         "null if it gives none.",
         examples=["in the coming weeks and months"],
     )
-    raised_by: str = Field(
-        "source",
+    raised_by: RaisedBy = Field(
+        RaisedBy.source,
         description="source: the source says it. muster: an open question Muster notes on its "
         "own, which no one in the source raises; its citations show what the source does say and "
         "name no speaker.",
@@ -100,7 +114,7 @@ class FactPublic(PublicModel):
         description="When a source first reported it: its earliest source's publication date. "
         "Null for facts from undated reference sources (us-code), which are always known.",
     )
-    rank: str = Field(
+    rank: Rank = Field(
         description="preferred, normal or deprecated, as Wikidata ranks.", examples=["normal"]
     )
     rank_reason: str | None = Field(None, description="Why the fact has its rank.")
@@ -195,7 +209,7 @@ class ForcePublic(EntityPublic):
         description="command, task_force, unit, national_guard or operation.",
         examples=["task_force"],
     )
-    component: str | None = Field(
+    component: Component | None = Field(
         None, description="active_duty or national_guard.", examples=["active_duty"]
     )
     branch: str | None = Field(
@@ -269,7 +283,7 @@ class WavePublic(EntityPublic):
     id: str = _record_id("initial-wave")
     name: str = _record_name("Initial wave of additional active duty troops")
     url: str = _record_url("/v1/waves/initial-wave")
-    status: str = Field(
+    status: WaveStatus = Field(
         description="in_place, ordered, requested, possible or expected.", examples=["ordered"]
     )
     size: Quantity | None = Field(None, description="How many; null where the source says not.")
@@ -278,7 +292,7 @@ class WavePublic(EntityPublic):
         [], description="The forces the sources say the wave includes, with their shares."
     )
     joins: Ref | None = Field(None, description="The force the wave feeds into.")
-    joins_status: str | None = Field(
+    joins_status: FactStatus | None = Field(
         None,
         description="How firm it is that the wave joins that force, as for a fact's status: "
         'reported, ordered, ..., expected ("are expected to feed into").',
@@ -303,7 +317,7 @@ class AuthorityPublic(EntityPublic):
     id: str = _record_id("posse-comitatus-act")
     name: str = _record_name("Posse Comitatus Act")
     url: str = _record_url("/v1/authorities/posse-comitatus-act")
-    kind: str = Field(
+    kind: AuthorityKind = Field(
         description="statute, executive_order, declaration or regulation.", examples=["statute"]
     )
     citation: str | None = Field(
@@ -340,7 +354,9 @@ class ActivityAuthorityPublic(PublicModel):
     """An authority that bears on an activity, and how."""
 
     authority: Ref = Field(description="The law, order or declaration.")
-    effect: str = Field(description="permits, prohibits or would_permit.", examples=["prohibits"])
+    effect: AuthorityEffect = Field(
+        description="permits, prohibits or would_permit.", examples=["prohibits"]
+    )
 
 
 class ActivityPublic(EntityPublic):
@@ -352,7 +368,9 @@ class ActivityPublic(EntityPublic):
     category: str = Field(
         description="support, law_enforcement, transport, ...", examples=["support"]
     )
-    status: str = Field(description="permitted, prohibited or unclear.", examples=["permitted"])
+    status: ActivityStatus = Field(
+        description="permitted, prohibited or unclear.", examples=["permitted"]
+    )
     forces: list[Ref] = Field([], description="The forces that do it or would.")
     authorities: list[ActivityAuthorityPublic] = Field(
         [], description="The authorities that permit or prohibit it."
@@ -387,7 +405,7 @@ class SourcePublic(PublicModel):
 class SearchHit(PublicModel):
     """A record that matches every word of a search, with where it matches."""
 
-    kind: str = Field(
+    kind: Kind = Field(
         description="Deprecated: the same as collection.",
         examples=["forces"],
         json_schema_extra={"deprecated": True},
@@ -411,7 +429,7 @@ class SearchHit(PublicModel):
         examples=[2],
         json_schema_extra={"deprecated": True},
     )
-    collection: str = Field(description=COLLECTION_DESCRIPTION, examples=["forces"])
+    collection: Kind = Field(description=COLLECTION_DESCRIPTION, examples=["forces"])
     relevance: int = Field(
         description="3: every word is in the record's name; 2: in its name and aliases together; "
         "1: elsewhere (description, statement, quotes, ...). Hits are listed by relevance, best "
@@ -432,8 +450,8 @@ class TimelineEvent(PublicModel):
             "southern border."
         ],
     )
-    kind: str = Field(description="What sort of statement: event, plan, legal_citation, ...")
-    status: str = Field(description="How firm it is: reported, ordered, expected, ...")
+    kind: FactKind = Field(description="What sort of statement: event, plan, legal_citation, ...")
+    status: FactStatus = Field(description="How firm it is: reported, ordered, expected, ...")
     about: list[Ref] = Field(description="The records the event concerns.")
     citations: list[Citation] = Field(description="The evidence: verbatim quotes, located.")
     url: str = Field(
@@ -510,12 +528,12 @@ class PostureFigure(PublicModel):
     """One stated figure of the deployment as known on the day: a wave's size, or one force's
     share of a wave, from the fact that ranks first among those about the same thing."""
 
-    component: str | None = Field(
+    component: Component | None = Field(
         description="active_duty or national_guard: the component of the figure's force; null "
         "when the sources tie the wave to no force.",
         examples=["active_duty"],
     )
-    status: str = Field(
+    status: WaveStatus = Field(
         description="The wave's status: in_place, ordered, requested, possible or expected.",
         examples=["in_place"],
     )
@@ -524,7 +542,7 @@ class PostureFigure(PublicModel):
         description="The force counted: the one the wave joins (for its size) or the one whose "
         "share it is; null when the sources name none."
     )
-    force_status: str | None = Field(
+    force_status: FactStatus | None = Field(
         None,
         description="How firm it is that the figure belongs under that force: for a size, the "
         "wave's joins_status (expected: the wave is only expected to feed into the force); for a "
@@ -542,7 +560,7 @@ class PostureFigure(PublicModel):
         description="The fact the figure comes from: preferred over normal, then the newest "
         "report. For a wave of unknown size, the first fact about the wave."
     )
-    rank: str = Field(description="That fact's rank: preferred or normal.", examples=["normal"])
+    rank: Rank = Field(description="That fact's rank: preferred or normal.", examples=["normal"])
     rank_reason: str | None = Field(None, description="Why the fact has its rank.")
     reported_on: dt.date | None = Field(description="When that fact was first reported.")
     citations: list[Citation] = Field(description="That fact's evidence: verbatim quotes.")
@@ -559,7 +577,7 @@ class PostureFigure(PublicModel):
 class PostureTotal(PublicModel):
     """A total the sources imply but do not state, derived from the stated figures."""
 
-    component: str = Field(
+    component: Component = Field(
         description="active_duty or national_guard: the component whose waves are added up.",
         examples=["active_duty"],
     )
@@ -567,7 +585,7 @@ class PostureTotal(PublicModel):
         description="What the total counts.",
         examples=["active duty troops at the border once the ordered waves arrive"],
     )
-    statuses: list[str] = Field(
+    statuses: list[WaveStatus] = Field(
         description="The statuses of the waves added up.", examples=[["in_place", "ordered"]]
     )
     quantity: DerivedQuantity = Field(description="The total, marked as derived, with its rule.")
@@ -607,12 +625,12 @@ class Posture(PublicModel):
 class ChangePublic(PublicModel):
     """One record that differs between the version a client has and the current one."""
 
-    kind: str = Field(
+    kind: Kind = Field(
         description="Deprecated: the same as collection.",
         examples=["facts"],
         json_schema_extra={"deprecated": True},
     )
-    collection: str = Field(
+    collection: Kind = Field(
         description="The collection: sources, forces, agencies, waves, authorities, activities "
         "or facts.",
         examples=["facts"],

@@ -108,3 +108,79 @@ def test_security_and_servers_are_declared() -> None:
     assert spec["security"] == []
     assert spec["servers"]
     assert all(server["url"] for server in spec["servers"])
+
+
+# Response fields whose values are those of an enum a filter takes (or the bundle's schema
+# holds), by schema: declared with that enum, so that a value read back passes to a filter as it
+# is. A list model's detail (ForceDetail) has its fields.
+READ_BACK_ENUMS = {
+    "FactPublic": {"kind": "FactKind", "status": "FactStatus", "rank": "Rank"}
+    | {"raised_by": "RaisedBy"},
+    "TimelineEvent": {"kind": "FactKind", "status": "FactStatus"},
+    "ForcePublic": {"component": "Component"},
+    "ForceDetail": {"component": "Component"},
+    "WavePublic": {"status": "WaveStatus", "joins_status": "FactStatus"},
+    "WaveDetail": {"status": "WaveStatus", "joins_status": "FactStatus"},
+    "AuthorityPublic": {"kind": "AuthorityKind"},
+    "AuthorityDetail": {"kind": "AuthorityKind"},
+    "ActivityPublic": {"status": "ActivityStatus"},
+    "ActivityDetail": {"status": "ActivityStatus"},
+    "ActivityAuthorityPublic": {"effect": "AuthorityEffect"},
+    "PostureFigure": {"component": "Component", "status": "WaveStatus"}
+    | {"force_status": "FactStatus", "rank": "Rank"},
+    "PostureTotal": {"component": "Component", "statuses": "WaveStatus"},
+    "Ref": {"kind": "Kind", "collection": "Kind"},
+    "SearchHit": {"kind": "Kind", "collection": "Kind"},
+    "ChangePublic": {"kind": "Kind", "collection": "Kind"},
+}
+# The enums a parameter takes that no response field is: an agency's level, which the bundle
+# holds as free text (app/ingest/bundle.py), so the document cannot promise it is federal or
+# state; and which part of the posture a CSV holds, a choice of representation, not a value.
+FILTER_ONLY_ENUMS = {"AgencyLevel", "PosturePart"}
+
+
+def enum_name(schema: dict[str, Any]) -> str | None:
+    """The enum component a field or parameter refers to: itself, its non-null branch, or the
+    items of a list; None for anything else."""
+    branches = [b for b in schema.get("anyOf", [schema]) if b != {"type": "null"}]
+    if len(branches) != 1:
+        return None
+    branch = branches[0].get("items", branches[0])
+    ref: str = branch.get("$ref", "")
+    return ref.rsplit("/", 1)[-1] or None
+
+
+def test_a_field_read_back_has_the_enum_its_filter_takes() -> None:
+    """A client passes ``fact.status`` to ``/v1/facts?status=`` with no cast: both are one
+    enum in the document, not a string on one side and a union of strings on the other."""
+    schemas = document()["components"]["schemas"]
+    for name, fields in READ_BACK_ENUMS.items():
+        for field, enum in fields.items():
+            assert enum_name(schemas[name]["properties"][field]) == enum, f"{name}.{field}"
+            assert "enum" in schemas[enum], enum
+
+
+def test_every_enum_a_filter_takes_is_read_back_somewhere() -> None:
+    spec = document()
+    filters = {
+        name
+        for _, operation in operations(spec)
+        for parameter in operation.get("parameters", [])
+        if (name := enum_name(parameter["schema"])) and parameter["name"] != "sort"
+    }
+    read_back = {enum for fields in READ_BACK_ENUMS.values() for enum in fields.values()}
+    assert filters - FILTER_ONLY_ENUMS <= read_back
+    assert {"FactStatus", "WaveStatus", "Component", "Kind"} <= filters
+
+
+def test_a_value_read_back_is_accepted_by_its_filter(client: TestClient) -> None:
+    for fact in client.get("/v1/facts", params={"limit": 200}).json()["data"]:
+        for field in ("kind", "status", "rank"):
+            answer = client.get("/v1/facts", params={field: fact[field], "limit": 1})
+            assert answer.status_code == 200, (field, fact[field])
+            assert answer.json()["total"] >= 1
+    for wave in client.get("/v1/waves").json()["data"]:
+        assert client.get("/v1/waves", params={"status": wave["status"]}).status_code == 200
+    for hit in client.get("/v1/search", params={"q": "Lonestar"}).json()["data"]:
+        answer = client.get("/v1/search", params={"q": "Lonestar", "kind": hit["collection"]})
+        assert answer.status_code == 200

@@ -32,6 +32,37 @@ do {
   cursor = page.data.next === null ? undefined : (new URL(page.data.next).searchParams.get("cursor") ?? undefined);
 } while (cursor !== undefined);
 
+// A value read back passed to a filter as it is: a fact's status, a wave's, a force's component
+// and a search hit's collection are the enums the filters take.
+const fact = everyFact[0];
+if (fact === undefined) throw new Error("no facts");
+const sameStatus = await muster.GET("/v1/facts", {
+  params: { query: { status: fact.status, kind: fact.kind, rank: fact.rank, limit: 1 } },
+});
+if (sameStatus.error) throw new Error(sameStatus.error.detail);
+const readBack: string[] = [fact.status];
+const waves = await muster.GET("/v1/waves", { params: { query: { limit: 1 } } });
+if (waves.error) throw new Error(waves.error.detail);
+for (const wave of waves.data.data) {
+  const same = await muster.GET("/v1/waves", { params: { query: { status: wave.status } } });
+  if (same.error) throw new Error(same.error.detail);
+  readBack.push(wave.status);
+}
+const component = force.data.component;
+if (component !== null) {
+  const same = await muster.GET("/v1/forces", { params: { query: { component } } });
+  if (same.error) throw new Error(same.error.detail);
+  readBack.push(component);
+}
+const hits = await muster.GET("/v1/search", { params: { query: { q: "Lonestar", limit: 1 } } });
+if (hits.error) throw new Error(hits.error.detail);
+for (const hit of hits.data.data) {
+  const query = { q: "Lonestar", kind: hit.collection };
+  const same = await muster.GET("/v1/search", { params: { query } });
+  if (same.error) throw new Error(same.error.detail);
+  readBack.push(hit.collection);
+}
+
 // An error: a Problem, typed as one.
 const missing = await muster.GET("/v1/forces/{force_id}", {
   params: { path: { force_id: "no-such-force" } },
@@ -44,6 +75,8 @@ console.log(
     operations,
     facts: everyFact.length,
     total: facts.data.total,
+    readBack,
+    sameStatusTotal: sameStatus.data.total,
     problemStatus: problem?.status ?? null,
     problemType: problem?.type ?? null,
   }),

@@ -103,6 +103,32 @@ def test_every_operation_parses_into_its_model(python_client: ModuleType, served
     assert called == documented
 
 
+def test_a_value_read_back_is_the_enum_its_filter_takes(
+    python_client: ModuleType, served: str
+) -> None:
+    """``FactStatus(fact.status)`` is not needed: the field is the filter's enum already."""
+    models = importlib.import_module("muster_client.models")
+    list_facts = importlib.import_module("muster_client.api.facts.list_facts")
+    list_waves = importlib.import_module("muster_client.api.waves.list_waves")
+    client = python_client.Client(base_url=served, raise_on_unexpected_status=True)
+    facts = list_facts.sync(client=client, limit=5)
+    assert isinstance(facts, models.PageFactPublic)
+    for fact in facts.data:
+        assert isinstance(fact.status, models.FactStatus)
+        assert isinstance(fact.kind, models.FactKind)
+        assert isinstance(fact.rank, models.Rank)
+        same = list_facts.sync(client=client, status=fact.status, kind=fact.kind, rank=fact.rank)
+        assert isinstance(same, models.PageFactPublic)
+        assert fact.id in {other.id for other in same.data}
+    waves = list_waves.sync(client=client)
+    assert isinstance(waves, models.PageWavePublic)
+    for wave in waves.data:
+        assert isinstance(wave.status, models.WaveStatus)
+        same_waves = list_waves.sync(client=client, status=wave.status)
+        assert isinstance(same_waves, models.PageWavePublic)
+        assert wave.id in {other.id for other in same_waves.data}
+
+
 def test_an_error_of_each_status_parses_into_a_problem(
     python_client: ModuleType, served: str, tmp_path: Path
 ) -> None:
@@ -158,4 +184,7 @@ def test_typescript_types_check_strictly_and_the_script_runs(
     assert found["facts"] == total > 20
     assert found["operations"] == [operation["id"] for operation in force["operations"]]
     assert found["firstQuantity"]
+    wave = httpx.get(f"{served}/v1/waves", params={"limit": 1}).json()["data"][0]
+    assert found["readBack"] == [found["readBack"][0], wave["status"], "active_duty", "forces"]
+    assert found["sameStatusTotal"] >= 1
     assert (found["problemStatus"], found["problemType"].rsplit("/", 1)[1]) == (404, "not-found")
