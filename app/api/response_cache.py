@@ -149,9 +149,11 @@ class PreparedResponses:
         if self.cache is None or scope["method"] != "GET":
             return await self._prepare(scope, receive, send)
         try:
-            current = self.store.current()
+            current = self.store.known()
         except DataUnavailableError:
             return await self._prepare(scope, receive, send)  # the route says so, as a problem
+        if current is None:  # the route's read finds out, in its thread; kept from the next on
+            return await self._prepare(scope, receive, send)
         # The whole state, not only the load number: a file renamed over the served one may
         # hold other data under the same number, or the same data rendered by another Muster.
         if current != self._cache_state:

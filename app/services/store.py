@@ -6,7 +6,8 @@ app/ingest/loader.py), on PostgreSQL a REPEATABLE READ transaction sees one snap
 keeps no copy of the data, only which load is current (``LoadState``), for the response cache and
 the ``X-Data-Version`` header.
 
-``DataStore.current()`` is asked on every request and must be cheap:
+``DataStore.known()`` is asked on the event loop for every request, and ``current()`` in each
+read's thread; both are cheap while the load being served stays the same:
 
 - on SQLite, one ``stat`` of the file. A new inode is a new file (a load, or an operator who
   replaced it, as one ships a file to replicas); a new size or modification time is a file changed
@@ -156,19 +157,36 @@ class DataStore:
         return self.engine.dialect.name == "postgresql"
 
     def current(self) -> LoadState:
-        """The load being served; raises DataUnavailableError when the database cannot tell."""
+        """The load being served; raises DataUnavailableError when the database cannot tell.
+        It may read the database, and wait on it: asked in a read's thread, never on the event
+        loop (``known``)."""
         if self._sqlite_file is not None:
             return self._current_sqlite(self._sqlite_file)
         return self._current_polled()
 
-    def _current_sqlite(self, database: Path) -> LoadState:
+    def known(self) -> LoadState | None:
+        """The load being served, if that is known without reading the database, else None;
+        raises DataUnavailableError when it is known not to answer. What the event loop asks: a
+        SQLite file that changed is read again by the next read, in its thread, as the read may
+        wait on a writer's lock (for SQLite's busy timeout, 5 s); PostgreSQL's first poll too."""
+        if self._sqlite_file is not None:
+            identity = self._identity_of(self._sqlite_file)
+            return self._state if identity == self._identity else None
+        if self._poller is None and self._poll_seconds > 0:
+            return None
+        return self._current_polled()
+
+    def _identity_of(self, database: Path) -> tuple[int, ...]:
         try:
             status = os.stat(database)
         except OSError as error:
             self._forget()
             logger.warning("the database file cannot be read: %s", error)
             raise DataUnavailableError("the database file is missing") from error
-        identity = (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+        return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+
+    def _current_sqlite(self, database: Path) -> LoadState:
+        identity = self._identity_of(database)
         state = self._state
         if state is not None and identity == self._identity:
             return state

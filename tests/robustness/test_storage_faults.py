@@ -7,6 +7,8 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -107,3 +109,36 @@ def test_a_load_killed_mid_way_leaves_the_served_file_serving_and_the_next_load_
         subprocess.run(load, env=env, check=True, capture_output=True)
         assert client.get("/readyz").json()["data_version"] != before
         assert client.get("/v1/facts/fact-added-by-the-test").status_code == 200
+
+
+def test_a_file_that_another_writer_holds_locked_leaves_the_server_answering(
+    tmp_path: Path,
+) -> None:
+    """A writer in another process (an operator's sqlite3, a migration in place) changes the
+    file, then holds it locked: finding out which load the changed file holds waits out
+    SQLite's busy timeout, 5 s. That wait must not hold up the server: the liveness probe
+    answers at once, and a read answers 503 by its deadline."""
+    database = _seeded(tmp_path / "data")
+    settings = {"MUSTER_QUERY_TIMEOUT_SECONDS": "1"}
+    with (
+        muster_serve(f"sqlite:///{database}", tmp_path, settings=settings) as served,
+        httpx.Client(base_url=served.base_url, timeout=30) as client,
+        httpx.Client(base_url=served.base_url, timeout=30) as prober,
+        ThreadPoolExecutor(1) as reader,
+    ):
+        assert client.get("/v1/facts").status_code == 200
+        writer = sqlite3.connect(database, isolation_level=None)
+        try:
+            writer.execute("PRAGMA user_version = 7")  # changed in place: its state is read again
+            writer.execute("BEGIN EXCLUSIVE")
+            asked = time.monotonic()
+            facts = reader.submit(client.get, "/v1/facts")
+            time.sleep(0.2)  # its read is waiting on the lock
+            assert prober.get("/healthz").status_code == 200
+            assert time.monotonic() - asked < 2.5
+            _unavailable(facts.result())
+            assert time.monotonic() - asked < 4
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        assert client.get("/v1/facts").status_code == 200

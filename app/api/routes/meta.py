@@ -75,7 +75,8 @@ async def readyz(request: Request) -> Response:
     """The database answers, is migrated and holds data; otherwise 503 saying why."""
     store: DataStore = request.app.state.store
     try:
-        state = store.current()
+        # In a thread: finding out may wait on the database (DataStore.known says why).
+        state = await run_in_threadpool(store.current)
         await run_in_threadpool(store.check_integrity)
     except DataUnavailableError as error:
         raise ProblemError(503, str(error), slug="not-ready") from error
