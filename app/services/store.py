@@ -43,6 +43,8 @@ from sqlalchemy import Connection, Engine, Row, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
+import migrations
+from app import migrate
 from app.models import tables
 
 logger = logging.getLogger("muster.store")
@@ -224,6 +226,16 @@ class DataStore:
     def _read_state(self) -> LoadState:
         try:
             with self.engine.connect() as connection:
+                revision = migrate.revision_of(connection)
+                # An older schema (a file restored or shipped from one) is refused as `muster
+                # serve` refuses it at start: some of its tables answer, others not. A newer one
+                # is served, as replicas of one database upgrade one after the other.
+                if revision != migrations.HEAD and (revision is None or migrate.is_known(revision)):
+                    older = migrate.not_current(revision)
+                    assert older is not None
+                    logger.warning("the database cannot be read: %s", older)
+                    self._forget()
+                    raise DataUnavailableError(older)
                 row = connection.execute(NEWEST_LOAD).first()
         except (SQLAlchemyError, sqlite3.Error) as error:
             self._forget()

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app import migrate
 from tests.conftest import ARTICLE_BUNDLE
 from tests.helpers import append_fact, fill, first_fact
 from tests.robustness.server import MUSTER, muster_serve
@@ -142,3 +143,28 @@ def test_a_file_that_another_writer_holds_locked_leaves_the_server_answering(
             writer.execute("ROLLBACK")
             writer.close()
         assert client.get("/v1/facts").status_code == 200
+
+
+def test_a_file_of_an_older_schema_moved_over_the_served_one_is_not_ready(
+    tmp_path: Path,
+) -> None:
+    """A file shipped from, or restored to, an older schema than this Muster's is refused as
+    ``muster serve`` refuses it at start: every read is 503 saying to upgrade it, where its
+    tables that still answered were served beside 503s from those that changed."""
+    database = _seeded(tmp_path / "data")
+    older = _seeded(tmp_path / "older")
+    migrate.downgrade(f"sqlite:///{older}", "0010")
+    current = _seeded(tmp_path / "current")
+    with (
+        muster_serve(f"sqlite:///{database}", tmp_path) as served,
+        httpx.Client(base_url=served.base_url) as client,
+    ):
+        assert client.get("/readyz").status_code == 200
+        shutil.move(older, database)
+        for path in ["/readyz", "/v1/facts", "/v1/forces", "/v1/posture"]:
+            refused = client.get(path)
+            _unavailable(refused)
+            assert "revision 0010, older than this Muster's" in refused.json()["detail"], path
+        shutil.move(current, database)
+        assert client.get("/readyz").status_code == 200
+        assert client.get("/v1/posture").status_code == 200
