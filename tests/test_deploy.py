@@ -11,6 +11,7 @@ its HEALTHCHECK.
 import hashlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -272,3 +273,13 @@ def test_compose_prepares_the_database_with_the_image_script() -> None:
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
     command = _image_command(compose["services"]["prepare"]["command"], ROOT)
     assert Path(command[-1]).is_file(), f"compose.yaml runs {command}, which the image lacks"
+
+
+def test_nginx_passes_muster_the_host_with_its_port() -> None:
+    """Next links are built on the Host a request arrives with. nginx's ``$host`` drops the port
+    (compose publishes nginx on 127.0.0.1:8000, so every next link would point at port 80);
+    ``$http_host`` is the client's Host header as sent. tests/robustness/test_edge_next_links.py
+    follows such a link through nginx."""
+    config = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    passed = re.findall(r"^\s*proxy_set_header\s+Host\s+([^;]+);", config, re.MULTILINE)
+    assert passed == ["$http_host"]
