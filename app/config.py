@@ -1,8 +1,6 @@
 """Settings, read from environment variables with the ``MUSTER_`` prefix."""
 
 import importlib
-import os
-import secrets
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -49,11 +47,13 @@ class Settings(BaseSettings):
     """Largest request body in bytes (no endpoint takes one); larger ones get 413."""
     max_page_size: int = Field(200, ge=1, le=200)
     """Most items a page of a list holds, whatever ``limit`` asks for (1 to 200)."""
-    cursor_key: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_hex(32)))
+    cursor_key: SecretStr | None = None
     """Key that signs pagination cursors, so that only cursors this deployment issued are taken.
-    Unset, `muster serve` makes one at start, shared by its workers; several hosts or containers
-    serving one API must be given the same key, and a new key (or restart without one) turns the
-    cursors in clients' hands into 400s that say to start again."""
+    Unset, the database's own: a random key its migration made once (0021), which every process
+    and replica serving the database reads at start, restarts and loads keep, so their next links
+    and the ETags of the lists holding them agree with no setting. Set, it overrides that for this
+    server: give every server of one API the same value, or their cursors are 400s on each other
+    (the 400 says to start again)."""
     forwarded_allow_ips: str = "127.0.0.1"
     """Proxies whose X-Forwarded-Proto and X-Forwarded-For `muster serve` believes, as uvicorn's
     --forwarded-allow-ips: comma-separated addresses or networks, ``*`` for any. Next links are
@@ -109,9 +109,6 @@ class SettingsError(ValueError):
 
 @lru_cache
 def get_settings() -> Settings:
-    # A cursor issued by one worker of `muster serve` must be taken by the others: a key made
-    # here, in the process that starts them, reaches them through the environment they inherit.
-    os.environ.setdefault("MUSTER_CURSOR_KEY", secrets.token_hex(32))
     try:
         return Settings()
     except ValidationError as error:

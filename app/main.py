@@ -17,6 +17,7 @@ from app.api.access_log import AccessLogMiddleware
 from app.api.contract import refine
 from app.api.cors import Cors
 from app.api.cors import fixed_headers as cors_fixed_headers
+from app.api.cursor_key import install_cursor_key
 from app.api.docs import install_docs
 from app.api.edge import HeadAsGet, Limits, OneSlash, ResponseHeaders, UnexpectedErrors
 from app.api.errors import Problem, install_problem_handlers
@@ -221,12 +222,12 @@ def create_app(settings: Settings | None = None) -> Application:
     )
     store = create_store(settings)
     api = create_api(lifespan=_closing(store))
+    install_cursor_key(api, settings, store)
     api.state.store = store
     api.state.response_cache = cache
     api.state.totals = Totals(settings.count_cache_entries)
     api.state.max_page_size = settings.max_page_size
     api.state.query_timeout_seconds = settings.query_timeout_seconds
-    api.state.cursor_key = settings.cursor_key.get_secret_value().encode()
     # The edge, outermost first, as plain ASGI wrapping around FastAPI rather than in its
     # middleware list, so that a cached answer never enters FastAPI's or Starlette's own layers
     # (they took a fifth of a cached hit's CPU). Each piece does one job, and every response, an

@@ -14,7 +14,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 from app.config import get_settings
 from app.db import make_engine
-from app.models import tables  # noqa: F401  (registers every table on SQLModel.metadata)
+from app.models import keys, tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from app.services.search import include_in_autogenerate
 
 config = context.config

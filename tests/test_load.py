@@ -310,6 +310,7 @@ def test_a_load_on_sqlite_keeps_what_an_operator_added_to_the_file(tmp_path: Pat
 SHAPES_NOTHING_WRITTEN = {
     "ingest/hedges.py": "refuses or warns; what it lets through is rendered as it was written",
     "models/tables.py": "the schema, which changes only with a migration",
+    "models/keys.py": "the database's secrets, which a load keeps as they are",
 }
 """Modules the load imports whose code shapes none of what it writes, and why."""
 

@@ -24,7 +24,7 @@ from app import migrate
 from app.db import is_sqlite, make_engine
 from app.ingest.check import read_dataset
 from app.ingest.loader import load_dataset
-from app.models import tables
+from app.models import keys, tables
 from app.services import search
 from app.services.search import include_in_autogenerate
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
@@ -509,3 +509,30 @@ def _plan_of_a_key_check(connection: Connection, table: str) -> str:
         )
         connection.exec_driver_sql("DEALLOCATE key_check")
     return plan
+
+
+def test_0021_makes_the_database_s_own_cursor_key_once(empty_database_url: str) -> None:
+    """The upgrade makes one random secret, which every server of the database signs its cursors
+    with; the downgrade drops it, and the next upgrade makes another."""
+    url = empty_database_url
+    read = text(f"SELECT name, value FROM {keys.DatabaseSecret.__tablename__}")
+
+    def secrets() -> list[tuple[str, str]]:
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            found = [(name, value) for name, value in connection.execute(read)]
+        engine.dispose()
+        return found
+
+    migrate.upgrade(url)
+    [(name, key)] = secrets()
+    assert name == keys.CURSOR_KEY
+    assert len(bytes.fromhex(key)) == 32
+    migrate.upgrade(url)  # already at head: the key stays
+    assert secrets() == [(name, key)]
+    migrate.downgrade(url, "0020")
+    assert "database_secrets" not in table_names(url)
+    migrate.upgrade(url)
+    [(_, another)] = secrets()
+    assert another != key
+    assert differences(url) == []

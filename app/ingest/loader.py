@@ -47,7 +47,7 @@ from sqlmodel import SQLModel, col
 
 from app import migrate
 from app.db import insert_rows, is_sqlite
-from app.models import tables
+from app.models import keys, tables
 from app.models.common import Quantity
 from app.models.kinds import ENTITY_KINDS, Kind
 from app.models.public import Ref
@@ -174,10 +174,12 @@ KEPT_TABLES = (
     tables.DatasetLoad.__tablename__,
     tables.DatasetChange.__tablename__,
     tables.RecordDigest.__tablename__,
+    keys.DatabaseSecret.__tablename__,
 )
 """The tables of Muster's whose rows a load keeps: the schema's version, the loads and changes
-that ``/v1/changes`` answers from, and the last load's digests, to say what this one changed.
-It writes every other table's rows again."""
+that ``/v1/changes`` answers from, the last load's digests, to say what this one changed, and the
+database's secrets (the key its servers sign cursors with). It writes every other table's rows
+again."""
 
 INDEX_SHADOW_TABLES = {
     f"{search.INDEX_TABLE}_{suffix}" for suffix in ("data", "idx", "content", "docsize", "config")
