@@ -34,6 +34,7 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
+from app.api.errors import PROBLEM_TYPES, STATUS_KINDS
 from app.cli import cli
 from app.config import Settings, get_settings
 from app.db import is_sqlite
@@ -283,3 +284,15 @@ def test_nginx_passes_muster_the_host_with_its_port() -> None:
     config = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
     passed = re.findall(r"^\s*proxy_set_header\s+Host\s+([^;]+);", config, re.MULTILINE)
     assert passed == ["$http_host"]
+
+
+def test_nginx_names_its_problems_as_muster_names_them() -> None:
+    """A client behind nginx gets a 413 or 414 from nginx or from Muster, whichever refuses
+    first: both must give the status the same type, since clients match on it."""
+    config = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    problems = [json.loads(body) for body in re.findall(r"return \d+ '(\{.*\})';", config)]
+    shared = [problem for problem in problems if problem["status"] in STATUS_KINDS]
+    assert {problem["status"] for problem in shared} >= {400, 413, 414, 500, 503}
+    for problem in shared:
+        slug, title = STATUS_KINDS[problem["status"]]
+        assert (problem["type"], problem["title"]) == (PROBLEM_TYPES + slug, title)
