@@ -9,12 +9,23 @@
   parse a CSV answer as JSON.
 - A query parameter is never null (it is given or not), so its schema has no ``null`` branch,
   which generators would turn into a union named after its place (``SearchKindType0``).
+- A 304 Not Modified (no body) is documented where the edge answers one: every operation but
+  the health checks, whose answers set their own ``Cache-Control: no-store`` and so carry no
+  ETag (app/api/response_cache.py). A client that revalidates then reads a 304 as documented,
+  not as an unexpected status.
+- The response headers are declared where they are sent (``components.headers``): ETag,
+  Cache-Control and Vary; X-Data-Version on what reads the data; X-Total-Count on lists;
+  Link (only where there is a next page) on what is paged; X-Request-ID on every answer. A 304
+  carries the headers of its 200.
 - No authentication: ``security: []``; and the one server is wherever the document was fetched.
 """
 
 from typing import Any
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBES = {"healthz", "readyz"}
+"""The health checks, by operationId: they read no data, so send no X-Data-Version, and set
+their own ``Cache-Control: no-store``, so get no ETag, no Vary and never a 304."""
 PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
 UNDOCUMENTED_PARAMETERS = {"format"}
 
@@ -23,6 +34,52 @@ CSV_NOTE = (
     "`Accept: text/csv` or `Accept: application/jsonl`; see *CSV and JSON Lines* in the API's "
     "description."
 )
+
+
+def _header(description: str, schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
+    return {"description": description, "required": required, "schema": schema}
+
+
+STRING = {"type": "string"}
+HEADERS = {
+    "ETag": _header(
+        "The answer's strong validator: send it back in `If-None-Match` to get a 304 Not "
+        "Modified, with no body, while the answer is the same. The gzip body has a tag of its own.",
+        STRING,
+    ),
+    "Cache-Control": _header(
+        "`public, max-age=60`: a cache may keep the answer a minute, then revalidate it with "
+        "`If-None-Match`.",
+        STRING,
+    ),
+    "Cache-Control.probe": _header("`no-store`: a health check answers for now only.", STRING),
+    "Vary": _header(
+        "`Accept, Accept-Encoding` (and `Origin` where only some origins may read the API): "
+        "what a cache must key the answer by.",
+        STRING,
+    ),
+    "X-Data-Version": _header(
+        "The version of the data the answer is of, a content hash (on /v1/changes, the version "
+        "the walk leads to): ask `/v1/changes?since=` it next time to sync.",
+        STRING,
+    ),
+    "X-Total-Count": _header(
+        "How many items the list holds over all pages, as the body's `total`.",
+        {"type": "integer", "minimum": 0},
+    ),
+    "Link": _header(
+        'The next page as `<url>; rel="next"` (RFC 8288), the body\'s `next`; absent on the '
+        "last page.",
+        STRING,
+        required=False,
+    ),
+    "X-Request-ID": _header(
+        "The request's id, in the server's log line: the client's own `X-Request-ID` when it is "
+        "1 to 128 letters, digits or `._:-`, else a new one.",
+        STRING,
+    ),
+}
+NOT_MODIFIED = "Not Modified: the `If-None-Match` tag is the answer's current one; no body."
 
 
 def refine(spec: dict[str, Any]) -> dict[str, Any]:
@@ -46,8 +103,41 @@ def refine(spec: dict[str, Any]) -> dict[str, Any]:
                 response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}
         if takes_format:
             operation["description"] += CSV_NOTE
+        _declare_headers(spec, operation)
     spec["components"]["schemas"].pop("Format", None)  # only the undocumented parameter used it
+    spec["components"]["headers"] = {
+        name: header for name, header in HEADERS.items() if header["required"]
+    }
     return spec
+
+
+def _header_or_ref(name: str) -> dict[str, Any]:
+    """A reference to the header's component; an optional header in full, since
+    openapi-typescript types a referenced one as always sent (``Link``, not ``Link?``)."""
+    header = HEADERS[name]
+    return {"$ref": f"#/components/headers/{name}"} if header["required"] else header
+
+
+def _declare_headers(spec: dict[str, Any], operation: dict[str, Any]) -> None:
+    """The headers of the operation's 200 (and 304 where it answers one), as the module's
+    docstring says."""
+    responses = operation["responses"]
+    names = ["X-Request-ID"]
+    if operation["operationId"] in PROBES:
+        names.append("Cache-Control.probe")
+    else:
+        names += ["ETag", "Cache-Control", "Vary", "X-Data-Version"]
+    answer = responses["200"]["content"]["application/json"]["schema"]
+    model = spec["components"]["schemas"][answer["$ref"].rsplit("/", 1)[-1]]
+    if "total" in model.get("properties", {}):
+        names.append("X-Total-Count")
+    if any(parameter["name"] == "cursor" for parameter in operation.get("parameters", [])):
+        names.append("Link")
+    # A component's name is the header's, and after a dot which of its values it documents.
+    headers = {name.split(".")[0]: _header_or_ref(name) for name in names}
+    responses["200"]["headers"] = headers
+    if operation["operationId"] not in PROBES:
+        responses["304"] = {"description": NOT_MODIFIED, "headers": headers}
 
 
 def _operations(spec: dict[str, Any]) -> list[dict[str, Any]]:

@@ -4,9 +4,12 @@ typed as JSON alone, fields the server always sends required, no anonymous nulla
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from app.main import create_api
+from app.api.caching import CACHED
+from app.main import ROUTERS, create_api
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -184,3 +187,92 @@ def test_a_value_read_back_is_accepted_by_its_filter(client: TestClient) -> None
     for hit in client.get("/v1/search", params={"q": "Lonestar"}).json()["data"]:
         answer = client.get("/v1/search", params={"q": "Lonestar", "kind": hit["collection"]})
         assert answer.status_code == 200
+
+
+# The headers Muster itself sets on an answer (beside the fixed security and CORS ones).
+MUSTER_HEADERS = {"etag", "cache-control", "vary", "link", "x-data-version", "x-request-id"}
+MUSTER_HEADERS |= {"x-total-count"}
+# A value for each path parameter: records of the seed data.
+PATH_ARGUMENTS = {
+    "source_id": "cnn-2025-01-22",
+    "force_id": "jtf-north",
+    "agency_id": "cbp",
+    "wave_id": "initial-wave",
+    "authority_id": "posse-comitatus-act",
+    "activity_id": "logistics",
+    "fact_id": "fact-initial-wave-1500",
+}
+
+
+def documented_headers(spec: dict[str, Any], response: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A response's headers by lower-case name, each as its component defines it."""
+    headers = {}
+    for name, header in response.get("headers", {}).items():
+        if "$ref" in header:
+            header = spec["components"]["headers"][header["$ref"].rsplit("/", 1)[-1]]
+        headers[name.lower()] = header
+    return headers
+
+
+def assert_headers_as_documented(
+    spec: dict[str, Any], response: dict[str, Any], answer: httpx.Response, where: Any
+) -> None:
+    documented = documented_headers(spec, response)
+    required = {name for name, header in documented.items() if header.get("required")}
+    assert required <= set(answer.headers), (where, required - set(answer.headers))
+    sent = MUSTER_HEADERS & set(answer.headers)
+    assert sent <= set(documented), (where, sent - set(documented))
+    for name, header in documented.items():
+        assert header["description"], (where, name)
+        if name in answer.headers and header["schema"]["type"] == "integer":
+            assert answer.headers[name].isdigit(), (where, name)
+
+
+def test_the_headers_documented_are_the_headers_sent(client: TestClient) -> None:
+    """Every operation, as a client would call it (a page of one, so that lists have a next
+    page): each header its 200 documents as required is sent, and each header Muster sends is
+    documented; likewise for its 304 when it documents one, and for none when it does not."""
+    spec = document()
+    version = client.get("/").json()["data_version"]
+    linked = set()
+    for path, operation in operations(spec):
+        names = {parameter["name"] for parameter in operation.get("parameters", [])}
+        params: dict[str, Any] = {"limit": 1} if "limit" in names else {}
+        params |= {"q": "Lonestar"} if path == "/v1/search" else {}
+        params |= {"since": version} if "since" in names else {}
+        url = path.format(**PATH_ARGUMENTS)
+        answer = client.get(url, params=params)
+        assert answer.status_code == 200, (path, answer.text[:300])
+        responses = operation["responses"]
+        assert_headers_as_documented(spec, responses["200"], answer, path)
+        if "link" in answer.headers:
+            linked.add(operation["operationId"])
+        if "304" not in responses:
+            assert "etag" not in answer.headers, path
+            continue
+        again = client.get(url, params=params, headers={"If-None-Match": answer.headers["etag"]})
+        assert again.status_code == 304, path
+        assert "content" not in responses["304"], path
+        assert_headers_as_documented(spec, responses["304"], again, (path, 304))
+    assert {"list_facts", "list_forces", "search", "posture"} <= linked
+
+
+def test_a_304_is_documented_on_every_operation_that_answers_one() -> None:
+    """The cached operations (``dependencies=[CACHED]``) answer a matching ``If-None-Match``
+    with a 304: a generated client must not read it as an unexpected status."""
+    cached = {
+        route.name
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        and any(depends.dependency is CACHED.dependency for depends in route.dependencies)
+    }
+    spec = document()
+    answering = {op["operationId"] for _, op in operations(spec) if "304" in op["responses"]}
+    assert answering == cached
+    assert len(cached) >= 19
+    headers = spec["components"]["headers"]
+    assert headers["X-Total-Count"]["schema"] == {"type": "integer", "minimum": 0}
+    # Optional, and so in full: openapi-typescript would type a referenced one as always sent.
+    link = spec["paths"]["/v1/facts"]["get"]["responses"]["200"]["headers"]["Link"]
+    assert link["required"] is False

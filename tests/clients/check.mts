@@ -63,6 +63,19 @@ for (const hit of hits.data.data) {
   readBack.push(hit.collection);
 }
 
+// A conditional request: its 304 is documented, with the headers it carries. openapi-fetch
+// gives no data for it (a 3XX is neither a success nor an error to it): read the response.
+type NotModified = paths["/v1/facts"]["get"]["responses"][304];
+const etag = facts.response.headers.get("ETag");
+if (etag === null) throw new Error("no ETag");
+const again = await muster.GET("/v1/facts", {
+  params: { query: { limit: 5, kind: "quantity" } },
+  headers: { "If-None-Match": etag },
+});
+const notModifiedVersion: NotModified["headers"]["X-Data-Version"] =
+  again.response.headers.get("X-Data-Version") ?? "";
+const notModifiedTag: NotModified["headers"]["ETag"] = again.response.headers.get("ETag") ?? "";
+
 // An error: a Problem, typed as one.
 const missing = await muster.GET("/v1/forces/{force_id}", {
   params: { path: { force_id: "no-such-force" } },
@@ -76,6 +89,9 @@ console.log(
     facts: everyFact.length,
     total: facts.data.total,
     readBack,
+    notModified: again.response.status,
+    notModifiedVersion,
+    notModifiedTagIsTheSame: notModifiedTag === etag,
     sameStatusTotal: sameStatus.data.total,
     problemStatus: problem?.status ?? null,
     problemType: problem?.type ?? null,

@@ -129,6 +129,24 @@ def test_a_value_read_back_is_the_enum_its_filter_takes(
         assert wave.id in {other.id for other in same_waves.data}
 
 
+def test_a_conditional_request_is_answered_by_a_documented_304(
+    python_client: ModuleType, served: str
+) -> None:
+    """Revalidating with the ETag gives a 304 the client expects (no UnexpectedStatus), with no
+    body and the headers of the 200."""
+    list_facts = importlib.import_module("muster_client.api.facts.list_facts")
+    client = python_client.Client(base_url=served, raise_on_unexpected_status=True)
+    first = list_facts.sync_detailed(client=client, limit=5)
+    assert first.status_code == 200
+    conditional = client.with_headers({"If-None-Match": first.headers["etag"]})
+    again = list_facts.sync_detailed(client=conditional, limit=5)
+    assert again.status_code == 304
+    assert again.parsed is None
+    assert again.content == b""
+    for name in ("etag", "x-data-version", "x-total-count"):
+        assert again.headers[name] == first.headers[name], name
+
+
 def test_an_error_of_each_status_parses_into_a_problem(
     python_client: ModuleType, served: str, tmp_path: Path
 ) -> None:
@@ -187,4 +205,7 @@ def test_typescript_types_check_strictly_and_the_script_runs(
     wave = httpx.get(f"{served}/v1/waves", params={"limit": 1}).json()["data"][0]
     assert found["readBack"] == [found["readBack"][0], wave["status"], "active_duty", "forces"]
     assert found["sameStatusTotal"] >= 1
+    version = httpx.get(f"{served}/").headers["x-data-version"]
+    assert (found["notModified"], found["notModifiedVersion"]) == (304, version)
+    assert found["notModifiedTagIsTheSame"]
     assert (found["problemStatus"], found["problemType"].rsplit("/", 1)[1]) == (404, "not-found")
