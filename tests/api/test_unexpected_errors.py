@@ -58,6 +58,9 @@ def test_an_edge_that_fails_answers_a_problem_and_logs_it(
     def broken_get(*_: object) -> None:
         raise RuntimeError("a bug in the response cache")
 
+    # The cache is asked once the load being served is known, which a first read learns in its
+    # thread (DataStore.known).
+    assert client.get("/v1/agencies").status_code == 200
     monkeypatch.setattr(ResponseCache, "get", broken_get)
     with caplog.at_level(logging.ERROR, logger="muster"):
         response = client.get("/v1/forces")
