@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.ingest import check as check_module
 from app.ingest.check import RECORD_MODELS, Dataset, read_dataset
+from app.models.common import NAME_MAX_CHARACTERS
 from bench.synthetic import write_bundles
 from tests.conftest import ARTICLE_BUNDLE
 from tests.helpers import append_fact, facts_file, first_fact, read_in_workers
@@ -469,3 +470,15 @@ def test_a_force_may_share_its_id_with_a_source(seed_copy: Path) -> None:
         article.write(f"- id: a-unit\n  name: A unit\n  kind: unit\n  parent: {ARTICLE_BUNDLE}\n")
     code, output = check(seed_copy)
     assert code == 0, output
+
+
+def test_a_name_longer_than_a_cursor_holds_is_refused_with_its_line(seed_copy: Path) -> None:
+    """A list sorted by name pages by it: a longer name would make cursors the API refuses."""
+    path = seed_copy / ARTICLE_BUNDLE / "forces.yaml"
+    forces = yaml.safe_load(path.read_text(encoding="utf-8"))
+    forces[0]["name"] = "x" * (NAME_MAX_CHARACTERS + 1)
+    path.write_text(yaml.safe_dump(forces, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    code, output = check(seed_copy)
+    assert code == 1
+    line = path.read_text(encoding="utf-8").splitlines().index(f"  name: {forces[0]['name']}")
+    assert f"forces.yaml:{line + 1}: name: String should have at most" in output

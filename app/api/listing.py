@@ -22,7 +22,13 @@ from app.api.formats import (
     to_csv,
     to_jsonl,
 )
-from app.api.pagination import decode_cursor, encode_cursor, page_url, query_fingerprint
+from app.api.pagination import (
+    CURSOR_MAX_CHARACTERS,
+    decode_cursor,
+    encode_cursor,
+    page_url,
+    query_fingerprint,
+)
 from app.models.kinds import Kind
 from app.models.public import EMBEDDED, LIST_MODELS, facts_url
 from app.services import records, search
@@ -101,11 +107,11 @@ class ListQuery(DetailQuery):
         description="Items per page, 1 to 200. For the whole list in one answer, ask for CSV or "
         "JSON Lines with limit=all (see *Whole collections* in the API's description).",
     )
-    # A cursor is URL-safe base64, so 1,000 characters are 1,000 bytes of the query's 8 KiB. The
-    # pattern is documented, not checked here: decode_cursor refuses any other as not issued.
+    # A cursor is URL-safe base64: its characters are bytes of the query's 8 KiB. The pattern is
+    # documented, not checked here: decode_cursor refuses any other as not issued.
     cursor: str | None = Field(
         None,
-        max_length=1000,
+        max_length=CURSOR_MAX_CHARACTERS,
         json_schema_extra={"pattern": "^[A-Za-z0-9_-]*$"},
         description="The opaque cursor from a previous page's next link.",
     )

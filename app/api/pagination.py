@@ -11,6 +11,7 @@ import orjson
 from starlette.requests import Request
 
 from app.api.errors import InvalidParameterError
+from app.models.common import ID_MAX_CHARACTERS, NAME_MAX_CHARACTERS
 from app.services.records import Order, SortKey
 
 
@@ -47,6 +48,21 @@ def encode_cursor(key: SortKey, fingerprint: str, secret: bytes) -> str:
     payload = orjson.dumps({"k": list(key), "q": fingerprint})
     raw = sign(payload, secret) + payload
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+JSON_BYTES_PER_CHARACTER = 6
+"""The most that one character of a name takes in a cursor, casefolded as a sort name and
+written as JSON: a control character escaped (\\u0001), or "ΐ" casefolded to three letters of
+two bytes each."""
+
+CURSOR_MAX_CHARACTERS = len(
+    encode_cursor(
+        ("x" * NAME_MAX_CHARACTERS * JSON_BYTES_PER_CHARACTER, "x" * ID_MAX_CHARACTERS),
+        "0" * 12,  # a fingerprint's hex digits (query_fingerprint)
+        b"any key",
+    )
+)
+"""The longest cursor this API issues: one in a list sorted by name, after the longest name."""
 
 
 def decode_cursor(cursor: str, fingerprint: str, order: Order, secret: bytes) -> SortKey:

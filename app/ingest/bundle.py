@@ -20,6 +20,8 @@ from pydantic import (
 )
 
 from app.models.common import (
+    ID_MAX_CHARACTERS,
+    NAME_MAX_CHARACTERS,
     ActivityStatus,
     AuthorityEffect,
     AuthorityKind,
@@ -36,8 +38,13 @@ from app.models.common import (
 )
 from app.services.as_of import last_day
 
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
+Slug = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=ID_MAX_CHARACTERS)
+]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=NAME_MAX_CHARACTERS, strip_whitespace=True)
+]
 
 
 class Record(BaseModel):
@@ -58,7 +65,7 @@ class SourceRecord(Record):
 
 class Entity(Record):
     id: Slug
-    name: Text
+    name: Name
     aliases: list[Text] = []
     description: Text | None = None
 

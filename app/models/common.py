@@ -11,6 +11,11 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+ID_MAX_CHARACTERS = 80
+NAME_MAX_CHARACTERS = 200
+"""The longest id and name a record may have. A list sorted by name pages by both, so a cursor
+holds them (``app.api.pagination.CURSOR_MAX_CHARACTERS``); and a name is a few words."""
+
 
 class FactStatus(StrEnum):
     """How firm a statement is, in the article's own terms."""

@@ -1,14 +1,15 @@
 """Pagination cursors: only those this deployment issued for this query are taken."""
 
 import base64
-import binascii
 import hashlib
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
@@ -17,8 +18,11 @@ from app.api.routes.facts import FACT_ORDERS, FactQuery
 from app.api.routes.search import SearchQuery
 from app.config import Settings
 from app.main import create_app
+from app.models.common import NAME_MAX_CHARACTERS
 from app.services.records import Order
 from app.services.search import PLACE_NUMBERING, Matcher
+from tests.conftest import ARTICLE_BUNDLE
+from tests.helpers import fill
 
 LIST = "/v1/facts"
 
@@ -176,16 +180,23 @@ def test_a_cursor_from_one_worker_is_taken_by_another_of_its_deployment(
     _assert_refused(_page(elsewhere, cursor), "another deployment's cursor")
 
 
-def test_serve_gives_its_workers_one_cursor_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without MUSTER_CURSOR_KEY, the settings of the process that starts the workers make one
-    and put it where the workers, started from its environment, read it."""
-    from app import config
-
-    monkeypatch.delenv("MUSTER_CURSOR_KEY", raising=False)
-    config.get_settings.cache_clear()
-    try:
-        made = config.get_settings().cursor_key.get_secret_value()
-        assert len(binascii.unhexlify(made)) == 32
-        assert Settings().cursor_key.get_secret_value() == made  # a worker's own settings
-    finally:
-        config.get_settings.cache_clear()
+def test_a_walk_by_name_follows_every_next_link_whatever_the_names_hold(
+    database_url: str, seed_copy: Path
+) -> None:
+    """A cursor of a list sorted by name holds a name: the longest, of the characters that take
+    the most bytes in it, still makes a cursor the API takes."""
+    path = seed_copy / ARTICLE_BUNDLE / "forces.yaml"
+    forces = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for force, character in zip(forces, ["ΐ", "\x01", "ﬃ"], strict=False):
+        force["name"] = character * NAME_MAX_CHARACTERS
+    path.write_text(yaml.safe_dump(forces, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    fill(database_url, seed_copy)
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        for sort in ["name", "-name"]:
+            walked, url = [], f"/v1/forces?sort={sort}&limit=1"
+            while url:
+                page = client.get(url)
+                assert page.status_code == 200, page.text
+                walked += [force["id"] for force in page.json()["data"]]
+                url = page.json()["next"]
+            assert sorted(walked) == sorted(force["id"] for force in forces)
