@@ -13,7 +13,7 @@ from starlette.requests import ClientDisconnect
 
 from app.api.errors import ProblemError
 from app.api.pagination import InvalidCursorError
-from app.services.records import FactGoneError, Totals
+from app.services.records import RecordGoneError, Totals
 from app.services.store import (
     NOT_IN_TIME,
     DataStore,
@@ -98,9 +98,9 @@ class Data:
             outcome = reading.result()
         except DataUnavailableError as error:
             raise ProblemError(503, str(error), slug="service-unavailable") from error
-        except FactGoneError as error:
+        except RecordGoneError as error:
             raise InvalidCursorError(
-                f"the fact it follows, {error.args[0]!r}, was removed by a load since; "
+                f"the record it follows, {error.args[0]!r}, was removed by a load since; "
                 "start again without it"
             ) from error
         assert outcome is not None  # only a read given up has none

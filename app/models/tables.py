@@ -459,7 +459,11 @@ class SearchRecord(SQLModel, table=True):
     (``search_index``) and its place among hits of equal rank."""
 
     __tablename__ = "search_records"
-    __table_args__ = (Index("ix_search_records_kind_place", "kind", "place"),)
+    __table_args__ = (
+        Index("ix_search_records_kind_place", "kind", "place"),
+        # A search cursor's last hit, found again by it (migration 0022).
+        Index("ix_search_records_kind_record_id", "kind", "record_id", unique=True),
+    )
 
     place: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
     kind: str

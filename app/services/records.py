@@ -65,9 +65,9 @@ def told_by_id(*columns: str, told_at: str, fact_id: str) -> Order:
     )
 
 
-class FactGoneError(LookupError):
-    """A cursor's last fact is in none of the data a page reads: a load removed it, so where the
-    list goes on is unknown."""
+class RecordGoneError(LookupError):
+    """A cursor's last record is in none of the data a page reads: a load removed it, so where
+    the list goes on is unknown."""
 
 
 PLACE_OF_FACT = text("SELECT told_at FROM facts WHERE id = :id")
@@ -83,7 +83,7 @@ def placed_again(reading: Reading, order: Order, after: SortKey) -> SortKey:
         if fact_id is not None:
             place = reading.connection.execute(PLACE_OF_FACT, {"id": key[index]}).scalar()
             if place is None:
-                raise FactGoneError(key[index])
+                raise RecordGoneError(key[index])
             key[index] = place
     return tuple(key)
 

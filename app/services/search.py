@@ -312,6 +312,18 @@ def hits(
     return [_hit(rows[place], rank, marks) for rank, place in chosen]
 
 
+PLACE_OF_RECORD = text("SELECT place FROM search_records WHERE kind = :kind AND record_id = :id")
+
+
+def place_of(connection: Connection, kind: str, record_id: str) -> int | None:
+    """The place in the index of a record, found by its kind and id (which a search cursor holds,
+    as a load numbers the places anew); None when the data holds no such record."""
+    place: int | None = connection.execute(
+        PLACE_OF_RECORD, {"kind": kind, "id": record_id}
+    ).scalar()
+    return place
+
+
 HIT_RECORDS = text(
     "SELECT place, kind, record_id, name, url, texts FROM search_records WHERE place IN :places"
 ).bindparams(bindparam("places", expanding=True))

@@ -3,7 +3,6 @@
 import base64
 import hashlib
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from pydantic import BaseModel
 
 from app.api.pagination import encode_cursor, query_fingerprint
 from app.api.routes.facts import FACT_ORDERS, FactQuery
-from app.api.routes.search import SearchQuery
+from app.api.routes.search import BY_RANK, SearchQuery
 from app.config import Settings
 from app.main import create_app
 from app.models.common import NAME_MAX_CHARACTERS
@@ -110,10 +109,22 @@ FACTS_PLACE = "the place of a fact in the search index, by backend"
 
 
 @pytest.mark.parametrize(
-    ("path", "query_model", "columns", "named_now", "held_now"),
+    ("path", "query_model", "columns", "now"),
     [
-        ("/v1/facts", FactQuery, (FACTS_PLACE,), ("search_index.place",), ("facts.id",)),
-        ("/v1/search", SearchQuery, ("rank", "place"), (), ()),
+        (
+            "/v1/facts",
+            FactQuery,
+            (FACTS_PLACE,),
+            # Named as both backends now name it, and held as the fact's id.
+            Order(
+                ("search_index.place",),
+                (str,),
+                numbering=PLACE_NUMBERING,
+                named=("search_index.place",),
+                held_as=("facts.id",),
+            ),
+        ),
+        ("/v1/search", SearchQuery, ("rank", "place"), BY_RANK),
     ],
 )
 def test_a_cursor_of_places_counted_before_0018_is_refused(
@@ -122,8 +133,7 @@ def test_a_cursor_of_places_counted_before_0018_is_refused(
     path: str,
     query_model: type[BaseModel],
     columns: tuple[str, ...],
-    named_now: tuple[str, ...],
-    held_now: tuple[str, ...],
+    now: Order,
 ) -> None:
     """Migration 0018 counted the search index's places again, in the same columns: a signed
     cursor holding a place of the earlier count, whose fingerprint said no count, is refused,
@@ -139,12 +149,7 @@ def test_a_cursor_of_places_counted_before_0018_is_refused(
     _assert_refused(client.get(path, params={**query, "cursor": earlier}), "a count before 0018's")
     issued = _issued(client, path, q="troops")
     assert client.get(path, params={**query, "cursor": issued}).status_code == 200
-    # Counted as now, named as both backends now name it, and held as a fact's id where it is a
-    # fact's place, the order is the issued cursor's.
-    counted_now = replace(
-        counted_before, numbering=PLACE_NUMBERING, named=named_now, held_as=held_now
-    )
-    assert _contents(issued)["q"] == query_fingerprint(filters, counted_now)
+    assert _contents(issued)["q"] == query_fingerprint(filters, now)
 
 
 def test_a_cursor_of_an_order_whose_count_never_changed_keeps_its_fingerprint(

@@ -31,6 +31,7 @@ WALKED = [
     ("/v1/timeline", {}, "id"),
     ("/v1/timeline", {"sort": "-date"}, "id"),
     ("/v1/timeline", {"about": "trump-administration"}, "id"),
+    ("/v1/search", {"q": "troops", "kind": "facts"}, "url"),
 ]
 PAGE = 2
 
@@ -134,12 +135,18 @@ def test_a_walk_goes_on_after_the_last_item_seen_when_a_load_removes_one_before_
     assert [item["id"] for item in after] == now[follows : follows + first_gone + 2]
 
 
-def test_a_cursor_after_a_fact_that_a_load_removed_says_to_start_again(walk: Walk) -> None:
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [("/v1/facts", {}, "id"), ("/v1/search", {"q": "troops", "kind": "facts"}, "url")],
+)
+def test_a_cursor_after_a_fact_that_a_load_removed_says_to_start_again(
+    walk: Walk, path: str, params: dict[str, str], field: str
+) -> None:
     bundle = walk.bundles / ARTICLE_BUNDLE
-    listed = walk.whole("/v1/facts", {}, "id")
+    listed = [item.rsplit("/", 1)[-1] for item in walk.whole(path, params, field)]
     removable = _unreferenced_facts(bundle)
     last_seen = next(place for place, fact_id in enumerate(listed) if fact_id in removable)
-    _seen, next_url = _first_page(walk, "/v1/facts", {}, "id", last_seen + 1)
+    _seen, next_url = _first_page(walk, path, params, field, last_seen + 1)
     _without(bundle, listed[last_seen])
     walk.load()
     refused = walk.client.get(next_url)

@@ -14,7 +14,7 @@ from app.api.pagination import decode_cursor, query_fingerprint
 from app.models.kinds import Kind
 from app.models.public import Page, SearchHit
 from app.services import search as index
-from app.services.records import Order, SortKey
+from app.services.records import Order, RecordGoneError, SortKey
 from app.services.records import Page as ResultPage
 from app.services.store import Reading
 
@@ -33,8 +33,9 @@ class SearchQuery(ListQuery, AsOfQuery):
     kind: Kind | None = Field(None, description="Only records of this collection.")
 
 
-# Best rank first, then by place; the cursor holds the last hit's rank and place.
-BY_RANK = Order(("rank", "place"), (int, int), numbering=index.PLACE_NUMBERING)
+# Best rank first, then by place in the index. The cursor holds the last hit's rank, kind and id,
+# and the next page looks its place up again: a load numbers the places anew.
+BY_RANK = Order(("rank", "kind", "record_id"), (int, str, str), numbering=index.PLACE_NUMBERING)
 HIT_FIELDS = tuple(SearchHit.model_fields)
 
 
@@ -53,13 +54,15 @@ async def search(
 
     def find(reading: Reading, after: SortKey | None, limit: int) -> ResultPage:
         found = index.Matcher(terms, reading.on_postgresql)
+        after_hit = None
+        if after is not None:
+            rank, kind, record_id = after
+            place = index.place_of(reading.connection, str(kind), str(record_id))
+            if place is None:
+                raise RecordGoneError(record_id)
+            after_hit = (int(rank), place)
         hits = index.hits(
-            reading.connection,
-            found,
-            query.kind,
-            (after[0], after[1]) if after else None,  # type: ignore[arg-type]
-            limit + 1,
-            iso(query.as_of),
+            reading.connection, found, query.kind, after_hit, limit + 1, iso(query.as_of)
         )
         total = data.totals.count(
             reading,
@@ -75,7 +78,7 @@ async def search(
             ).decode()
             for hit in hits
         ]
-        next_key = (hits[-1]["rank"], hits[-1]["place"]) if more else None
+        next_key = (hits[-1]["rank"], hits[-1]["kind"], hits[-1]["id"]) if more else None
         return ResultPage(documents, next_key, total)
 
     return await answer_list(request, data, query, SearchHit, fingerprint, after, find)
