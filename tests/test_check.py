@@ -482,3 +482,18 @@ def test_a_name_longer_than_a_cursor_holds_is_refused_with_its_line(seed_copy: P
     assert code == 1
     line = path.read_text(encoding="utf-8").splitlines().index(f"  name: {forces[0]['name']}")
     assert f"forces.yaml:{line + 1}: name: String should have at most" in output
+
+
+def test_an_agency_level_the_level_filter_cannot_ask_for_is_refused_with_its_line(
+    seed_copy: Path,
+) -> None:
+    """/v1/agencies?level= takes federal or state: an agency of any other level could be listed
+    but never filtered for, and its field would hold a value the document does not name."""
+    path = seed_copy / ARTICLE_BUNDLE / "agencies.yaml"
+    agencies = yaml.safe_load(path.read_text(encoding="utf-8"))
+    agencies[0]["level"] = "county"
+    path.write_text(yaml.safe_dump(agencies, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    code, output = check(seed_copy)
+    assert code == 1
+    line = path.read_text(encoding="utf-8").splitlines().index("  level: county") + 1
+    assert f"agencies.yaml:{line}: level: Input should be 'federal' or 'state'" in output

@@ -23,6 +23,7 @@ from app.models.common import (
     ID_MAX_CHARACTERS,
     NAME_MAX_CHARACTERS,
     ActivityStatus,
+    AgencyLevel,
     AuthorityEffect,
     AuthorityKind,
     Citation,
@@ -87,7 +88,7 @@ class ForceRecord(Entity):
 
 class AgencyRecord(Entity):
     kind: Text = Field(description="federal_department, federal_agency, state_agency, ...")
-    level: Text = Field(description="federal or state")
+    level: AgencyLevel = Field(description="federal or state")
 
 
 class WaveDate(Record):

@@ -45,6 +45,13 @@ class FactKind(StrEnum):
     legal_citation = "legal_citation"
 
 
+class AgencyLevel(StrEnum):
+    """Whether an agency is federal or a state's."""
+
+    federal = "federal"
+    state = "state"
+
+
 class Rank(StrEnum):
     """Which of several facts about the same thing to prefer, as Wikidata ranks statements."""
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from app.models.common import (
     ActivityStatus,
+    AgencyLevel,
     AuthorityEffect,
     AuthorityKind,
     Citation,
@@ -252,7 +253,7 @@ class AgencyPublic(EntityPublic):
         description="federal_agency, federal_department, state_agency, ...",
         examples=["federal_agency"],
     )
-    level: str = Field(description="federal or state.", examples=["federal"])
+    level: AgencyLevel = Field(description="federal or state.", examples=["federal"])
 
 
 class AgencyDetail(AgencyPublic, EntityDetail):

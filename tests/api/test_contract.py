@@ -129,6 +129,8 @@ READ_BACK_ENUMS = {
     "ActivityPublic": {"status": "ActivityStatus"},
     "ActivityDetail": {"status": "ActivityStatus"},
     "ActivityAuthorityPublic": {"effect": "AuthorityEffect"},
+    "AgencyPublic": {"level": "AgencyLevel"},
+    "AgencyDetail": {"level": "AgencyLevel"},
     "PostureFigure": {"component": "Component", "status": "WaveStatus"}
     | {"force_status": "FactStatus", "rank": "Rank"},
     "PostureTotal": {"component": "Component", "statuses": "WaveStatus"},
@@ -136,10 +138,9 @@ READ_BACK_ENUMS = {
     "SearchHit": {"kind": "Kind", "collection": "Kind"},
     "ChangePublic": {"kind": "Kind", "collection": "Kind"},
 }
-# The enums a parameter takes that no response field is: an agency's level, which the bundle
-# holds as free text (app/ingest/bundle.py), so the document cannot promise it is federal or
-# state; and which part of the posture a CSV holds, a choice of representation, not a value.
-FILTER_ONLY_ENUMS = {"AgencyLevel", "PosturePart"}
+# The enum a parameter takes that no response field is: which part of the posture a CSV holds, a
+# choice of representation, not a value.
+FILTER_ONLY_ENUMS = {"PosturePart"}
 
 
 def enum_name(schema: dict[str, Any]) -> str | None:

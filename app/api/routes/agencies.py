@@ -1,6 +1,5 @@
 """Civilian departments and agencies."""
 
-from enum import StrEnum
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -19,17 +18,11 @@ from app.api.listing import (
     order_of,
 )
 from app.api.sorting import RecordId
+from app.models.common import AgencyLevel
 from app.models.kinds import Kind
 from app.models.public import AgencyDetail, AgencyPublic, Page
 
 router = APIRouter(prefix="/v1/agencies", tags=["agencies"])
-
-
-class AgencyLevel(StrEnum):
-    """Whether an agency is federal or a state's."""
-
-    federal = "federal"
-    state = "state"
 
 
 class AgencyQuery(ListQuery, AsOfQuery):
