@@ -1,10 +1,13 @@
 """Faults, each met with a clear answer: a missing, corrupt or read-only database, a full disk
-during a load, and SIGTERM while a request is in flight."""
+during a load, a load killed while its worker processes read, and SIGTERM while a request is in
+flight."""
 
 import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.config import get_settings
+from bench.synthetic import write_bundles
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
 from tests.helpers import append_fact, fill, first_fact, snapshot
 from tests.robustness.server import muster_serve
@@ -128,6 +132,85 @@ def test_a_disk_full_during_a_load_fails_clearly_and_keeps_the_old_data(
     assert "nothing was loaded" in result.output
     assert snapshot(database_url) == before
     assert runner.invoke(cli, ["load", str(bigger)]).exit_code == 0  # with room, it loads
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+LOAD_WITH_SLOW_WORKERS = """
+import os, sys, time
+from pathlib import Path
+import pytest
+from app.cli import main
+from app.ingest import check
+from tests.helpers import read_in_workers
+
+read_in_workers(pytest.MonkeyPatch())
+loading, read_records, started = os.getpid(), check._read_records, Path(sys.argv[2])
+
+def slow_in_a_worker(model, file_name, *rest):
+    if os.getpid() != loading and file_name != "facts.yaml":  # the load's reading, not the check's
+        started.touch()
+        time.sleep(60)
+    return read_records(model, file_name, *rest)
+
+check._read_records = slow_in_a_worker
+sys.argv[1:] = ["load", sys.argv[1]]
+main()
+"""
+
+
+def _children(parent: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # it ended
+        if int(fields[1]) == parent:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_a_load_killed_while_its_workers_read_takes_them_along_and_the_next_load_runs(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Killed, however hard, a load's worker processes end with it: none lives on holding its
+    lock file or its database connection, and the next load runs."""
+    bundles = write_bundles(tmp_path / "bundles", 3).root
+    started = tmp_path / "workers-started"
+    env = {**os.environ, "MUSTER_DATABASE_URL": database_url}
+    command = [sys.executable, "-c", LOAD_WITH_SLOW_WORKERS, str(bundles), str(started)]
+    load = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists() and time.monotonic() < deadline and load.poll() is None:
+            time.sleep(0.05)
+        assert started.exists(), "the load's workers never started"
+        workers = _children(load.pid)
+        assert len(workers) == 2
+        load.kill()
+        load.wait()
+        deadline = time.monotonic() + 5
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(_alive, workers)), "the workers outlived the load"
+        again = [sys.executable, "-c", "from app.cli import main; main()", "load", str(bundles)]
+        done = subprocess.run(again, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("loaded data version")
+    finally:
+        load.kill()
+        for worker in filter(_alive, workers):
+            os.kill(worker, signal.SIGKILL)
 
 
 def test_sigterm_lets_the_request_in_flight_finish_then_exits_cleanly(

@@ -7,12 +7,15 @@ quotes of other sources) comes back, and the records stay in their files. A load
 again, file by file (``Dataset.read``), and refuses a file that changed since it was checked.
 """
 
+import ctypes
 import difflib
 import gc
 import hashlib
 import math
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
@@ -620,16 +623,15 @@ def _in_workers(work: Callable[[ItemT], ResultT], items: list[ItemT]) -> Iterato
     one process, and ``muster load`` 29.1 s against 46.6 s (``bench/load_speed.py 1000 --against
     c6642b7 --beside-cores 0 --rounds 3``)."""
     # Forked, the workers start at once with the modules imported, and each is handed ``work``
-    # as it is, not pickled: a load's work holds what rendering needs of the whole dataset. They
-    # inherit the load's open database connection too, and never use it; they end with
-    # os._exit, which closes nothing that is the parent's.
+    # as it is, not pickled: a load's work holds what rendering needs of the whole dataset.
     processes = min(_usable_cores(), math.ceil(len(items) / FOLDERS_PER_PROCESS))
     if processes <= 1 or not _can_fork():
         yield from map(work, items)
         return
     context = multiprocessing.get_context("fork")
+    initargs = (work, os.getpid(), _open_descriptors())
     with ProcessPoolExecutor(
-        processes, mp_context=context, initializer=_take_work, initargs=(work,)
+        processes, mp_context=context, initializer=_take_work, initargs=initargs
     ) as pool:
         ahead: deque[Future[ResultT]] = deque()
         for item in items:
@@ -644,9 +646,39 @@ _work: Callable[[Any], Any] | None = None
 """In a worker process of ``_in_workers``: what it does to each item it is sent."""
 
 
-def _take_work(work: Callable[[Any], Any]) -> None:
+PR_SET_PDEATHSIG = 1
+"""prctl's option (linux/prctl.h) for the signal a process gets when its parent ends."""
+
+
+def _open_descriptors() -> list[int]:
+    """This process's open file descriptors past stdin, stdout and stderr (the one that lists
+    them is closed by then, and fails fstat)."""
+    listed = (int(name) for name in os.listdir("/dev/fd"))
+    return [fd for fd in listed if fd > 2 and _is_open(fd)]
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+def _take_work(work: Callable[[Any], Any], parent: int, inherited: list[int]) -> None:
     global _work  # the worker's own, set once as it starts
     _work = work
+    # A worker blocks on a pipe that it holds open itself, so a parent killed, by SIGKILL even,
+    # would leave it for good, holding what it inherited: the load's lock file (the next load
+    # would wait forever) and its database connection (on PostgreSQL, a transaction left open).
+    # So it is killed when its parent ends (Linux; the parent's forking thread, which is the
+    # load's), and closes what it inherited beside the pool's own pipes, which it never uses.
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # it ended before prctl
+            os._exit(1)
+    for fd in inherited:
+        os.close(fd)
 
 
 def _do_work(item: Any) -> Any:
