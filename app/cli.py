@@ -2,6 +2,7 @@
 
 import signal
 import socket
+import sqlite3
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
@@ -115,7 +116,22 @@ def load(path: BundlesPath) -> None:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         _fail([f"error: the database refused the load ({reason}); nothing was loaded"])
         return
+    except (sqlite3.Error, OSError) as error:
+        _fail([f"error: {_unwritten(error)}; nothing was loaded"])
+        return
     typer.echo(_describe(report))
+
+
+def _unwritten(error: sqlite3.Error | OSError) -> str:
+    """``file: reason`` for what a load could not read or write outside SQLAlchemy (a full disk,
+    a read-only folder): the file an OSError names (the database's, or the lock or staging file a
+    SQLite load makes beside it), else the SQLite database file."""
+    from sqlalchemy import make_url
+
+    if isinstance(error, OSError):
+        reason = (error.strerror or str(error)).lower()
+        return f"{error.filename or make_url(get_settings().database_url).database}: {reason}"
+    return f"{make_url(get_settings().database_url).database}: {error}"
 
 
 def _describe(report: "LoadReport") -> str:
@@ -351,6 +367,10 @@ def _prepare_database(settings: Settings) -> None:
         from app.ingest.check import read_dataset
 
         load_dataset(engine, read_dataset(SEED_DATA))
+    except (sqlite3.Error, OSError) as error:
+        raise DatabaseNotReadyError(
+            f"the embedded database could not be filled with the seed data: {_unwritten(error)}"
+        ) from error
     finally:
         engine.dispose()
 

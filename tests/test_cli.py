@@ -141,3 +141,26 @@ def test_a_load_into_a_database_file_that_does_not_exist_is_refused_and_makes_no
         "error: the database is not migrated: run `muster db upgrade`"
     ]
     assert not never.exists()
+
+
+def test_a_first_start_that_cannot_fill_the_embedded_database_says_why_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The embedded database's first load of the seed data fails on a file it cannot write (a
+    directory where the load's lock file goes stands for a read-only folder): one line, not a
+    traceback, and the server does not start."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MUSTER_DATABASE_URL", raising=False)
+    (tmp_path / ".muster.db.load-lock").mkdir()
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(cli, ["serve"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith("First start: ")
+    assert lines[1:] == [
+        "error: the embedded database could not be filled with the seed data: "
+        ".muster.db.load-lock: is a directory"
+    ]

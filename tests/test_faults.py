@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from typer.testing import CliRunner
 
 from app.cli import cli
@@ -132,6 +133,44 @@ def test_a_disk_full_during_a_load_fails_clearly_and_keeps_the_old_data(
     assert "nothing was loaded" in result.output
     assert snapshot(database_url) == before
     assert runner.invoke(cli, ["load", str(bigger)]).exit_code == 0  # with room, it loads
+
+
+@SQLITE_ONLY
+def test_a_database_folder_the_load_cannot_write_in_fails_in_one_line(database_url: str) -> None:
+    """The load's lock file beside the database cannot be made (a directory there stands for a
+    read-only folder, which root could write in anyway): one line naming the file, not a
+    traceback."""
+    assert runner.invoke(cli, ["load", str(SEED_DATA)]).exit_code == 0
+    before = snapshot(database_url)
+    database = Path(make_url(database_url).database or "")
+    lock = database.with_name(f".{database.name}.load-lock")
+    lock.unlink()
+    lock.mkdir()
+    result = runner.invoke(cli, ["load", str(SEED_DATA)])
+    assert result.exit_code == 1
+    assert result.output == f"error: {lock}: is a directory; nothing was loaded\n"
+    assert snapshot(database_url) == before
+
+
+@SQLITE_ONLY
+def test_a_disk_full_as_the_load_copies_the_schema_fails_in_one_line(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staging file, made by sqlite3 itself, not SQLAlchemy, has no room: one line naming
+    the database, not a traceback."""
+    assert runner.invoke(cli, ["load", str(SEED_DATA)]).exit_code == 0
+    before = snapshot(database_url)
+
+    def disk_full(*_args: Any, **_kwargs: Any) -> sqlite3.Connection:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as full:
+        full.setattr(sqlite3, "connect", disk_full)
+        result = runner.invoke(cli, ["load", str(SEED_DATA)])
+    database = make_url(database_url).database
+    assert result.exit_code == 1
+    assert result.output == f"error: {database}: database or disk is full; nothing was loaded\n"
+    assert snapshot(database_url) == before
 
 
 ROOT = Path(__file__).resolve().parent.parent
