@@ -672,13 +672,17 @@ def _take_work(work: Callable[[Any], Any], parent: int, inherited: list[int]) ->
     # would leave it for good, holding what it inherited: the load's lock file (the next load
     # would wait forever) and its database connection (on PostgreSQL, a transaction left open).
     # So it is killed when its parent ends (Linux; the parent's forking thread, which is the
-    # load's), and closes what it inherited beside the pool's own pipes, which it never uses.
+    # load's), and lets go of what it inherited beside the pool's own pipes, which it never uses.
+    # Each is pointed at /dev/null rather than closed: its number stays taken, so an inherited
+    # object that closes its descriptor when collected cannot close a file the worker opened.
     if sys.platform == "linux":
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent:  # it ended before prctl
             os._exit(1)
+    nothing = os.open(os.devnull, os.O_RDWR)
     for fd in inherited:
-        os.close(fd)
+        os.dup2(nothing, fd)
+    os.close(nothing)
 
 
 def _do_work(item: Any) -> Any:
