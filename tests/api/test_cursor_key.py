@@ -2,6 +2,8 @@
 otherwise: every process and replica serving one database, and every restart, take each other's
 next links and give a paged list the same ETag, with no setting; a load keeps the key."""
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -173,16 +175,40 @@ def test_a_refused_load_keeps_the_key(
 def test_a_server_on_a_database_not_yet_migrated_reads_the_key_once_it_is(
     empty_database_url: str,
 ) -> None:
-    """A server started before `muster db upgrade && muster load` answers 503 meanwhile, then
-    signs with the database's key like every other server of it."""
+    """A server started before `muster db upgrade && muster load` answers 503 meanwhile, reads
+    the key in a thread once asked after, then signs with it like every other server of it."""
     if empty_database_url.startswith("sqlite"):
         Path(empty_database_url.removeprefix("sqlite:///")).touch()
     with _app(empty_database_url) as early:
         assert early.get(PAGED[0]).status_code == 503
         fill(empty_database_url)
+        deadline = time.monotonic() + 10
+        while early.get(PAGED[0]).status_code == 503 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the key is read in a thread, never on the event loop
         with _app(empty_database_url) as later:
             for path in PAGED:
                 issued = early.get(path)
                 assert issued.status_code == 200, issued.text
                 assert issued.json()["next"] == later.get(path).json()["next"]
                 assert issued.headers["etag"] == later.get(path).headers["etag"]
+
+
+def test_a_key_read_late_never_holds_up_the_event_loop(tmp_path: Path) -> None:
+    """The key of a database not yet migrated when the server started is read once asked for,
+    in a thread: a writer holding the file locked then makes that read wait out SQLite's busy
+    timeout (5 s), and the requests answer meanwhile, a list's with a 503."""
+    database = tmp_path / "muster.db"
+    database.touch()
+    url = f"sqlite:///{database}"
+    with _app(url) as early:
+        fill(url)
+        locker = sqlite3.connect(database, isolation_level=None)
+        try:
+            locker.execute("BEGIN EXCLUSIVE")
+            asked = time.monotonic()
+            assert early.get(PAGED[1]).status_code == 503
+            assert early.get("/healthz").status_code == 200
+            assert time.monotonic() - asked < 2.5
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
