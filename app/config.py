@@ -24,7 +24,8 @@ class Settings(BaseSettings):
     count_cache_entries: int = Field(4096, ge=0)
     """How many list totals (one integer per load and filter) a process remembers."""
     version_poll_seconds: float = 1.0
-    """On databases other than SQLite, how often to ask whether a new data version was loaded."""
+    """On databases other than SQLite, how often to ask whether a new data version was loaded;
+    0 asks with every read, and then the response cache is not used (it would have to ask too)."""
     query_timeout_seconds: float = Field(2.0, gt=0)
     """Longest a request waits for the database before it answers 503."""
     host: str = "127.0.0.1"

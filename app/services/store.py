@@ -170,11 +170,12 @@ class DataStore:
         """The load being served, if that is known without reading the database, else None;
         raises DataUnavailableError when it is known not to answer. What the event loop asks: a
         SQLite file that changed is read again by the next read, in its thread, as the read may
-        wait on a writer's lock (for SQLite's busy timeout, 5 s); PostgreSQL's first poll too."""
+        wait on a writer's lock (for SQLite's busy timeout, 5 s); PostgreSQL's first poll too,
+        and every poll when ``poll_seconds`` is 0 (each read asks), so nothing is known then."""
         if self._sqlite_file is not None:
             identity = self._identity_of(self._sqlite_file)
             return self._state if identity == self._identity else None
-        if self._poller is None and self._poll_seconds > 0:
+        if self._poller is None or self._poll_seconds <= 0:  # polled by reads alone
             return None
         return self._current_polled()
 

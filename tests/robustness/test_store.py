@@ -143,3 +143,27 @@ def test_a_sqlite_read_past_the_timeout_is_interrupted_and_frees_its_thread(
         assert after.status_code == 200  # the one read thread was free again
         assert ended, "the slow statement is still running"
         assert ended[0] - started < timeout + 0.5
+
+
+@pytest.mark.parametrize("poll_seconds", [0.0, 1.0])
+def test_what_the_event_loop_asks_reads_no_database(
+    seeded_database_url: str, poll_seconds: float
+) -> None:
+    """``known`` is asked on the event loop for every request: it runs no statement, whether the
+    server polls in a thread (PostgreSQL, every poll_seconds) or each read asks (0), and before
+    and after the first read."""
+    store = create_store(
+        Settings(database_url=seeded_database_url, version_poll_seconds=poll_seconds)
+    )
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    try:
+        store.known()
+        assert statements == []
+        with store.reading() as reading:
+            assert reading.state.version is not None
+        read = len(statements)
+        store.known()
+        assert len(statements) == read
+    finally:
+        store.close()
