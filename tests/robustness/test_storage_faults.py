@@ -134,7 +134,8 @@ def test_a_file_that_another_writer_holds_locked_leaves_the_server_answering(
             writer.execute("BEGIN EXCLUSIVE")
             asked = time.monotonic()
             facts = reader.submit(client.get, "/v1/facts")
-            time.sleep(0.2)  # its read is waiting on the lock
+            time.sleep(0.5)
+            assert not facts.done()  # it waits on the lock, where it once held the event loop
             assert prober.get("/healthz").status_code == 200
             assert time.monotonic() - asked < 2.5
             _unavailable(facts.result())
