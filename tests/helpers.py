@@ -112,6 +112,17 @@ def row_counts(url: str) -> dict[str, int]:
 
 DATA_TABLE_NAMES = tables.DATA_TABLE_NAMES
 
+SEED_PATH_ARGUMENTS = {
+    "source_id": "cnn-2025-01-22",
+    "force_id": "jtf-north",
+    "agency_id": "cbp",
+    "wave_id": "initial-wave",
+    "authority_id": "posse-comitatus-act",
+    "activity_id": "logistics",
+    "fact_id": "fact-initial-wave-1500",
+}
+"""A record of the seed for each path parameter of the API: every path, made a real one."""
+
 
 def replace_with_one_load_of(database_url: str, bundles: Path, scratch: Path) -> None:
     """Replace the database at ``database_url``, which holds one load, with one holding one load

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from app.api.caching import CACHED
 from app.main import ROUTERS, create_api
+from tests.helpers import SEED_PATH_ARGUMENTS
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -193,18 +194,9 @@ def test_a_value_read_back_is_accepted_by_its_filter(client: TestClient) -> None
 # The headers Muster itself sets on an answer (beside the fixed security and CORS ones).
 MUSTER_HEADERS = {"etag", "cache-control", "vary", "link", "x-data-version", "x-request-id"}
 MUSTER_HEADERS |= {"x-total-count"}
+
+
 # A value for each path parameter: records of the seed data.
-PATH_ARGUMENTS = {
-    "source_id": "cnn-2025-01-22",
-    "force_id": "jtf-north",
-    "agency_id": "cbp",
-    "wave_id": "initial-wave",
-    "authority_id": "posse-comitatus-act",
-    "activity_id": "logistics",
-    "fact_id": "fact-initial-wave-1500",
-}
-
-
 def documented_headers(spec: dict[str, Any], response: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """A response's headers by lower-case name, each as its component defines it."""
     headers = {}
@@ -241,7 +233,7 @@ def test_the_headers_documented_are_the_headers_sent(client: TestClient) -> None
         params: dict[str, Any] = {"limit": 1} if "limit" in names else {}
         params |= {"q": "Lonestar"} if path == "/v1/search" else {}
         params |= {"since": version} if "since" in names else {}
-        url = path.format(**PATH_ARGUMENTS)
+        url = path.format(**SEED_PATH_ARGUMENTS)
         answer = client.get(url, params=params)
         assert answer.status_code == 200, (path, answer.text[:300])
         responses = operation["responses"]

@@ -26,20 +26,12 @@ from fastapi.testclient import TestClient
 from app import migrate
 from app.config import Settings
 from app.main import create_app
+from tests.helpers import SEED_PATH_ARGUMENTS
 
 HERE = Path(__file__).parent
 BIN = Path(sys.executable).parent
 # A value for each required parameter, by its name in the Python client: records of the seed data.
-ARGUMENTS = {
-    "source_id": "cnn-2025-01-22",
-    "force_id": "jtf-north",
-    "agency_id": "cbp",
-    "wave_id": "initial-wave",
-    "authority_id": "posse-comitatus-act",
-    "activity_id": "logistics",
-    "fact_id": "fact-initial-wave-1500",
-    "q": "Lonestar",
-}
+ARGUMENTS = SEED_PATH_ARGUMENTS | {"q": "Lonestar"}
 
 
 @pytest.fixture(scope="module")
