@@ -11,10 +11,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from tests.robustness.server import stop, unused_port, wait_until_healthy
 
 DEPLOYED_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def require_nginx() -> None:
+    """Skip the test without nginx, except under CI (`bash .ci/run` installs it): a fail there."""
+    if not Path(NGINX).is_file():
+        reason = "nginx is not installed (apt-get install nginx-light)"
+        if os.environ.get("CI"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+
+
 NOBODY = 65534  # the user and group nginx runs as when the tests run as root
 START_TIMEOUT_SECONDS = 10
 

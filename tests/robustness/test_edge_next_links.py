@@ -1,25 +1,19 @@
 """Next links through the deployment README describes: nginx (deploy/nginx.conf) in front of
 ``muster serve`` replicas that share one database and no MUSTER_CURSOR_KEY."""
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.helpers import fill
-from tests.robustness.proxy import NGINX, Proxy, nginx_in_front
+from tests.robustness.proxy import Proxy, nginx_in_front, require_nginx
 from tests.robustness.server import Served, muster_serve
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _nginx_installed() -> None:
-    if not Path(NGINX).is_file():
-        reason = "nginx is not installed (apt-get install nginx-light)"
-        if os.environ.get("CI"):  # CI runs `bash .ci/run`, which installs it
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+    require_nginx()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ that never finishes its request is held open for ever, and a pipelining flood sl
 client and logs a traceback for each connection that went away.
 """
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ import pytest
 from tests.helpers import fill
 from tests.robustness import attacks
 from tests.robustness.attacks import HEAD, Answer, send_and_read
-from tests.robustness.proxy import NGINX, Proxy, deployed_seconds, nginx_in_front
+from tests.robustness.proxy import Proxy, deployed_seconds, nginx_in_front, require_nginx
 from tests.robustness.server import Served, muster_serve
 
 HEADER_TIMEOUT = deployed_seconds("client_header_timeout")
@@ -38,11 +37,7 @@ MB = 1024 * 1024
 
 @pytest.fixture(scope="module", autouse=True)
 def _nginx_installed() -> None:
-    if not Path(NGINX).is_file():
-        reason = "nginx is not installed (apt-get install nginx-light)"
-        if os.environ.get("CI"):  # CI runs `bash .ci/run`, which installs it
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+    require_nginx()
 
 
 @pytest.fixture(scope="module")
