@@ -357,3 +357,36 @@ def test_rows_written_in_small_batches_are_the_rows_written_in_large_ones(
     in_small_batches[0].pop("dataset_loads")
     assert in_large_batches == in_small_batches
     assert in_small_batches[0]["waves"]
+
+
+ADDED = "fact-added-by-the-second-load"
+
+
+def test_two_loads_at_once_both_land_one_after_the_other(
+    database_url: str, seed_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As SQLite's lock file makes a second load wait, so must PostgreSQL: there two loads at
+    once failed ("could not serialize access due to concurrent delete"). The second waits for
+    the first, then replaces its data."""
+    load(SEED_DATA)
+    first_copy = shutil.copytree(seed_copy, seed_copy.with_name("first"))
+    for copy, fact_id in [(first_copy, "fact-added-by-the-first-load"), (seed_copy, ADDED)]:
+        append_fact(copy / ARTICLE_BUNDLE, first_fact(copy / ARTICLE_BUNDLE) | {"id": fact_id})
+    write_rows = loader._write_rows
+
+    def slowly(*args: object) -> None:
+        time.sleep(0.5)  # long enough for the second load to start while the first writes
+        write_rows(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loader, "_write_rows", slowly)
+    first_dataset, second_dataset = read_dataset(first_copy), read_dataset(seed_copy)
+    engine = make_engine(database_url)
+    with ThreadPoolExecutor(max_workers=2) as loads:
+        first = loads.submit(load_dataset, engine, first_dataset)
+        time.sleep(0.2)
+        second = loads.submit(load_dataset, engine, second_dataset)
+        reports = [first.result(timeout=60), second.result(timeout=60)]
+    engine.dispose()
+    assert [report.version for report in reports] == [first_dataset.version, second_dataset.version]
+    assert reports[1].previous_version == first_dataset.version
+    assert ADDED in {row[0] for row in snapshot(database_url)["facts"]}

@@ -24,7 +24,7 @@ import os
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -127,10 +127,38 @@ def load_dataset(engine: Engine, dataset: "Dataset") -> LoadReport:
     try:
         if database is not None:
             return _load_into_a_copy(engine, database, dataset)
-        with engine.begin() as connection:
+        with (
+            engine.connect() as connection,
+            _one_load_at_a_time(connection),
+            connection.begin(),
+        ):
             return _load(connection, dataset)
     finally:
         gc.unfreeze()
+
+
+LOAD_LOCK_KEY = 0x6D75737465726C
+"""The PostgreSQL advisory lock a load holds: the bytes of ``b"musterl"`` as an integer (the
+migrations' is ``migrate.MIGRATION_LOCK_KEY``)."""
+
+
+@contextmanager
+def _one_load_at_a_time(connection: Connection) -> Iterator[None]:
+    """On PostgreSQL, hold the load lock: a second load waits for the first, then replaces its
+    data, as on SQLite (the lock file beside the database, ``_load_into_a_copy``). Two at once
+    failed ("could not serialize access due to concurrent delete"). Taken in a transaction of its
+    own, ended before the load's begins: a REPEATABLE READ transaction begun before the wait
+    would read the data as it was before the first load."""
+    if connection.dialect.name != "postgresql":  # an in-memory SQLite database: one connection
+        yield
+        return
+    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": LOAD_LOCK_KEY})
+    connection.commit()
+    try:
+        yield
+    finally:
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOAD_LOCK_KEY})
+        connection.commit()
 
 
 def _sqlite_file(engine: Engine) -> Path | None:
