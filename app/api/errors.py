@@ -106,6 +106,12 @@ def name_some(names: list[str]) -> tuple[list[str], str]:
     return named, ", ".join(named) + (f" and {more} more" if more else "")
 
 
+RETRY_AFTER_SECONDS = 1
+"""How long a 503 asks a client to wait before it asks again (``Retry-After``, which retrying
+clients honour): the database is being replaced, reached again or waited on, which a second
+usually sees through."""
+
+
 def problem_response(
     status: int,
     detail: str,
@@ -124,6 +130,8 @@ def problem_response(
         "instance": shorten(instance),
         **{key: value for key, value in extra.items() if value is not None},
     }
+    if status == 503:
+        headers = {**(headers or {}), "Retry-After": str(RETRY_AFTER_SECONDS)}
     return Response(
         orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
     )

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from app import migrate
+from app.api.errors import RETRY_AFTER_SECONDS
 from tests.conftest import ARTICLE_BUNDLE
 from tests.helpers import append_fact, fill, first_fact
 from tests.robustness.server import MUSTER, muster_serve
@@ -30,6 +31,7 @@ def _seeded(folder: Path) -> Path:
 def _unavailable(response: httpx.Response) -> None:
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == str(RETRY_AFTER_SECONDS)  # what a retry honours
 
 
 def test_a_file_truncated_to_nothing_then_restored_is_served_again(tmp_path: Path) -> None:
