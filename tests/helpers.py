@@ -4,6 +4,7 @@ a server by one of other data, and one made to look rendered by other code."""
 
 import json
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -57,13 +58,26 @@ def first_fact(bundle: Path) -> dict[str, Any]:
     return facts[0]
 
 
+Records = list[dict[str, Any]]
+
+
+def edit_records(bundle: Path, file_name: str, edit: Callable[[Records], Records]) -> Records:
+    """Write the records of the bundle's file ``file_name`` again as ``edit`` makes them of
+    those it held; return them."""
+    path = bundle / file_name
+    records = edit(yaml.safe_load(path.read_text(encoding="utf-8")))
+    path.write_text(yaml.safe_dump(records, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return records
+
+
 def add_a_rare_word(bundle: Path) -> str:
     """Append "Zyzzogeton." to the statement of the bundle's first fact; return the fact's id."""
-    path = facts_file(bundle)
-    facts = yaml.safe_load(path.read_text(encoding="utf-8"))
-    facts[0]["statement"] += " Zyzzogeton."
-    path.write_text(yaml.safe_dump(facts, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return str(facts[0]["id"])
+
+    def with_the_word(facts: Records) -> Records:
+        facts[0]["statement"] += " Zyzzogeton."
+        return facts
+
+    return str(edit_records(bundle, "facts.yaml", with_the_word)[0]["id"])
 
 
 def append_fact(bundle: Path, fact: dict[str, Any]) -> int:

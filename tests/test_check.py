@@ -15,7 +15,7 @@ from app.ingest.check import RECORD_MODELS, Dataset, read_dataset
 from app.models.common import NAME_MAX_CHARACTERS
 from bench.synthetic import write_bundles
 from tests.conftest import ARTICLE_BUNDLE
-from tests.helpers import append_fact, facts_file, first_fact, read_in_workers
+from tests.helpers import append_fact, edit_records, facts_file, first_fact, read_in_workers
 
 runner = CliRunner()
 
@@ -475,12 +475,11 @@ def test_a_force_may_share_its_id_with_a_source(seed_copy: Path) -> None:
 def test_a_name_longer_than_a_cursor_holds_is_refused_with_its_line(seed_copy: Path) -> None:
     """A list sorted by name pages by it: a longer name would make cursors the API refuses."""
     path = seed_copy / ARTICLE_BUNDLE / "forces.yaml"
-    forces = yaml.safe_load(path.read_text(encoding="utf-8"))
-    forces[0]["name"] = "x" * (NAME_MAX_CHARACTERS + 1)
-    path.write_text(yaml.safe_dump(forces, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    name = "x" * (NAME_MAX_CHARACTERS + 1)
+    edit_records(path.parent, path.name, lambda forces: [forces[0] | {"name": name}, *forces[1:]])
     code, output = check(seed_copy)
     assert code == 1
-    line = path.read_text(encoding="utf-8").splitlines().index(f"  name: {forces[0]['name']}")
+    line = path.read_text(encoding="utf-8").splitlines().index(f"  name: {name}")
     assert f"forces.yaml:{line + 1}: name: String should have at most" in output
 
 
@@ -490,9 +489,9 @@ def test_an_agency_level_the_level_filter_cannot_ask_for_is_refused_with_its_lin
     """/v1/agencies?level= takes federal or state: an agency of any other level could be listed
     but never filtered for, and its field would hold a value the document does not name."""
     path = seed_copy / ARTICLE_BUNDLE / "agencies.yaml"
-    agencies = yaml.safe_load(path.read_text(encoding="utf-8"))
-    agencies[0]["level"] = "county"
-    path.write_text(yaml.safe_dump(agencies, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    edit_records(
+        path.parent, path.name, lambda agencies: [agencies[0] | {"level": "county"}, *agencies[1:]]
+    )
     code, output = check(seed_copy)
     assert code == 1
     line = path.read_text(encoding="utf-8").splitlines().index("  level: county") + 1

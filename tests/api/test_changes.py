@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 
 from app.config import Settings
@@ -20,6 +19,7 @@ from app.main import create_app
 from app.services.changes import SpanSize
 from tests.api import seed
 from tests.conftest import ARTICLE_BUNDLE, SEED_DATA
+from tests.helpers import edit_records
 
 KINDS = ("sources", "forces", "agencies", "waves", "authorities", "activities", "facts")
 EDITED = "fact-jtf-north-based-in-el-paso"
@@ -27,14 +27,6 @@ REMOVED_THEN_BACK = "fact-ice-back-to-interior"
 ADDED_THEN_REMOVED = "fact-added-then-removed"
 ADDED = "fact-added-to-stay"
 AGENCY = "cbp"
-
-
-def _edit(bundle: Path, file_name: str, edit: Any) -> None:
-    path = bundle / file_name
-    records = yaml.safe_load(path.read_text(encoding="utf-8"))
-    path.write_text(
-        yaml.safe_dump(edit(records), allow_unicode=True, sort_keys=False), encoding="utf-8"
-    )
 
 
 def _with_new_fact(records: list[dict[str, Any]], fact_id: str) -> list[dict[str, Any]]:
@@ -84,18 +76,20 @@ def history(database_url: str, seed_copy: Path) -> Iterator[History]:
     with TestClient(create_app(settings)) as client:
         seen.append(current_ids(client))
         # B: one fact edited, one removed, two added.
-        _edit(article, "facts.yaml", lambda r: _restated(r, "JTF-North is in El Paso."))
-        _edit(article, "facts.yaml", lambda r: _without(r, REMOVED_THEN_BACK))
-        _edit(article, "facts.yaml", lambda r: _with_new_fact(r, ADDED_THEN_REMOVED))
-        _edit(article, "facts.yaml", lambda r: _with_new_fact(r, ADDED))
+        edit_records(article, "facts.yaml", lambda r: _restated(r, "JTF-North is in El Paso."))
+        edit_records(article, "facts.yaml", lambda r: _without(r, REMOVED_THEN_BACK))
+        edit_records(article, "facts.yaml", lambda r: _with_new_fact(r, ADDED_THEN_REMOVED))
+        edit_records(article, "facts.yaml", lambda r: _with_new_fact(r, ADDED))
         load()
         seen.append(current_ids(client))
         # C: the edited fact edited again, one added fact removed, the removed one back as it
         # was, an agency changed.
-        _edit(article, "facts.yaml", lambda r: _restated(r, "JTF-North is based in El Paso."))
-        _edit(article, "facts.yaml", lambda r: _without(r, ADDED_THEN_REMOVED))
-        _edit(article, "facts.yaml", lambda r: [*r, _seed_fact(REMOVED_THEN_BACK)])
-        _edit(
+        edit_records(
+            article, "facts.yaml", lambda r: _restated(r, "JTF-North is based in El Paso.")
+        )
+        edit_records(article, "facts.yaml", lambda r: _without(r, ADDED_THEN_REMOVED))
+        edit_records(article, "facts.yaml", lambda r: [*r, _seed_fact(REMOVED_THEN_BACK)])
+        edit_records(
             article,
             "agencies.yaml",
             lambda r: [a | {"description": "Changed."} if a["id"] == AGENCY else a for a in r],
@@ -229,7 +223,7 @@ def test_a_mirror_kept_by_the_changes_holds_what_the_api_serves(
             lambda r: _without(r, REMOVED_THEN_BACK),  # its force and source count one fewer
             lambda r: _with_new_fact(r, ADDED),  # one more, about what EDITED is about
         ):
-            _edit(article, "facts.yaml", edit)
+            edit_records(article, "facts.yaml", edit)
             version_before, version = version, load_dataset(engine, read_dataset(seed_copy)).version
             items = listed(client)
             for change in changes(client, since=version_before)["data"]:
@@ -287,7 +281,7 @@ def test_a_walk_begun_before_a_load_ends_on_the_version_it_began_with(history: H
     whole = changes(history.client, since=a)
     first = history.client.get("/v1/changes", params={"since": a, "limit": 2}).json()
     # D: another agency changed, while the client is between pages.
-    _edit(
+    edit_records(
         history.article,
         "agencies.yaml",
         lambda r: [*r[:1], r[1] | {"description": "Changed in D."}, *r[2:]],

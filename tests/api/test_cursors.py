@@ -8,7 +8,6 @@ from typing import Any
 
 import orjson
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
@@ -21,7 +20,7 @@ from app.models.common import NAME_MAX_CHARACTERS
 from app.services.records import Order
 from app.services.search import PLACE_NUMBERING, Matcher
 from tests.conftest import ARTICLE_BUNDLE
-from tests.helpers import fill
+from tests.helpers import Records, edit_records, fill
 
 LIST = "/v1/facts"
 
@@ -190,11 +189,13 @@ def test_a_walk_by_name_follows_every_next_link_whatever_the_names_hold(
 ) -> None:
     """A cursor of a list sorted by name holds a name: the longest, of the characters that take
     the most bytes in it, still makes a cursor the API takes."""
-    path = seed_copy / ARTICLE_BUNDLE / "forces.yaml"
-    forces = yaml.safe_load(path.read_text(encoding="utf-8"))
-    for force, character in zip(forces, ["ΐ", "\x01", "ﬃ"], strict=False):
-        force["name"] = character * NAME_MAX_CHARACTERS
-    path.write_text(yaml.safe_dump(forces, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+    def named_long(forces: Records) -> Records:
+        for force, character in zip(forces, ["ΐ", "\x01", "ﬃ"], strict=False):
+            force["name"] = character * NAME_MAX_CHARACTERS
+        return forces
+
+    forces = edit_records(seed_copy / ARTICLE_BUNDLE, "forces.yaml", named_long)
     fill(database_url, seed_copy)
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         for sort in ["name", "-name"]:

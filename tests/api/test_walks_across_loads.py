@@ -19,7 +19,7 @@ from app.ingest.check import read_dataset
 from app.ingest.loader import load_dataset
 from app.main import create_app
 from tests.conftest import ARTICLE_BUNDLE
-from tests.helpers import append_fact, facts_file
+from tests.helpers import Records, append_fact, edit_records, facts_file
 
 # Each list, in an order whose keys include a fact's place, with the field that names its items.
 WALKED = [
@@ -111,11 +111,12 @@ def _unreferenced_facts(bundle: Path) -> set[str]:
 
 
 def _without(bundle: Path, fact_id: str) -> None:
-    path = facts_file(bundle)
-    facts = yaml.safe_load(path.read_text(encoding="utf-8"))
-    kept = [fact for fact in facts if fact["id"] != fact_id]
-    assert len(kept) == len(facts) - 1
-    path.write_text(yaml.safe_dump(kept, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    def kept(facts: Records) -> Records:
+        rest = [fact for fact in facts if fact["id"] != fact_id]
+        assert len(rest) == len(facts) - 1
+        return rest
+
+    edit_records(bundle, "facts.yaml", kept)
 
 
 def test_a_walk_goes_on_after_the_last_item_seen_when_a_load_removes_one_before_it(
